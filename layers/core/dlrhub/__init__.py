@@ -1,0 +1,1 @@
+"""DLR Hub core: status model, provider modules, store, configuration."""

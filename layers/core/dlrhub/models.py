@@ -1,0 +1,52 @@
+"""Pydantic models at the core's boundaries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from dlrhub.status import Status
+
+#: Identifiers that end up in DynamoDB keys and URLs: short, printable, no separators.
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+AccountName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("time must carry a timezone")
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Source(StrEnum):
+    WEBHOOK = "webhook"
+    POLL = "poll"
+    RULE = "rule"
+
+
+class StatusReport(BaseModel):
+    """One provider report of one message's status, already normalised."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: Identifier
+    account: AccountName
+    message_id: Identifier
+    status: Status
+    raw_status: Annotated[str, StringConstraints(max_length=64)]
+    provider_time: AwareTime | None = None
+    received_at: AwareTime
+    source: Source
+    destination: Annotated[str, StringConstraints(max_length=32)] | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def event_time(self) -> datetime:
+        """The time the report speaks of: the provider's, else when it reached us."""
+        return self.provider_time or self.received_at

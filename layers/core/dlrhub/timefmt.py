@@ -1,0 +1,20 @@
+"""One text format for every stored time, so stored times compare and sort as strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """``2026-11-25T11:02:03.123Z``: UTC, millisecond precision, fixed width."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: give a timezone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def from_epoch_ms(value: int | str) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
