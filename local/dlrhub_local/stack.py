@@ -1,0 +1,158 @@
+"""Starting the local stack: moto server, the table from template.yaml, secrets, the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from dlrhub.accounts import secret_name
+from dlrhub.redact import mask_phone
+from dlrhub_local.gateway import Gateway, load_handler
+from dlrhub_local.processes import LOOPBACK, Server, start_moto
+from dlrhub_local.template import Template
+
+REGION = "us-east-1"
+TABLE_NAMES = {"MessagesTable": "dlrhub-local-messages"}
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """Point every AWS SDK call of this process at the local endpoint, with dummy keys."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+
+
+def resolve(value: Any, parameters: dict[str, Any]) -> str | None:
+    """A template environment value: literals, !Ref to a parameter or a table."""
+    if isinstance(value, dict) and "Ref" in value:
+        ref = value["Ref"]
+        if ref in parameters:
+            return str(parameters[ref])
+        return TABLE_NAMES.get(ref)
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def function_environment(template: Template) -> dict[str, str]:
+    parameters = template.parameter_defaults()
+    env: dict[str, str] = {}
+    for function in template.functions().values():
+        for key, value in function.environment.items():
+            resolved = resolve(value, parameters)
+            if resolved is not None:
+                env[key] = resolved
+    return env
+
+
+def create_tables(template: Template, dynamodb: Any) -> None:
+    for logical_id in template.table_logical_ids():
+        dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
+
+
+def store_secrets(config: dict[str, Any], prefix: str, secretsmanager: Any) -> None:
+    for name, account in config["accounts"].items():
+        provider, _, account_name = name.partition("/")
+        secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(account))
+
+
+def describe(image: dict[str, Any]) -> str:
+    """One line for a stored report, from a stream record's new image (numbers masked)."""
+    value = {key: next(iter(attr.values())) for key, attr in image.items() if len(attr) == 1}
+    dest = mask_phone(value.get("destination"))
+    return (
+        f"{value.get('provider')}/{value.get('account')} {value.get('message_id')}"
+        f" -> {value.get('status')} (raw {value.get('raw_status')!r}, {value.get('source')})"
+        + (f" to {dest}" if dest else "")
+    )
+
+
+def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.Event) -> None:
+    """Print a line for each report stored, read from the table's stream like the events function."""
+    dynamodb = boto3.client("dynamodb")
+    streams = boto3.client("dynamodbstreams")
+    arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    while not stop.is_set() and iterator:
+        reply = streams.get_records(ShardIterator=iterator, Limit=100)
+        for record in reply.get("Records", []):
+            image = record["dynamodb"].get("NewImage")
+            if image and image.get("sk", {}).get("S") == "MSG" and "status" in image:
+                emit(f"{time.strftime('%H:%M:%S')}  stored  {describe(image)}")
+        iterator = reply.get("NextShardIterator")
+        stop.wait(0.3)
+
+
+@dataclass
+class LocalStack:
+    moto: Server
+    gateway_url: str
+    config: dict[str, Any]
+    env: dict[str, str]
+    stop_event: threading.Event
+    threads: list[threading.Thread]
+    http: Any
+
+    def callback_urls(self) -> list[str]:
+        urls = []
+        for name, account in self.config["accounts"].items():
+            provider, _, account_name = name.partition("/")
+            if provider == "infin8linx":
+                urls.append(
+                    f"{self.gateway_url}/webhooks/{provider}/{account_name}/{account['webhook_secret']}"
+                    "?msgid=36160109669&das=628131565746&state=1"
+                )
+        return urls
+
+    def shutdown(self) -> None:
+        self.stop_event.set()
+        self.http.shutdown()
+        self.http.server_close()
+        for thread in self.threads:
+            thread.join(5)
+        self.moto.stop()
+
+
+def start(
+    template_path: Path, config: dict[str, Any], port: int, emit: Callable[[str], None], *, verbose: bool = False
+) -> LocalStack:
+    template = Template(template_path)
+    moto = start_moto()
+    try:
+        os.environ.update(aws_environment(moto.endpoint))
+        env = function_environment(template)
+        env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        if not verbose:  # the functions' own JSON logs: warnings and errors only
+            env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        os.environ.update(env)
+        create_tables(template, boto3.client("dynamodb"))
+        store_secrets(config, env.get("SECRETS_PREFIX", "dlrhub"), boto3.client("secretsmanager"))
+        handlers = {name: load_handler(function) for name, function in template.functions().items()}
+        gateway = Gateway(template.http_routes(), handlers)
+        http = gateway.serve(LOOPBACK, port)
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=http.serve_forever, name="http", daemon=True),
+            threading.Thread(target=watch_stream, args=(env["TABLE_NAME"], emit, stop), name="stream", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+    except BaseException:
+        moto.stop()
+        raise
+    url = f"http://{LOOPBACK}:{http.server_address[1]}"
+    return LocalStack(moto, url, config, env, stop, threads, http)

@@ -1,0 +1,111 @@
+"""Reading template.yaml: the table definition, the HTTP API routes, the functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """PyYAML loader that keeps CloudFormation short-form tags as their long form."""
+
+
+def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    authorization: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    source: Path
+    handler: str
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+class Template:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root = path.parent
+        self.doc = load(path)
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return self.doc["Resources"]
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        return {name: spec.get("Default") for name, spec in self.doc.get("Parameters", {}).items()}
+
+    def table_definition(self, logical_id: str, table_name: str) -> dict[str, Any]:
+        """``CreateTable`` arguments for the table resource, as the template defines it."""
+        props = self.resources[logical_id]["Properties"]
+        args: dict[str, Any] = {
+            "TableName": table_name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        return args
+
+    def functions(self) -> dict[str, Function]:
+        globals_env = self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        found = {}
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            props = resource["Properties"]
+            module, _, handler = props["Handler"].rpartition(".")
+            source = self.root / props["CodeUri"] / f"{module.replace('.', '/')}.py"
+            env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
+            found[logical_id] = Function(logical_id, source, handler, env)
+        return found
+
+    def http_routes(self) -> list[Route]:
+        routes = []
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] != "HttpApi":
+                    continue
+                props = event["Properties"]
+                auth = props.get("Auth", {}).get("Authorizer")
+                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, auth))
+        return routes
+
+    def table_logical_ids(self) -> list[str]:
+        return [name for name, res in self.resources.items() if res["Type"] == "AWS::DynamoDB::Table"]
