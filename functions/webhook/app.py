@@ -58,6 +58,13 @@ def unavailable(error: AccountUnavailable) -> Response:
     return _text(503, "temporarily unavailable, try again")
 
 
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response:
+    """Nothing was acknowledged, so the provider will send it again: say so, without details."""
+    logger.exception("callback failed")
+    return _text(503, "temporarily unavailable, try again")
+
+
 @app.not_found
 def not_found(_: Exception) -> Response:
     return _text(404, "no such route")

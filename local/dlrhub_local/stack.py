@@ -85,7 +85,9 @@ def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.E
     streams = boto3.client("dynamodbstreams")
     arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    # From the start: the table is new with the stack, and nothing stored before the watch begins is missed.
+    start = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    iterator = start["ShardIterator"]
     while not stop.is_set() and iterator:
         reply = streams.get_records(ShardIterator=iterator, Limit=100)
         for record in reply.get("Records", []):

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from dlrhub.models import StatusReport
@@ -159,18 +160,33 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     }
 
 
-class MessageStore:
-    """Messages and their statuses in one DynamoDB table."""
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
 
-    def __init__(self, table_name: str, *, retention_days: int = 90, resource: Any = None) -> None:
-        self._table = (resource or boto3.resource("dynamodb")).Table(table_name)
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serialize(value) for key, value in values.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserialize(value) for key, value in item.items()}
+
+
+class MessageStore:
+    """Messages and their statuses in one DynamoDB table. Thread-safe (boto3 clients are)."""
+
+    def __init__(self, table_name: str, *, retention_days: int = 90, client: Any = None) -> None:
+        self._client = client or boto3.client("dynamodb")
+        self._table = table_name
         self._retention = timedelta(days=retention_days)
 
     def apply(self, report: StatusReport) -> ApplyResult:
         """Apply one report: stored if the rules let it in, ignored (not an error) if not."""
         key = message_key(report.provider, report.account, report.message_id)
+        update = build_status_update(report, self._retention)
+        update["ExpressionAttributeValues"] = to_item(update["ExpressionAttributeValues"])
         try:
-            self._table.update_item(Key=key, **build_status_update(report, self._retention))
+            self._client.update_item(TableName=self._table, Key=to_item(key), **update)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
@@ -180,5 +196,7 @@ class MessageStore:
         return ApplyResult(Outcome.APPLIED)
 
     def get(self, provider: str, account: str, message_id: str) -> dict[str, Any] | None:
-        reply = self._table.get_item(Key=message_key(provider, account, message_id), ConsistentRead=True)
-        return reply.get("Item")
+        reply = self._client.get_item(
+            TableName=self._table, Key=to_item(message_key(provider, account, message_id)), ConsistentRead=True
+        )
+        return from_item(reply["Item"]) if "Item" in reply else None

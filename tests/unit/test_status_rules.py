@@ -1,0 +1,90 @@
+"""The status rules: pure, and order-independent for one message's reports."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+from dlrhub.status import HISTORY_LIMIT, Status, accepts
+
+FINALS = [s for s in Status if s.is_final]
+T1, T2 = "2026-11-25T10:00:00.000Z", "2026-11-25T10:05:00.000Z"
+
+
+def test_pending_is_the_only_status_not_final() -> None:
+    assert [s for s in Status if not s.is_final] == [Status.PENDING]
+
+
+@pytest.mark.parametrize("final", FINALS)
+def test_anything_replaces_pending(final: Status) -> None:
+    assert accepts(Status.PENDING, T1, 1, final, T1)
+
+
+@pytest.mark.parametrize("stored", FINALS)
+@pytest.mark.parametrize("new", list(Status))
+def test_final_statuses_are_sticky_except_delivered_to_read(stored: Status, new: Status) -> None:
+    expected = stored is Status.DELIVERED and new is Status.READ
+    assert accepts(stored, T1, 1, new, T2) is expected
+
+
+def test_nothing_stored_accepts_anything() -> None:
+    assert all(accepts(None, None, 0, new, T1) for new in Status)
+
+
+def test_pending_refresh_needs_a_newer_report_and_room_in_history() -> None:
+    assert accepts(Status.PENDING, T1, 1, Status.PENDING, T2)
+    assert not accepts(Status.PENDING, T2, 1, Status.PENDING, T1)
+    assert not accepts(Status.PENDING, T1, 1, Status.PENDING, T1)
+    assert not accepts(Status.PENDING, T1, HISTORY_LIMIT, Status.PENDING, T2)
+
+
+def apply_all(reports: list[tuple[Status, str]]) -> Status | None:
+    """An in-memory store applying reports one by one under the rules."""
+    current: Status | None = None
+    event_time: str | None = None
+    history = 0
+    for status, when in reports:
+        if accepts(current, event_time, history, status, when):
+            current, event_time, history = status, when, history + 1
+    return current
+
+
+def expected_outcome(truth: Status | None, read: bool) -> Status:
+    if truth is None:
+        return Status.PENDING
+    return Status.READ if read and truth is Status.DELIVERED else truth
+
+
+times = st.integers(min_value=0, max_value=59).map(lambda m: f"2026-11-25T10:{m:02d}:00.000Z")
+
+
+@st.composite
+def one_message_reports(draw: st.DrawFn) -> tuple[list[tuple[Status, str]], Status]:
+    """The reports one message really produces, then shuffled and duplicated."""
+    pending = draw(st.lists(times.map(lambda t: (Status.PENDING, t)), max_size=6))
+    truth = draw(st.one_of(st.none(), st.sampled_from(FINALS)))
+    read = truth is Status.DELIVERED and draw(st.booleans())
+    reports = list(pending)
+    if truth is not None:
+        reports.append((truth, draw(times)))
+    if read:
+        reports.append((Status.READ, draw(times)))
+    if not reports:
+        reports.append((Status.PENDING, draw(times)))
+    copies = draw(st.lists(st.sampled_from(reports), max_size=8))
+    shuffled = draw(st.permutations(reports + copies))
+    return list(shuffled), expected_outcome(truth, read)
+
+
+@settings(max_examples=500, deadline=None)
+@given(one_message_reports())
+def test_any_order_and_duplication_ends_in_the_same_status(case: tuple[list[tuple[Status, str]], Status]) -> None:
+    reports, expected = case
+    assert apply_all(reports) is expected
+
+
+def test_the_property_catches_a_last_writer_wins_store() -> None:
+    """Guard for the property test itself: it finds the flaw of a naive store."""
+    case = find(one_message_reports(), lambda case: case[0][-1][0] is not case[1])
+    assert case[0][-1][0] is not apply_all(case[0])
