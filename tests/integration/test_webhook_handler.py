@@ -122,7 +122,7 @@ def test_refused_calls_store_nothing(
     account: str,
     secret: str,
     method: str,
-    status_code: int,  # noqa: E501
+    status_code: int,
 ) -> None:
     event = with_path(load_event("webhook_infin8linx_delivered.json"), provider, account, secret, method)
     reply = invoke(handler, event)

@@ -1,0 +1,276 @@
+"""The artifacts of ``sam build``, run as Lambda runs them.
+
+``sam build`` builds the layer and the webhook function for the host (architecture and
+Python); the built function then answers each sample event through the Lambda Runtime
+Interface Emulator that ships inside aws-sam-cli. The interpreter runs with ``-S``: only
+the built function, the built layer and a shim standing for the Lambda Python runtime
+(boto3, awslambdaric) are importable, never the test environment's site-packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
+from tests.support import (
+    DUMMY_AWS,
+    EVENTS,
+    ROOT,
+    SAMPLE_SECRET,
+    TEMPLATE,
+    WEBHOOK_EVENTS,
+    create_table,
+    event_message_id,
+    load_event,
+    put_account_secret,
+    unique_name,
+)
+
+PROVIDER = "infin8linx"
+ACCOUNT = "demo"
+SAM_BUILD_TIMEOUT = 300
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+#: What the Lambda Python runtime brings along; pinned for the tests in requirements-dev.txt.
+RUNTIME_PACKAGES = ("boto3", "botocore", "awslambdaric")
+TARGET_NATIVE = "pydantic_core/_pydantic_core.cpython-313-aarch64-linux-gnu.so"
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def sam_executable() -> str:
+    found = shutil.which("sam") or str(ROOT / ".venv-sam" / "bin" / "sam")
+    if not Path(found).exists():
+        pytest.fail("sam is not installed (make setup)")
+    return found
+
+
+def host_is_arm() -> bool:
+    return platform.machine().lower() in {"aarch64", "arm64"}
+
+
+def host_layer_env() -> dict[str, str]:
+    """Layer Makefile overrides that build the layer for this machine and this Python."""
+    arch = "aarch64" if host_is_arm() else "x86_64"
+    return {
+        "LAYER_PLATFORMS": f"manylinux2014_{arch} manylinux_2_28_{arch}",
+        "LAYER_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}",
+    }
+
+
+def run_checked(command: list[str], what: str, env: dict[str, str] | None = None, timeout: float = 300) -> None:
+    """Run ``command`` from ROOT; fail the test with its output unless it exits 0."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def sam_build(build_dir: Path, overrides: dict[str, str]) -> Path:
+    """``sam build`` into ``build_dir``; the layer Makefile sees ``overrides`` (and only those)."""
+    sam = sam_executable()
+    env = {key: value for key, value in os.environ.items() if key not in {"LAYER_PLATFORMS", "LAYER_PYTHON"}}
+    # The layer Makefile runs `python3 -m pip`: the sam venv's, as under `make test`.
+    env["PATH"] = f"{Path(sam).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(SAM_CLI_TELEMETRY="0", **overrides)
+    command = [sam, "build", "--build-dir", str(build_dir), "--template", str(TEMPLATE)]
+    run_checked(command, "sam build", env, SAM_BUILD_TIMEOUT)
+    return build_dir
+
+
+def dev_pins(names: tuple[str, ...]) -> list[str]:
+    """``name==version`` lines of requirements-dev.txt for ``names``."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        if match:
+            pins[match[1].lower()] = match[0]
+    missing = [name for name in names if name not in pins]
+    assert not missing, f"requirements-dev.txt pins none of {missing}"
+    return [pins[name] for name in names]
+
+
+def base_python() -> str:
+    """The interpreter the venv was made from: no venv, and with -S no site-packages."""
+    base = getattr(sys, "_base_executable", None) or str(Path(sys.base_prefix) / "bin" / "python3")
+    return os.path.realpath(base)
+
+
+def rie_binary() -> Path:
+    arch = "arm64" if host_is_arm() else "x86_64"
+    pattern = f"lib/python3.*/site-packages/samcli/local/rapid/aws-lambda-rie-{arch}"
+    venvs = [Path(sam_executable()).parents[1], ROOT / ".venv-sam"]
+    found = [path for venv in venvs for path in venv.glob(pattern)]
+    if not found:
+        pytest.fail(f"no aws-lambda-rie-{arch} inside the aws-sam-cli package")
+    rie = found[0]
+    if not os.access(rie, os.X_OK):
+        rie.chmod(rie.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return rie
+
+
+def directory_mb(path: Path) -> float:
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file()) / 1024 / 1024
+
+
+# --- fixtures ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sam_build(tmp_path_factory.mktemp("sam-host"), host_layer_env())
+
+
+@pytest.fixture(scope="module")
+def target_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The build for Lambda itself (arm64, cp313): plain ``sam build``."""
+    return sam_build(tmp_path_factory.mktemp("sam-target"), {})
+
+
+@pytest.fixture(scope="session")
+def runtime_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the Lambda Python runtime provides (boto3, botocore, awslambdaric), for the host."""
+    shim = tmp_path_factory.mktemp("lambda-runtime")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(shim)]
+    run_checked([*pip, *dev_pins(RUNTIME_PACKAGES)], "pip install of the runtime shim")
+    probe = f"import sys; sys.path[:0] = [{str(shim)!r}]; import awslambdaric.bootstrap, runtime_client, boto3"
+    run_checked([base_python(), "-S", "-c", probe], "importing the runtime shim with the base interpreter")
+    return shim
+
+
+@dataclass
+class BuiltFunction:
+    """The built webhook function behind the RIE."""
+
+    server: Server
+    log: Path
+    table_name: str
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 URL
+            f"{self.server.endpoint}{INVOKE_PATH}",
+            data=json.dumps(event).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - as above
+            return json.loads(reply.read())
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def built_function(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltFunction]:
+    endpoint = moto_server.endpoint
+    prefix = unique_name("rie")
+    table = create_table(endpoint)
+    put_account_secret(endpoint, PROVIDER, ACCOUNT, {"webhook_secret": SAMPLE_SECRET}, prefix)
+    function_dir = host_build / "WebhookFunction"
+    layer_dir = host_build / "CoreLayer" / "python"
+    env = {
+        **DUMMY_AWS,
+        "PATH": os.environ.get("PATH", ""),
+        "LAMBDA_TASK_ROOT": str(function_dir),
+        "PYTHONPATH": os.pathsep.join(map(str, [function_dir, layer_dir, runtime_shim])),
+        "TABLE_NAME": table,
+        "SECRETS_PREFIX": prefix,
+        "AWS_ENDPOINT_URL": endpoint,
+        "POWERTOOLS_SERVICE_NAME": "dlrhub",
+        "POWERTOOLS_METRICS_NAMESPACE": "DLRHubTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "WebhookFunction",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": "10",
+    }
+    port, api_port = free_port(), free_port()
+    command = [
+        str(rie_binary()),
+        "--runtime-interface-emulator-address",
+        f"{LOOPBACK}:{port}",
+        "--runtime-api-address",
+        f"{LOOPBACK}:{api_port}",
+        base_python(),
+        "-S",
+        "-m",
+        "awslambdaric",
+        "app.handler",
+    ]
+    log = tmp_path_factory.mktemp("rie") / "rie.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=function_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
+    function = BuiltFunction(Server("rie", process, port), log, table)
+    try:
+        wait_for_port(port, process)
+        yield function
+    finally:
+        function.server.stop()
+
+
+def stored_item(endpoint: str, table: str, message_id: str) -> dict[str, Any] | None:
+    dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
+    key = {"pk": f"MSG#{PROVIDER}#{ACCOUNT}#{message_id}", "sk": "MSG"}
+    return dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
+
+
+# --- tests ---------------------------------------------------------------------------
+
+
+def test_every_sample_event_has_an_expectation() -> None:
+    assert {path.name for path in EVENTS.glob("webhook_*.json")} == set(WEBHOOK_EVENTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("event_name", sorted(WEBHOOK_EVENTS))
+def test_built_function_answers_sample_event(
+    built_function: BuiltFunction, moto_server: Server, event_name: str
+) -> None:
+    expected_http, expected_status = WEBHOOK_EVENTS[event_name]
+    event = load_event(event_name)
+    reply = built_function.invoke(event)
+    context = f"reply {reply!r}\n--- RIE log ---\n{built_function.log_tail()}"
+    assert reply.get("statusCode") == expected_http, context
+
+    item = stored_item(moto_server.endpoint, built_function.table_name, event_message_id(event))
+    if expected_status is None:
+        assert item is None, f"{event_name} stored {item!r}"
+        return
+    assert item is not None, context
+    assert item["status"] == expected_status
+    assert item["raw_status"] == event["queryStringParameters"]["state"]
+    assert item["source"] == "webhook"
+    assert item["destination"] == event["queryStringParameters"]["das"]
+
+
+@pytest.mark.slow
+def test_built_layers(host_build: Path, target_build: Path) -> None:
+    """The layer carries the core package; the Lambda build carries arm64/cp313 wheels."""
+    assert (host_build / "CoreLayer" / "python" / "dlrhub" / "__init__.py").is_file()
+    target_layer = target_build / "CoreLayer" / "python"
+    assert (target_layer / "dlrhub" / "__init__.py").is_file()
+    assert (target_layer / TARGET_NATIVE).is_file(), sorted(p.name for p in (target_layer / "pydantic_core").iterdir())
+    print(f"\ntarget CoreLayer: {directory_mb(target_layer):.1f} MB")
