@@ -42,6 +42,8 @@ def callback(provider: str, account: str, secret: str) -> Response:
     outcome = service.receive(provider, account, secret, request)
     metrics.add_metric(name="ReportsStored", unit=MetricUnit.Count, value=outcome.stored)
     metrics.add_metric(name="ReportsIgnored", unit=MetricUnit.Count, value=outcome.ignored)
+    metrics.add_metric(name="ReportsRejected", unit=MetricUnit.Count, value=outcome.rejected)
+    metrics.add_metric(name="ReportsFailed", unit=MetricUnit.Count, value=outcome.failed)
     reply = outcome.reply
     return Response(status_code=reply.status_code, content_type=reply.content_type, body=reply.body)
 

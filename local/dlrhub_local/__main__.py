@@ -32,9 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"DLR Hub local stack on {stack.gateway_url}")
     emit(f"  DynamoDB (moto server): {stack.moto.endpoint}  table {stack.env['TABLE_NAME']}")
     emit(f"  accounts and secrets:   {args.config}")
-    emit("  Infin8linx callback URL (try it with curl):")
-    for url in stack.callback_urls():
-        emit(f"    curl '{url}'")
+    emit("  customer API routes (IAM-authorised when deployed; open here):")
+    for route in stack.iam_routes:
+        emit(f"    {route}")
+    emit("try:")
+    for what, command in stack.examples():
+        emit(f"  # {what}")
+        emit(f"  {command}")
     emit("ready - stored reports are shown below; Ctrl-C stops everything")
     try:
         done.wait()

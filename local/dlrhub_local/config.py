@@ -13,11 +13,20 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ACCOUNTS = ["infin8linx/demo"]
-
 
 def generate() -> dict[str, Any]:
-    return {"accounts": {name: {"webhook_secret": secrets.token_urlsafe(24)} for name in DEFAULT_ACCOUNTS}}
+    """Demo accounts, one per provider that pushes, each with fresh random secrets."""
+
+    def secret() -> str:
+        return secrets.token_urlsafe(24)
+
+    return {
+        "accounts": {
+            "infin8linx/demo": {"webhook_secret": secret()},
+            "webcom/demo": {"webhook_secret": secret(), "utc_offset": "+03:00"},
+            "innopaas/demo": {"webhook_secret": secret(), "receiver": "dlrhub-demo", "pswd": secret()},
+        }
+    }
 
 
 def load_or_create(path: Path) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class LambdaContext:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
 
 
-def load_handler(function: Function) -> Callable[[dict, Any], dict]:
+def load_module(function: Function) -> ModuleType:
     """Import a function's handler module by path, as Lambda would from its code directory."""
     name = f"dlrhub_fn_{function.logical_id}"
     spec = importlib.util.spec_from_file_location(name, function.source)
@@ -52,7 +52,11 @@ def load_handler(function: Function) -> Callable[[dict, Any], dict]:
     module: ModuleType = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return getattr(module, function.handler)
+    return module
+
+
+def load_handler(function: Function) -> Callable[[dict, Any], dict]:
+    return getattr(load_module(function), function.handler)
 
 
 def _pattern(path: str) -> re.Pattern[str]:

@@ -79,6 +79,21 @@ def describe(image: dict[str, Any]) -> str:
     )
 
 
+def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """What a change of a message item means to a person watching: a report, a registration."""
+    if new.get("sk", {}).get("S") != "MSG" or "status" not in new:
+        return None
+    if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
+        return f"stored      {describe(new)}"
+    if "registered_at" in new and "registered_at" not in old:
+        value = {key: next(iter(attr.values())) for key, attr in new.items() if len(attr) == 1}
+        return (
+            f"registered  {value['provider']}/{value['account']} {value['message_id']}"
+            f" to {mask_phone(value.get('destination'))}, status {value['status']}"
+        )
+    return None
+
+
 def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.Event) -> None:
     """Print a line for each report stored, read from the table's stream like the events function."""
     dynamodb = boto3.client("dynamodb")
@@ -91,9 +106,9 @@ def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.E
     while not stop.is_set() and iterator:
         reply = streams.get_records(ShardIterator=iterator, Limit=100)
         for record in reply.get("Records", []):
-            image = record["dynamodb"].get("NewImage")
-            if image and image.get("sk", {}).get("S") == "MSG" and "status" in image:
-                emit(f"{time.strftime('%H:%M:%S')}  stored  {describe(image)}")
+            line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
+            if line:
+                emit(f"{time.strftime('%H:%M:%S')}  {line}")
         iterator = reply.get("NextShardIterator")
         stop.wait(0.3)
 
@@ -107,17 +122,46 @@ class LocalStack:
     stop_event: threading.Event
     threads: list[threading.Thread]
     http: Any
+    iam_routes: list[str]
 
-    def callback_urls(self) -> list[str]:
-        urls = []
-        for name, account in self.config["accounts"].items():
-            provider, _, account_name = name.partition("/")
-            if provider == "infin8linx":
-                urls.append(
-                    f"{self.gateway_url}/webhooks/{provider}/{account_name}/{account['webhook_secret']}"
-                    "?msgid=36160109669&das=628131565746&state=1"
+    def webhook_url(self, provider: str, account: str = "demo") -> str:
+        secret = self.config["accounts"][f"{provider}/{account}"]["webhook_secret"]
+        return f"{self.gateway_url}/webhooks/{provider}/{account}/{secret}"
+
+    def examples(self) -> list[tuple[str, str]]:
+        """(what, curl command) for each demo account and the customer API."""
+        found = []
+        accounts = self.config["accounts"]
+        if "infin8linx/demo" in accounts:
+            url = self.webhook_url("infin8linx") + "?msgid=36160109669&das=628131565746&state=1"
+            found.append(("Infin8linx delivery callback", f"curl '{url}'"))
+        if "webcom/demo" in accounts:
+            body = '[{"id_sms":82216,"time":"2021-04-26 15:15:03","state":"deliver"}]'
+            found.append(("Webcom Mobi JSON webhook", f"curl -d '{body}' '{self.webhook_url('webcom')}'"))
+        if "innopaas/demo" in accounts:
+            creds = accounts["innopaas/demo"]
+            body = json.dumps(
+                {
+                    "receiver": creds.get("receiver", ""),
+                    "pswd": creds.get("pswd", ""),
+                    "msgid": "627239445736452096",
+                    "mobile": "8618888888888",
+                    "status": "DELIVRD",
+                    "reportTime": "1749545540967",
+                    "fee": "0.0567",
+                    "currency": "CNY",
+                    "smsNum": "1",
+                },
+                separators=(",", ":"),
+            )
+            found.append(
+                (
+                    "InnoPaaS status push",
+                    f"curl -H 'content-type: application/json' -d '{body}' '{self.webhook_url('innopaas')}'",
                 )
-        return urls
+            )
+        found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
+        return found
 
     def shutdown(self) -> None:
         self.stop_event.set()
@@ -157,4 +201,5 @@ def start(
         moto.stop()
         raise
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
-    return LocalStack(moto, url, config, env, stop, threads, http)
+    iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
+    return LocalStack(moto, url, config, env, stop, threads, http, iam_routes)

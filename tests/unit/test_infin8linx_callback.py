@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dlrhub.models import Source
+from dlrhub.accounts import AccountConfig
+from dlrhub.models import Source, StatusReport
 from dlrhub.providers.infin8linx import Infin8linx
 from dlrhub.status import Status
 from dlrhub.webhook_io import InvalidCallback, WebhookRequest
@@ -12,8 +13,11 @@ from dlrhub.webhook_io import InvalidCallback, WebhookRequest
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 
-def parse(query: str):
-    return Infin8linx().parse_callback(WebhookRequest("GET", query), "demo", NOW)
+CONFIG = AccountConfig(webhook_secret="s")
+
+
+def parse(query: str) -> list[StatusReport]:
+    return Infin8linx().parse_callback(WebhookRequest("GET", query), "demo", CONFIG, NOW).reports
 
 
 @pytest.mark.parametrize(("state", "status"), [("0", Status.PENDING), ("1", Status.DELIVERED), ("2", Status.FAILED)])

@@ -30,6 +30,16 @@ class Source(StrEnum):
     RULE = "rule"
 
 
+class Cost(BaseModel):
+    """What the provider charged for the message, as it said it (amounts stay decimal text)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: Annotated[str, StringConstraints(max_length=32, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+    currency: Annotated[str, StringConstraints(max_length=8)] | None = None
+    parts: int | None = Field(default=None, ge=0, le=1000)
+
+
 class StatusReport(BaseModel):
     """One provider report of one message's status, already normalised."""
 
@@ -45,6 +55,7 @@ class StatusReport(BaseModel):
     source: Source
     destination: Annotated[str, StringConstraints(max_length=32)] | None = None
     details: dict[str, str] = Field(default_factory=dict)
+    cost: Cost | None = None
 
     @property
     def event_time(self) -> datetime:

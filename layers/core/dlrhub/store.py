@@ -1,25 +1,19 @@
-"""The DynamoDB store: one table, one item per message.
+"""The DynamoDB store: one table, one item per message (docs/data-model.md).
 
 A report is applied with ONE conditional ``UpdateItem`` and no read. The condition is
 built from :mod:`dlrhub.status`, so DynamoDB itself refuses a report that would move a
-message backwards, whoever writes concurrently. The old item comes back with a refused
-write (``ReturnValuesOnConditionCheckFailure``), which tells the caller why at no extra
-cost.
-
-Item layout (see docs/data-model.md):
-
-``pk`` ``MSG#{provider}#{account}#{message_id}``, ``sk`` ``MSG``; ``status``,
-``raw_status``, ``provider_time``, ``received_at``, ``event_time``, ``source``,
-``history`` (list, bounded by :data:`dlrhub.status.HISTORY_LIMIT`), ``first_seen_at``,
-``expires_at`` (TTL), and while the status is not final ``pending_pk``/``pending_sk``,
-the keys of the sparse ``pending`` index.
+message backwards, whoever writes concurrently. A refused write returns the old item
+(``ReturnValuesOnConditionCheckFailure``), which tells the caller why at no extra cost.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,12 +22,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from dlrhub.models import StatusReport
+from dlrhub.registration import Registration
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.timefmt import iso
+from dlrhub.update_builder import UpdateBuilder
 
 MESSAGE_SK = "MSG"
 PENDING_INDEX = "pending"
+ACCOUNT_INDEX = "by_account"
+REF_INDEX = "by_ref"
 PENDING_SHARDS = 8
+MAX_PAGE = 100
 
 
 def message_key(provider: str, account: str, message_id: str) -> dict[str, str]:
@@ -46,9 +45,19 @@ def pending_partition(provider: str, account: str, message_id: str, shards: int 
     return f"PENDING#{provider}#{account}#{shard}"
 
 
+def account_partition(provider: str, account: str) -> str:
+    return f"{provider}#{account}"
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     IGNORED = "ignored"
+
+
+class Registered(StrEnum):
+    NEW = "registered"
+    MERGED = "merged"  # reports had arrived first; their status is kept
+    ALREADY = "already_registered"
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,16 @@ class ApplyResult:
     outcome: Outcome
     #: For an ignored report: the stored status that outranked it.
     stored_status: Status | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    pass
 
 
 def build_status_update(report: StatusReport, retention: timedelta) -> dict[str, Any]:
@@ -71,93 +90,88 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     }
     if report.details:
         entry["details"] = dict(report.details)
-    names = {
-        "#status": "status",
-        "#raw": "raw_status",
-        "#event_time": "event_time",
-        "#received_at": "received_at",
-        "#source": "source",
-        "#history": "history",
-        "#provider": "provider",
-        "#account": "account",
-        "#message_id": "message_id",
-        "#first_seen": "first_seen_at",
-        "#expires": "expires_at",
-        "#ppk": "pending_pk",
-        "#psk": "pending_sk",
-    }
-    values: dict[str, Any] = {
-        ":status": report.status.value,
-        ":raw": report.raw_status,
-        ":event_time": event_time,
-        ":received_at": received_at,
-        ":source": report.source.value,
-        ":entry": [entry],
-        ":empty": [],
-        ":provider": report.provider,
-        ":account": report.account,
-        ":message_id": report.message_id,
-        ":expires": int((report.received_at + retention).timestamp()),
-    }
-    sets = [
-        "#status = :status",
-        "#raw = :raw",
-        "#event_time = :event_time",
-        "#received_at = :received_at",
-        "#source = :source",
-        "#history = list_append(if_not_exists(#history, :empty), :entry)",
-        "#provider = :provider",
-        "#account = :account",
-        "#message_id = :message_id",
-        "#first_seen = if_not_exists(#first_seen, :received_at)",
-        "#expires = if_not_exists(#expires, :expires)",
-    ]
-    removes: list[str] = []
+    update = (
+        UpdateBuilder()
+        .set("status", report.status.value)
+        .set("raw_status", report.raw_status)
+        .set("event_time", event_time)
+        .set("received_at", received_at)
+        .set("source", report.source.value)
+        .append("history", [entry])
+        .set("provider", report.provider)
+        .set("account", report.account)
+        .set("message_id", report.message_id)
+        .set("first_seen_at", received_at, keep_existing=True)
+        .set("expires_at", int((report.received_at + retention).timestamp()), keep_existing=True)
+        .set("acct_pk", account_partition(report.provider, report.account))
+        .set("acct_sk", f"{received_at}#{report.message_id}", keep_existing=True)
+    )
     if report.provider_time is not None:
-        names["#provider_time"] = "provider_time"
-        values[":provider_time"] = iso(report.provider_time)
-        sets.append("#provider_time = :provider_time")
+        update.set("provider_time", iso(report.provider_time))
     if report.destination:
-        names["#destination"] = "destination"
-        values[":destination"] = report.destination
-        sets.append("#destination = if_not_exists(#destination, :destination)")
+        update.set("destination", report.destination, keep_existing=True)
     if report.details:
-        names["#details"] = "provider_details"
-        values[":details"] = dict(report.details)
-        sets.append("#details = :details")
+        update.set("provider_details", dict(report.details))
+    if report.cost is not None:
+        update.set("cost", report.cost.model_dump(exclude_none=True))
     if report.status.is_final:
-        removes += ["#ppk", "#psk"]
+        update.remove("pending_pk", "pending_sk")
     else:
-        values[":ppk"] = pending_partition(report.provider, report.account, report.message_id)
-        values[":psk"] = f"{received_at}#{report.message_id}"
-        sets += ["#ppk = :ppk", "#psk = if_not_exists(#psk, :psk)"]
+        update.set("pending_pk", pending_partition(report.provider, report.account, report.message_id))
+        update.set("pending_sk", f"{received_at}#{report.message_id}", keep_existing=True)
 
-    condition = ["attribute_not_exists(#status)"]
-    allowed = sorted(replaceable_by(report.status) - {Status.PENDING})
-    if Status.PENDING in replaceable_by(report.status):
-        values[":pending"] = Status.PENDING.value
+    status = update.name("status")
+    condition = [f"attribute_not_exists({status})"]
+    allowed = replaceable_by(report.status)
+    if Status.PENDING in allowed:
+        pending = update.value(Status.PENDING.value, "pending")
         if report.status is Status.PENDING:
-            values[":history_limit"] = HISTORY_LIMIT
+            history, newer = update.name("history"), update.name("event_time")
+            limit = update.value(HISTORY_LIMIT, "limit")
             condition.append(
-                "(#status = :pending AND #event_time < :event_time"
-                " AND (attribute_not_exists(#history) OR size(#history) < :history_limit))"
+                f"({status} = {pending} AND {newer} < {update.value(event_time, 'at')}"
+                f" AND (attribute_not_exists({history}) OR size({history}) < {limit}))"
             )
         else:
-            condition.append("#status = :pending")
-    for index, status in enumerate(allowed):
-        values[f":from{index}"] = status.value
-        condition.append(f"#status = :from{index}")
+            condition.append(f"{status} = {pending}")
+    for old in sorted(allowed - {Status.PENDING}):
+        condition.append(f"{status} = {update.value(old.value, 'from')}")
+    return update.arguments(" OR ".join(condition))
 
-    expression = "SET " + ", ".join(sets)
-    if removes:
-        expression += " REMOVE " + ", ".join(removes)
-    return {
-        "UpdateExpression": expression,
-        "ConditionExpression": " OR ".join(condition),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+
+def build_registration(reg: Registration, now: datetime, retention: timedelta, *, pending: bool) -> dict[str, Any]:
+    """The ``UpdateItem`` that records a registration; ``pending`` also files it as pending."""
+    submitted = iso(reg.submitted_at)
+    update = (
+        UpdateBuilder()
+        .set("provider", reg.provider)
+        .set("account", reg.account)
+        .set("message_id", reg.message_id)
+        .set("destination", reg.destination)
+        .set("submitted_at", submitted)
+        .set("registered_at", iso(now))
+        .set("status", Status.PENDING.value, keep_existing=True)
+        .set("event_time", submitted, keep_existing=True)
+        .set("first_seen_at", iso(now), keep_existing=True)
+        .set("expires_at", int((now + retention).timestamp()), keep_existing=True)
+        .set("acct_pk", account_partition(reg.provider, reg.account))
+        .set("acct_sk", f"{submitted}#{reg.message_id}")
+    )
+    if reg.parts is not None:
+        update.set("parts", reg.parts)
+    if reg.customer_ref is not None:
+        update.set("customer_ref", reg.customer_ref)
+        update.set("ref_pk", reg.customer_ref)
+        update.set("ref_sk", f"{submitted}#{reg.provider}#{reg.account}#{reg.message_id}")
+    registered = update.name("registered_at")
+    condition = f"attribute_not_exists({registered})"
+    if pending:
+        update.set("pending_pk", pending_partition(reg.provider, reg.account, reg.message_id))
+        update.set("pending_sk", f"{submitted}#{reg.message_id}")
+        status = update.name("status")
+        pending_value = update.value(Status.PENDING.value, "pending")
+        condition += f" AND (attribute_not_exists({status}) OR {status} = {pending_value})"
+    return update.arguments(condition)
 
 
 _serialize = TypeSerializer().serialize
@@ -172,6 +186,26 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserialize(value) for key, value in item.items()}
 
 
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor("cursor is not one this API gave out") from None
+    if not isinstance(key, dict) or not all(isinstance(v, dict) and len(v) == 1 for v in key.values()):
+        raise InvalidCursor("cursor is not one this API gave out")
+    return key
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
 class MessageStore:
     """Messages and their statuses in one DynamoDB table. Thread-safe (boto3 clients are)."""
 
@@ -180,23 +214,102 @@ class MessageStore:
         self._table = table_name
         self._retention = timedelta(days=retention_days)
 
+    def _update(self, key: dict[str, str], update: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        update = {**update, "ExpressionAttributeValues": to_item(update["ExpressionAttributeValues"])}
+        return self._client.update_item(TableName=self._table, Key=to_item(key), **update, **extra)
+
     def apply(self, report: StatusReport) -> ApplyResult:
         """Apply one report: stored if the rules let it in, ignored (not an error) if not."""
         key = message_key(report.provider, report.account, report.message_id)
-        update = build_status_update(report, self._retention)
-        update["ExpressionAttributeValues"] = to_item(update["ExpressionAttributeValues"])
         try:
-            self._client.update_item(TableName=self._table, Key=to_item(key), **update)
+            self._update(key, build_status_update(report, self._retention))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not _condition_failed(error):
                 raise
-            old = error.response.get("Item") or {}
-            stored = old.get("status", {}).get("S")
+            stored = (error.response.get("Item") or {}).get("status", {}).get("S")
             return ApplyResult(Outcome.IGNORED, Status(stored) if stored else None)
         return ApplyResult(Outcome.APPLIED)
+
+    def register(self, reg: Registration, now: datetime) -> Registered:
+        """Record what the customer sent. Again is not an error and changes nothing.
+
+        First try: file it as pending too (no report yet, or only PENDING ones). If a final
+        status got there first, record the registration beside it, out of the pending index.
+        """
+        key = message_key(reg.provider, reg.account, reg.message_id)
+        for pending in (True, False):
+            try:
+                reply = self._update(
+                    key, build_registration(reg, now, self._retention, pending=pending), ReturnValues="ALL_OLD"
+                )
+            except ClientError as error:
+                if not _condition_failed(error):
+                    raise
+                if "registered_at" in (error.response.get("Item") or {}):
+                    return Registered.ALREADY
+                continue
+            return Registered.MERGED if reply.get("Attributes") else Registered.NEW
+        return Registered.ALREADY
 
     def get(self, provider: str, account: str, message_id: str) -> dict[str, Any] | None:
         reply = self._client.get_item(
             TableName=self._table, Key=to_item(message_key(provider, account, message_id)), ConsistentRead=True
         )
         return from_item(reply["Item"]) if "Item" in reply else None
+
+    def _query(self, limit: int, cursor: str | None, **query: Any) -> Page:
+        limit = max(1, min(limit, MAX_PAGE))
+        start = decode_cursor(cursor)
+        items: list[dict[str, Any]] = []
+        # A status filter can leave a page short: read on, a bounded number of pages.
+        for _ in range(10):
+            args = {"TableName": self._table, "Limit": limit - len(items), **query}
+            if start:
+                args["ExclusiveStartKey"] = start
+            try:
+                reply = self._client.query(**args)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ValidationException" and start:
+                    raise InvalidCursor("cursor does not belong to this listing") from None
+                raise
+            items += [from_item(item) for item in reply.get("Items", [])]
+            start = reply.get("LastEvaluatedKey")
+            if not start or len(items) >= limit:
+                break
+        return Page(items, encode_cursor(start))
+
+    def list_by_ref(self, customer_ref: str, *, limit: int = 50, cursor: str | None = None) -> Page:
+        return self._query(
+            limit,
+            cursor,
+            IndexName=REF_INDEX,
+            KeyConditionExpression="ref_pk = :ref",
+            ExpressionAttributeValues={":ref": {"S": customer_ref}},
+        )
+
+    def list_by_account(
+        self,
+        provider: str,
+        account: str,
+        start: datetime,
+        end: datetime,
+        *,
+        status: Status | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Messages of one account submitted (or first seen) in ``[start, end)``, oldest first."""
+        values = {
+            ":acct": {"S": account_partition(provider, account)},
+            ":from": {"S": iso(start)},
+            ":to": {"S": iso(end)},
+        }
+        query: dict[str, Any] = {
+            "IndexName": ACCOUNT_INDEX,
+            "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",
+        }
+        if status is not None:
+            query["FilterExpression"] = "#status = :status"
+            query["ExpressionAttributeNames"] = {"#status": "status"}
+            values[":status"] = {"S": status.value}
+        return self._query(limit, cursor, ExpressionAttributeValues=values, **query)

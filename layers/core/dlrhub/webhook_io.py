@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs
+
+from dlrhub.models import StatusReport
+
+#: Largest body a provider callback may carry (API Gateway allows more; nobody needs it).
+MAX_BODY = 1024 * 1024
 
 
 class InvalidCallback(ValueError):
     """The call is malformed; the message says why (safe to show the caller)."""
+
+
+class CallbackForbidden(PermissionError):
+    """Credentials carried in the call itself do not match the account's."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,47 @@ class WebhookRequest:
 
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.raw_query, keep_blank_values=True)
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            raise InvalidCallback("the body is empty; a JSON document is expected")
+        if len(self.body) > MAX_BODY:
+            raise InvalidCallback(f"the body is larger than {MAX_BODY} bytes")
+        try:
+            return json.loads(self.body)
+        except json.JSONDecodeError as error:
+            raise InvalidCallback(
+                f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+            ) from None
+
+
+def reason_of(error: ValueError) -> str:
+    """A short reason for a bad item, from a ValueError or a pydantic ValidationError."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return str(error)
+    parts = []
+    for found in errors()[:5]:
+        where = ".".join(str(part) for part in found["loc"])
+        parts.append(f"{where}: {found['msg']}" if where else found["msg"])
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """One item of a multi-item callback that could not be taken, and why."""
+
+    index: int
+    reason: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedCallback:
+    reports: list[StatusReport]
+    rejected: list[RejectedItem] = field(default_factory=list)
+    #: For each report, the provider's own reference to echo in the acknowledgement.
+    refs: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from dlrhub.models import StatusReport
-from dlrhub.store import ApplyResult
-from dlrhub.webhook_io import WebhookReply, WebhookRequest
+from dlrhub.accounts import AccountConfig
+from dlrhub.webhook_io import ParsedCallback, WebhookReply, WebhookRequest
 
 
 class WebhookProvider(Protocol):
@@ -16,11 +15,16 @@ class WebhookProvider(Protocol):
 
     name: ClassVar[str]
     webhook_methods: ClassVar[frozenset[str]]
+    #: True when the provider's acknowledgement names each stored item, so one item that
+    #: could not be stored is left out (and sent again) rather than failing the call.
+    acknowledges_items: ClassVar[bool]
 
-    def parse_callback(self, request: WebhookRequest, account: str, received_at: datetime) -> list[StatusReport]:
-        """The reports in one call; raises InvalidCallback with the reason."""
+    def parse_callback(
+        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
+    ) -> ParsedCallback:
+        """The reports in one call. Raises InvalidCallback (400) or CallbackForbidden (403)."""
         ...
 
-    def acknowledge(self, reports: Sequence[StatusReport], results: Sequence[ApplyResult]) -> WebhookReply:
-        """The reply the provider expects once every report is stored."""
+    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
+        """The reply once the reports are applied; ``stored[i]`` is False where report i failed."""
         ...

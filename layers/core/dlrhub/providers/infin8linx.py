@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from dlrhub.accounts import AccountConfig
 from dlrhub.models import Source, StatusReport
 from dlrhub.status import Status
-from dlrhub.store import ApplyResult
-from dlrhub.webhook_io import InvalidCallback, WebhookReply, WebhookRequest
+from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookReply, WebhookRequest
 
 NAME = "infin8linx"
 
@@ -47,8 +47,11 @@ def _single(query: dict[str, list[str]], name: str, *, required: bool) -> str | 
 class Infin8linx:
     name: ClassVar[str] = NAME
     webhook_methods: ClassVar[frozenset[str]] = frozenset({"GET"})
+    acknowledges_items: ClassVar[bool] = False
 
-    def parse_callback(self, request: WebhookRequest, account: str, received_at: datetime) -> list[StatusReport]:
+    def parse_callback(
+        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
+    ) -> ParsedCallback:
         if len(request.raw_query) > 1024:
             raise InvalidCallback("query string longer than 1024 characters")
         query = request.query()
@@ -60,18 +63,17 @@ class Infin8linx:
         das = _single(query, "das", required=False)
         if das is not None and das != "" and not _DAS.match(das):
             raise InvalidCallback("das must be a phone number of at most 32 digits")
-        return [
-            StatusReport(
-                provider=NAME,
-                account=account,
-                message_id=msgid,
-                status=status,
-                raw_status=state,
-                received_at=received_at,
-                source=Source.WEBHOOK,
-                destination=das or None,
-            )
-        ]
+        report = StatusReport(
+            provider=NAME,
+            account=account,
+            message_id=msgid,
+            status=status,
+            raw_status=state,
+            received_at=received_at,
+            source=Source.WEBHOOK,
+            destination=das or None,
+        )
+        return ParsedCallback([report], refs=[msgid])
 
-    def acknowledge(self, reports: Sequence[StatusReport], results: Sequence[ApplyResult]) -> WebhookReply:
+    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
         return WebhookReply(200, "OK")

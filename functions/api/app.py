@@ -1,0 +1,154 @@
+"""The customer API (IAM-authorised): register sent messages, read their statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dlrhub.registrar import Registrar, RegistrationReply
+from dlrhub.registration import RegistrationBatch
+from dlrhub.settings import Settings
+from dlrhub.status import Status
+from dlrhub.store import InvalidCursor, MessageStore
+from dlrhub.views import ErrorReply, MessagePage, MessageView, message_summary, message_view
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+settings = Settings.from_env()
+store = MessageStore(settings.table_name, retention_days=settings.retention_days)
+registrar = Registrar(store)
+
+Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+
+
+def _json(model: type, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+ERRORS = {
+    400: _json(ErrorReply, "bad request: the message says why"),
+    503: _json(ErrorReply, "temporarily unavailable: try again"),
+}
+READ_ERRORS = {**ERRORS, 404: _json(ErrorReply, "no such message")}
+
+
+def _error(status_code: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response:
+    body = ErrorReply(message=message, errors=errors).model_dump(exclude_none=True)
+    return Response(status_code=status_code, content_type="application/json", body=body)
+
+
+def _page(page: Any) -> MessagePage:
+    return MessagePage(items=[message_summary(item) for item in page.items], next_cursor=page.cursor)
+
+
+@app.post(
+    "/messages",
+    summary="Register sent messages",
+    description="Up to 500 per call. Registering again is not an error and changes nothing. "
+    "Invalid items are named in `errors` (422); the valid ones in the same call are stored.",
+    responses={
+        200: _json(RegistrationReply, "every item stored"),
+        422: _json(RegistrationReply, "some items invalid (named in errors); the others stored"),
+        **ERRORS,
+    },
+)
+def register(batch: Annotated[RegistrationBatch, Body()]) -> Response[RegistrationReply]:
+    reply = registrar.register(batch.messages)
+    metrics.add_metric(name="MessagesRegistered", unit=MetricUnit.Count, value=reply.registered + reply.merged)
+    return Response(status_code=422 if reply.rejected else 200, body=reply, content_type="application/json")
+
+
+@app.get(
+    "/messages/<provider>/<account>/<message_id>",
+    summary="One message: status, raw word, history, times, cost",
+    responses={200: _json(MessageView, "the message"), **READ_ERRORS},
+)
+def get_message(
+    provider: Annotated[str, Path(max_length=32)],
+    account: Annotated[str, Path(max_length=64)],
+    message_id: Annotated[str, Path(max_length=128)],
+) -> MessageView:
+    item = store.get(provider, account, message_id)
+    if item is None:
+        raise NotFoundError("no such message")
+    return message_view(item)
+
+
+@app.get(
+    "/refs/<customer_ref>/messages",
+    summary="Messages registered with a customer reference",
+    responses={200: _json(MessagePage, "a page of messages"), **ERRORS},
+)
+def list_by_ref(
+    customer_ref: Annotated[str, Path(max_length=128)], limit: Limit = 50, cursor: Cursor = None
+) -> MessagePage:
+    return _page(store.list_by_ref(customer_ref, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/accounts/<provider>/<account>/messages",
+    summary="Messages of one account submitted in [from, to), oldest first, optionally of one status",
+    responses={200: _json(MessagePage, "a page of messages"), **ERRORS},
+)
+def list_by_account(
+    provider: Annotated[str, Path(max_length=32)],
+    account: Annotated[str, Path(max_length=64)],
+    start: Annotated[datetime, Query(alias="from", description="ISO-8601 with zone")],
+    end: Annotated[datetime, Query(alias="to", description="ISO-8601 with zone")],
+    status: Annotated[Status | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> MessagePage:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
+    if end <= start:
+        raise BadRequestError("to must be after from")
+    page = store.list_by_account(provider, account, start, end, status=status, limit=limit, cursor=cursor)
+    return _page(page)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    errors = [{"where": ".".join(str(part) for part in e["loc"]), "reason": e["msg"]} for e in error.errors()]
+    return _error(400, "invalid request: " + "; ".join(f"{e['where']}: {e['reason']}" for e in errors[:5]), errors)
+
+
+@app.exception_handler(InvalidCursor)
+def invalid_cursor(error: InvalidCursor) -> Response:
+    return _error(400, str(error))
+
+
+@app.exception_handler(BadRequestError)
+def bad_request(error: BadRequestError) -> Response:
+    return _error(400, error.msg)
+
+
+@app.exception_handler(NotFoundError)
+def not_found(error: NotFoundError) -> Response:
+    return _error(404, error.msg)
+
+
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response:
+    logger.exception("request failed")
+    return _error(503, "temporarily unavailable, try again")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,158 @@
+"""InnoPaaS (providers.md §4, seed 003).
+
+Push: a POST of one JSON object per report (an array is taken too), with the receiving
+credentials ``receiver``/``pswd`` configured at InnoPaaS (may be empty). They are
+compared in constant time with the account's ``receiver``/``pswd``; empty matches only an
+account configured empty. ``DELIVRD`` is success, every other word a failure: the known
+ones are mapped, an unknown one is FAILED with the word kept. Every documented field
+except the credentials is kept as given. Reply: 200 ``OK`` (older docs ask for that body).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from dlrhub.accounts import AccountConfig
+from dlrhub.models import Cost, Source, StatusReport
+from dlrhub.status import Status
+from dlrhub.timefmt import from_epoch_ms
+from dlrhub.webhook_io import (
+    CallbackForbidden,
+    InvalidCallback,
+    ParsedCallback,
+    RejectedItem,
+    WebhookReply,
+    WebhookRequest,
+    reason_of,
+)
+
+NAME = "innopaas"
+MAX_ITEMS = 100
+
+STATUSES: dict[str, Status] = {
+    "DELIVRD": Status.DELIVERED,
+    "UNDELIV": Status.FAILED,
+    "DELETED": Status.FAILED,
+    "EXPIRED": Status.EXPIRED,
+    "REJECTD": Status.REJECTED,
+    "MBBLACK": Status.REJECTED,  # number blacklisted
+    "SM11": Status.REJECTED,  # number format wrong
+    "SM12": Status.REJECTED,  # number format wrong
+    "UNKNOWN": Status.UNKNOWN,
+}
+
+#: Kept as given in the stored item's provider_details (credentials never are).
+KEPT_FIELDS = (
+    "batchSeq",
+    "uid",
+    "reportTime",
+    "notifyTime",
+    "requestTime",
+    "currency",
+    "smsNum",
+    "unitPrice",
+    "fee",
+    "accessNumber",
+    "countryNumber",
+    "regionCode",
+    "mnoName",
+    "mcc",
+    "mnc",
+)
+_MS = re.compile(r"^[0-9]{10,16}$")
+
+
+def map_status(word: str) -> Status:
+    """``DELIVRD`` is the one success; any other word is a failure of some kind."""
+    return STATUSES.get(word, Status.FAILED)
+
+
+def _text(item: dict[str, Any], name: str) -> str:
+    value = item.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{name} must be text")
+    return str(value)
+
+
+def credentials_match(item: dict[str, Any], config: AccountConfig) -> bool:
+    extra = config.model_extra or {}
+    expected = (str(extra.get("receiver", "")), str(extra.get("pswd", "")))
+    offered = (_text(item, "receiver"), _text(item, "pswd"))
+    # Both compared every time (no early exit), each in constant time.
+    results = [hmac.compare_digest(o.encode(), e.encode()) for o, e in zip(offered, expected, strict=True)]
+    return all(results)
+
+
+def cost_of(item: dict[str, Any]) -> Cost | None:
+    fee = _text(item, "fee")
+    if not fee:
+        return None
+    parts = _text(item, "smsNum")
+    return Cost(amount=fee, currency=_text(item, "currency") or None, parts=int(parts) if parts.isdigit() else None)
+
+
+def report_from(item: Any, account: str, received_at: datetime, source: Source) -> StatusReport:
+    if not isinstance(item, dict):
+        raise ValueError("each report must be a JSON object")
+    msgid = _text(item, "msgid")
+    if not msgid:
+        raise ValueError("msgid is missing")
+    word = _text(item, "status")
+    if not word or len(word) > 32:
+        raise ValueError("status is missing")
+    report_time = _text(item, "reportTime")
+    if report_time and not _MS.match(report_time):
+        raise ValueError("reportTime must be a millisecond timestamp")
+    details = {name: _text(item, name)[:256] for name in KEPT_FIELDS if name in item}
+    return StatusReport(
+        provider=NAME,
+        account=account,
+        message_id=msgid,
+        status=map_status(word),
+        raw_status=word,
+        provider_time=from_epoch_ms(report_time) if report_time else None,
+        received_at=received_at,
+        source=source,
+        destination=_text(item, "mobile") or None,
+        details=details,
+        cost=cost_of(item),
+    )
+
+
+class InnoPaaS:
+    name: ClassVar[str] = NAME
+    webhook_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
+    acknowledges_items: ClassVar[bool] = False
+
+    def parse_callback(
+        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
+    ) -> ParsedCallback:
+        body = request.json()
+        items = body if isinstance(body, list) else [body]
+        if not items or len(items) > MAX_ITEMS:
+            raise InvalidCallback(f"expected one report object or an array of 1 to {MAX_ITEMS}")
+        reports, refs, rejected = [], [], []
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and not credentials_match(item, config):
+                raise CallbackForbidden("receiver/pswd do not match the account")
+            try:
+                reports.append(report_from(item, account, received_at, Source.WEBHOOK))
+                refs.append(item.get("msgid"))
+            except ValueError as error:
+                ref = item.get("msgid") if isinstance(item, dict) else None
+                rejected.append(RejectedItem(index, reason_of(error), None if ref is None else str(ref)[:64]))
+        if not isinstance(body, list) and rejected:
+            raise InvalidCallback(rejected[0].reason)
+        return ParsedCallback(reports, rejected, refs)
+
+    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
+        if parsed.rejected:
+            reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected)
+            return WebhookReply(400, f"stored {sum(stored)}, rejected {len(parsed.rejected)}: {reasons}")
+        return WebhookReply(200, "OK")

@@ -1,0 +1,54 @@
+"""What the customer tells the hub it sent: ``POST /messages``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from dlrhub.models import AccountName, AwareTime, Identifier
+from dlrhub.providers import KNOWN_PROVIDERS
+from dlrhub.webhook_io import RejectedItem, reason_of
+
+MAX_BATCH = 500
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5,20}$")]
+CustomerRef = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+
+
+class Registration(BaseModel):
+    """One message the customer sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str = Field(description="infin8linx, huawei, webcom or innopaas")
+    account: AccountName
+    message_id: Identifier = Field(description="the provider's id of the message")
+    destination: Phone = Field(description="the number, digits with the country code")
+    submitted_at: AwareTime = Field(description="when it was submitted to the provider (ISO-8601 with zone)")
+    parts: int | None = Field(default=None, ge=1, le=255)
+    customer_ref: CustomerRef | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in KNOWN_PROVIDERS:
+            raise ValueError(f"unknown provider; one of {', '.join(sorted(KNOWN_PROVIDERS))}")
+        return value
+
+
+class RegistrationBatch(BaseModel):
+    """The request body: items are checked one by one, so good ones are kept beside bad ones."""
+
+    messages: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def validate_items(items: list[Any]) -> tuple[list[Registration], list[RejectedItem]]:
+    valid, rejected = [], []
+    for index, item in enumerate(items):
+        try:
+            valid.append(Registration.model_validate(item))
+        except ValidationError as error:
+            ref = item.get("message_id") if isinstance(item, dict) else None
+            rejected.append(RejectedItem(index, reason_of(error), ref if isinstance(ref, str) else None))
+    return valid, rejected

@@ -1,0 +1,79 @@
+"""What the customer API shows of a stored message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dlrhub.status import Status
+
+
+class HistoryEntry(BaseModel):
+    status: Status
+    raw_status: str
+    event_time: str
+    received_at: str
+    source: str
+    details: dict[str, str] | None = None
+
+
+class CostView(BaseModel):
+    amount: str = Field(description="as the provider gave it, decimal text")
+    currency: str | None = None
+    parts: int | None = None
+
+
+class MessageSummary(BaseModel):
+    provider: str
+    account: str
+    message_id: str
+    status: Status
+    final: bool
+    raw_status: str | None = Field(default=None, description="the provider's own word; absent before any report")
+    event_time: str | None = None
+    submitted_at: str | None = None
+    customer_ref: str | None = None
+
+
+class MessageView(MessageSummary):
+    provider_time: str | None = None
+    received_at: str | None = None
+    registered_at: str | None = None
+    first_seen_at: str | None = None
+    destination: str | None = None
+    parts: int | None = None
+    source: str | None = None
+    cost: CostView | None = None
+    provider_details: dict[str, str] | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+class MessagePage(BaseModel):
+    items: list[MessageSummary]
+    next_cursor: str | None = Field(default=None, description="pass as cursor for the next page; absent at the end")
+
+
+class ErrorReply(BaseModel):
+    message: str = Field(description="what is wrong, in words")
+    errors: list[dict[str, Any]] | None = Field(default=None, description="each invalid field, where there are several")
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB numbers come back as Decimal: whole ones become int."""
+    out = dict(item)
+    for key in ("parts",):
+        if out.get(key) is not None:
+            out[key] = int(out[key])
+    if isinstance(out.get("cost"), dict) and out["cost"].get("parts") is not None:
+        out["cost"] = {**out["cost"], "parts": int(out["cost"]["parts"])}
+    out["final"] = Status(out["status"]).is_final
+    return out
+
+
+def message_view(item: dict[str, Any]) -> MessageView:
+    return MessageView.model_validate(_plain(item), from_attributes=False)
+
+
+def message_summary(item: dict[str, Any]) -> MessageSummary:
+    return MessageSummary.model_validate(_plain(item))
