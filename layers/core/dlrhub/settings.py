@@ -16,6 +16,16 @@ class Settings(BaseModel):
     secrets_max_age: int = Field(default=300, ge=0, le=86_400, validation_alias="SECRETS_MAX_AGE")
     retention_days: int = Field(default=90, ge=1, le=3650, validation_alias="RETENTION_DAYS")
 
+
+class PollerSettings(Settings):
+    poll_accounts: str = Field(default="", validation_alias="POLL_ACCOUNTS")
+    concurrency: int = Field(default=8, ge=1, le=64, validation_alias="POLL_CONCURRENCY")
+    max_pending_hours: float = Field(default=72, gt=0, le=24 * 30, validation_alias="MAX_PENDING_HOURS")
+    no_receipt_status: str = Field(
+        default="UNKNOWN", pattern="^(UNKNOWN|EXPIRED)$", validation_alias="NO_RECEIPT_STATUS"
+    )
+    request_timeout: float = Field(default=10, gt=0, le=60, validation_alias="HTTP_TIMEOUT_SECONDS")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         return cls.model_validate(dict(os.environ if env is None else env))

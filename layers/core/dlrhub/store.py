@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -213,6 +214,8 @@ class MessageStore:
         self._client = client or boto3.client("dynamodb")
         self._table = table_name
         self._retention = timedelta(days=retention_days)
+        #: Read capacity units consumed by pending-index queries (for the benchmark).
+        self.read_units = 0.0
 
     def _update(self, key: dict[str, str], update: dict[str, Any], **extra: Any) -> dict[str, Any]:
         update = {**update, "ExpressionAttributeValues": to_item(update["ExpressionAttributeValues"])}
@@ -256,6 +259,39 @@ class MessageStore:
             TableName=self._table, Key=to_item(message_key(provider, account, message_id)), ConsistentRead=True
         )
         return from_item(reply["Item"]) if "Item" in reply else None
+
+    def pending(
+        self, provider: str, account: str, *, before: datetime | None = None, page_size: int = 1000
+    ) -> Iterator[list[str]]:
+        """Pages of ids of the account's messages still pending, oldest first per shard.
+
+        ``before``: only those pending since before that time (the no-receipt rule).
+        Reads only the sparse ``pending`` index, whose keys carry the message id.
+        """
+        for shard in range(PENDING_SHARDS):
+            values = {":p": {"S": f"PENDING#{provider}#{account}#{shard}"}}
+            condition = "pending_pk = :p"
+            if before is not None:
+                condition += " AND pending_sk < :before"
+                values[":before"] = {"S": iso(before)}
+            args: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": PENDING_INDEX,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ProjectionExpression": "pending_sk",
+                "Limit": page_size,
+                "ReturnConsumedCapacity": "TOTAL",
+            }
+            while True:
+                reply = self._client.query(**args)
+                self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+                ids = [item["pending_sk"]["S"].split("#", 1)[1] for item in reply.get("Items", [])]
+                if ids:
+                    yield ids
+                if "LastEvaluatedKey" not in reply:
+                    break
+                args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def _query(self, limit: int, cursor: str | None, **query: Any) -> Page:
         limit = max(1, min(limit, MAX_PAGE))

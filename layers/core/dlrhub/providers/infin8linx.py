@@ -8,17 +8,26 @@ kept is the ``state`` value as sent.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
-from datetime import datetime
-from typing import ClassVar
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from dlrhub.accounts import AccountConfig
+from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
 from dlrhub.models import Source, StatusReport
 from dlrhub.status import Status
 from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookReply, WebhookRequest
 
 NAME = "infin8linx"
+#: The docs' limit on ``msgid`` values in one ``/sms/state`` request.
+STATE_BATCH = 100
+#: Codes that mean the account itself is wrong: 103 no such spid, 104 password mismatch.
+ACCOUNT_CODES = frozenset({103, 104})
+CLOCK_CODE = 102
+BUSY_CODE = 120
 
 STATES: dict[str, Status] = {"0": Status.PENDING, "1": Status.DELIVERED, "2": Status.FAILED}
 
@@ -77,3 +86,99 @@ class Infin8linx:
 
     def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
         return WebhookReply(200, "OK")
+
+
+def sign(spid: str, password: str, timestamp: int) -> str:
+    """``pwd = md5(spid + "00000000" + password + timestamp)``, lower-case hex ("Important note 3")."""
+    text = f"{spid}00000000{password}{timestamp}"
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+class Infin8linxClient:
+    """The account's side of Infin8linx's API: ``/sms/state`` and ``/sms/monitor``.
+
+    Account secret keys: ``base_url`` (``https://{domain}``), ``spid``, ``password``.
+    """
+
+    batch_size = STATE_BATCH
+
+    def __init__(
+        self,
+        account: str,
+        config: AccountConfig,
+        http: HttpClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.account = account
+        self._base = config.credential("base_url").rstrip("/")
+        self._spid = config.credential("spid")
+        self._password = config.credential("password")
+        self._http = http
+        self._clock = clock
+        self._now = now or (lambda: datetime.fromtimestamp(clock(), tz=UTC))
+
+    def _signed(self) -> dict[str, str]:
+        """Fresh credentials per request: the provider allows ±10 s of clock difference."""
+        timestamp = int(self._clock())
+        return {"spid": self._spid, "pwd": sign(self._spid, self._password, timestamp), "timestamp": str(timestamp)}
+
+    def _call(self, what: str, send: Callable[[], Any], attempts: int = 3) -> dict[str, Any]:
+        """One API call, re-signed and repeated on code 102 (clock) and 120 (busy)."""
+        for attempt in range(attempts):
+            reply = expect_json(send(), what)
+            if not isinstance(reply, dict) or "code" not in reply:
+                raise ProviderError(f"{what}: reply without a code")
+            code = reply.get("code")
+            if code == 0:
+                return reply
+            if code in ACCOUNT_CODES:
+                raise AccountMisconfigured(f"{what}: code {code} {str(reply.get('msg'))[:80]}", code=str(code))
+            if code in (CLOCK_CODE, BUSY_CODE) and attempt + 1 < attempts:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise ProviderError(
+                f"{what}: code {code} {str(reply.get('msg'))[:80]}",
+                retryable=code in (CLOCK_CODE, BUSY_CODE),
+                code=str(code),
+            )
+        raise ProviderError(f"{what}: no answer")  # pragma: no cover - the loop returns or raises
+
+    def query(self, message_ids: Sequence[str]) -> list[StatusReport]:
+        """Statuses of up to 100 messages. State 0 (no receipt yet) is reported as PENDING."""
+        if not 0 < len(message_ids) <= STATE_BATCH:
+            raise ValueError(f"1 to {STATE_BATCH} ids per request")
+
+        def send() -> Any:
+            params = {**self._signed(), "msgid": ",".join(message_ids)}
+            return self._http.request("GET", f"{self._base}/sms/state", params=params)
+
+        reply = self._call("infin8linx /sms/state", send)
+        received = self._now()
+        reports = []
+        for entry in reply.get("data") or []:
+            if not isinstance(entry, dict) or str(entry.get("state")) not in STATES:
+                continue
+            reports.append(
+                StatusReport(
+                    provider=NAME,
+                    account=self.account,
+                    message_id=str(entry.get("msgid")),
+                    status=STATES[str(entry["state"])],
+                    raw_status=str(entry["state"]),
+                    received_at=received,
+                    source=Source.POLL,
+                )
+            )
+        return reports
+
+    def send_monitor(self, start: int, end: int, total: int, success: int) -> None:
+        """``POST /sms/monitor`` (form-encoded): one window's counts. Raises unless code 0."""
+
+        def send() -> Any:
+            form = {"spid": self._spid, "start_time": str(start), "end_time": str(end)}
+            form |= {"total": str(total), "success": str(success)}
+            return self._http.request("POST", f"{self._base}/sms/monitor", data=form, idempotent=False)
+
+        self._call("infin8linx /sms/monitor", send)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from dlrhub.accounts import AccountConfig
+from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
 from dlrhub.models import Cost, Source, StatusReport
 from dlrhub.status import Status
 from dlrhub.timefmt import from_epoch_ms
@@ -156,3 +157,43 @@ class InnoPaaS:
             reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected)
             return WebhookReply(400, f"stored {sum(stored)}, rejected {len(parsed.rejected)}: {reasons}")
         return WebhookReply(200, "OK")
+
+
+PULL_COUNT = 100
+
+
+class InnoPaaSPuller:
+    """``POST {node}/pull/report`` for accounts that have pull enabled (off by default).
+
+    Pulled records are deleted at InnoPaaS, so the request is never retried once sent and
+    the caller stores each batch before asking for the next. Account secret keys:
+    ``pull_url`` (node, e.g. ``https://intapi.253.com``), ``api_account``, ``api_password``.
+    """
+
+    def __init__(self, account: str, config: AccountConfig, http: HttpClient, *, now: Any = None) -> None:
+        self.account = account
+        self._url = config.credential("pull_url").rstrip("/") + "/pull/report"
+        self._body = {"account": config.credential("api_account"), "password": config.credential("api_password")}
+        self._http = http
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def pull(self) -> list[StatusReport]:
+        """One batch (up to 100); empty when nothing is waiting."""
+        response = self._http.request("POST", self._url, json={**self._body, "count": PULL_COUNT}, idempotent=False)
+        reply = expect_json(response, "innopaas pull/report")
+        if not isinstance(reply, dict):
+            raise ProviderError("innopaas pull/report: reply is not an object")
+        code = str(reply.get("code"))
+        if code != "0":
+            error = str(reply.get("error") or "")[:80]
+            if "password" in error.lower() or "account" in error.lower():
+                raise AccountMisconfigured(f"innopaas pull/report: code {code} {error}", code=code)
+            raise ProviderError(f"innopaas pull/report: code {code} {error}", code=code)
+        received = self._now()
+        reports = []
+        for item in reply.get("result") or []:
+            try:
+                reports.append(report_from(item, self.account, received, Source.POLL))
+            except ValueError:
+                continue  # a malformed record cannot be asked for again; nothing to store
+        return reports

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 from dlrhub.accounts import AccountConfig
+from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
 from dlrhub.models import Source, StatusReport
 from dlrhub.status import Status
 from dlrhub.webhook_io import (
@@ -131,3 +132,95 @@ class Webcom:
     def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
         taken = [{"id_sms": ref} for ref, ok in zip(parsed.refs, stored, strict=True) if ok]
         return WebhookReply(200, json.dumps(taken), "application/json")
+
+
+#: Accepted shapes of the undocumented ``sendsms.php`` status reply (see parse_get_reply).
+_FORM_STATE = re.compile(r"(?:^|[&;\s])state=([a-z_]+)")
+
+
+def parse_get_reply(text: str) -> dict[str, Any]:
+    """The GET ``sendsms.php?smsid=`` reply, whose format the docs do not show.
+
+    Accepted: a JSON object with ``state`` (and ``time``), a JSON array of one such
+    object, ``state=deliver&time=...`` pairs, or the bare state word. Anything else is a
+    retryable ProviderError, never a status.
+    """
+    body = text.strip()
+    if body.startswith(("{", "[")):
+        try:
+            parsed = json.loads(body)
+        except json.JSONDecodeError:
+            raise ProviderError("webcom sendsms.php: unreadable JSON reply") from None
+        if isinstance(parsed, list) and len(parsed) == 1:
+            parsed = parsed[0]
+        if isinstance(parsed, dict) and isinstance(parsed.get("state"), str) and parsed["state"] in STATES:
+            return parsed
+        raise ProviderError("webcom sendsms.php: JSON reply without a known state")
+    found = _FORM_STATE.search(body)
+    if found and found.group(1) in STATES:
+        pairs = dict(pair.partition("=")[::2] for pair in re.split(r"[&;\s]+", body) if "=" in pair)
+        return {"state": pairs["state"], "time": pairs.get("time", "")}
+    if body in STATES:
+        return {"state": body, "time": ""}
+    raise ProviderError("webcom sendsms.php: reply not understood")
+
+
+class WebcomClient:
+    """Status queries. Account secret keys: ``base_url`` (``http://lk.mysmpp.ru``), ``login``
+    and ``password`` (or ``token``), ``query`` = ``json`` (default) or ``get``, ``utc_offset``.
+    """
+
+    batch_size = 1  # the docs show one id_sms per request
+
+    def __init__(self, account: str, config: AccountConfig, http: HttpClient, *, now: Any = None) -> None:
+        extra = config.model_extra or {}
+        self.account = account
+        self._base = config.credential("base_url").rstrip("/")
+        self._token = str(extra.get("token") or "")
+        self._login = str(extra.get("login") or "")
+        self._password = str(extra.get("password") or "")
+        if not self._token and not (self._login and self._password):
+            raise AccountMisconfigured("webcom account needs login and password, or token")
+        self._mode = str(extra.get("query") or "json")
+        self._zone = account_zone(config)
+        self._http = http
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def query(self, message_ids: list[str]) -> list[StatusReport]:
+        return [report for mid in message_ids if (report := self._query_one(mid)) is not None]
+
+    def _query_one(self, message_id: str) -> StatusReport | None:
+        item = self._get_state(message_id) if self._mode == "get" else self._json_state(message_id)
+        item = {**item, "id_sms": message_id}
+        try:
+            report = report_from(item, self.account, self._zone, self._now(), Source.POLL)
+        except ValueError as error:
+            raise ProviderError(f"webcom status reply not understood: {reason_of(error)}") from None
+        return None if report.status is Status.PENDING and report.raw_status == "send" else report
+
+    def _json_state(self, message_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"id_sms": int(message_id), "detail": 0}
+        body |= {"token": self._token} if self._token else {"login": self._login, "password": self._password}
+        response = self._http.request(
+            "POST",
+            f"{self._base}/json/state.php",
+            data=json.dumps(body),
+            headers={"Content-type": "text/json; charset=utf-8"},
+        )
+        reply = expect_json(response, "webcom state.php")
+        if isinstance(reply, dict) and "error" in reply:
+            error = str(reply["error"])[:80]
+            if "login or password" in error or "locked" in error:
+                raise AccountMisconfigured(f"webcom state.php: {error}")
+            raise ProviderError(f"webcom state.php: {error}")
+        if not isinstance(reply, list) or not reply or not isinstance(reply[0], dict):
+            raise ProviderError("webcom state.php: reply is not a list of states")
+        return reply[0]
+
+    def _get_state(self, message_id: str) -> dict[str, Any]:
+        params = {"smsid": message_id}
+        params |= {"token": self._token} if self._token else {"user": self._login, "pwd": self._password}
+        response = self._http.request("GET", f"{self._base}/sendsms.php", params=params)
+        if response.status_code != 200:
+            raise ProviderError(f"webcom sendsms.php: HTTP {response.status_code}")
+        return parse_get_reply(response.text)

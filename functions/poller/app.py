@@ -1,0 +1,58 @@
+"""Scheduled poll of the providers' status APIs for messages still pending."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dlrhub.accounts import AccountDirectory
+from dlrhub.coordination import Coordination
+from dlrhub.http import HttpClient, HttpSettings
+from dlrhub.poller import Poller, PollSettings, parse_accounts
+from dlrhub.settings import PollerSettings
+from dlrhub.status import Status
+from dlrhub.store import MessageStore
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+settings = PollerSettings.from_env()
+targets = parse_accounts(settings.poll_accounts)
+accounts = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age)
+store = MessageStore(settings.table_name, retention_days=settings.retention_days)
+coordination = Coordination(settings.table_name)
+http = HttpClient(HttpSettings(read_timeout=settings.request_timeout, pool_size=2 * settings.concurrency))
+poll_settings = PollSettings(
+    concurrency=settings.concurrency,
+    max_pending_age=timedelta(hours=settings.max_pending_hours),
+    no_receipt_status=Status(settings.no_receipt_status),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    poller = Poller(
+        accounts,
+        store,
+        coordination,
+        http,
+        poll_settings,
+        remaining=lambda: timedelta(milliseconds=context.get_remaining_time_in_millis()),
+        owner=context.aws_request_id,
+    )
+    runs = poller.run(targets)
+    for run in runs:
+        metrics.add_metric(name="PollRequests", unit=MetricUnit.Count, value=run.requests)
+        metrics.add_metric(name="PolledReportsStored", unit=MetricUnit.Count, value=run.stored)
+        metrics.add_metric(name="ClosedNoReceipt", unit=MetricUnit.Count, value=run.closed)
+        metrics.add_metric(name="PollFailures", unit=MetricUnit.Count, value=run.failures)
+        if run.skipped and run.skipped.startswith("misconfigured"):
+            metrics.add_metric(name="MisconfiguredAccounts", unit=MetricUnit.Count, value=1)
+    return {"accounts": [run.summary() for run in runs]}

@@ -1,0 +1,261 @@
+"""The scheduled poll: ask each provider about the messages still pending.
+
+Every answer goes through :meth:`MessageStore.apply`, the path the webhooks use, so the
+status rules hold whichever way a report arrives. Per account:
+
+* a lease (:mod:`dlrhub.coordination`) keeps two runs off the same account;
+* messages pending longer than ``max_pending_age`` are closed by rule (``no receipt``);
+* by-id providers (Infin8linx, Webcom) are asked in batches, read from the sparse pending
+  index; feed providers are read by time window (Huawei, with overlap and a checkpoint)
+  or pulled until empty (InnoPaaS, each batch stored before the next is asked for);
+* no new request starts once the function's remaining time drops below ``reserve``; the
+  next run resumes where the pending index and the checkpoints say.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from dlrhub.accounts import AccountConfig, AccountDirectory
+from dlrhub.coordination import Coordination
+from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError
+from dlrhub.models import Source, StatusReport
+from dlrhub.providers.huawei import HuaweiClient
+from dlrhub.providers.infin8linx import Infin8linxClient
+from dlrhub.providers.innopaas import InnoPaaSPuller
+from dlrhub.providers.webcom import WebcomClient
+from dlrhub.status import Status
+from dlrhub.store import MessageStore, Outcome
+from dlrhub.timefmt import iso, utc_now
+
+logger = Logger(child=True)
+
+NO_RECEIPT = "no receipt"
+BY_ID_CLIENTS: dict[str, Callable[..., Any]] = {"infin8linx": Infin8linxClient, "webcom": WebcomClient}
+#: After this many failed requests in a row, an account is left for the next run.
+MAX_CONSECUTIVE_FAILURES = 3
+MAX_PULLS = 1000
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    concurrency: int = 8
+    max_pending_age: timedelta = timedelta(hours=72)
+    no_receipt_status: Status = Status.UNKNOWN
+    reserve: timedelta = timedelta(seconds=20)
+    lease: timedelta = timedelta(minutes=15)
+    feed_overlap: timedelta = timedelta(minutes=10)
+    feed_lookback: timedelta = timedelta(hours=72)
+
+
+@dataclass
+class AccountRun:
+    provider: str
+    account: str
+    requests: int = 0
+    stored: int = 0
+    ignored: int = 0
+    closed: int = 0
+    failures: int = 0
+    skipped: str | None = None
+    unfinished: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: Outcome) -> None:
+        with self._lock:
+            if outcome is Outcome.APPLIED:
+                self.stored += 1
+            else:
+                self.ignored += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+def parse_accounts(text: str) -> list[tuple[str, str]]:
+    """``"infin8linx/main, huawei/cn"`` -> ``[("infin8linx", "main"), ("huawei", "cn")]``."""
+    found = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        provider, _, account = entry.partition("/")
+        if not provider or not account:
+            raise ValueError(f"poll account {entry!r} must look like provider/account")
+        found.append((provider, account))
+    return found
+
+
+def _chunks(pages: Iterable[list[str]], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for page in pages:
+        for message_id in page:
+            batch.append(message_id)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+class Poller:
+    def __init__(
+        self,
+        accounts: AccountDirectory,
+        store: MessageStore,
+        coordination: Coordination,
+        http: HttpClient,
+        settings: PollSettings,
+        *,
+        remaining: Callable[[], timedelta],
+        owner: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._coordination = coordination
+        self._http = http
+        self._settings = settings
+        self._remaining = remaining
+        self._owner = owner
+        self._clock = clock
+
+    def time_left(self) -> bool:
+        return self._remaining() > self._settings.reserve
+
+    def run(self, targets: list[tuple[str, str]]) -> list[AccountRun]:
+        runs = [AccountRun(provider, account) for provider, account in targets]
+        with (
+            ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="batch") as batches,
+            ThreadPoolExecutor(max(1, min(len(runs), 8)), thread_name_prefix="account") as accounts,
+        ):
+            wait([accounts.submit(self._run_account, run, batches) for run in runs])
+        for run in runs:
+            logger.info("poll finished", **run.summary())
+        return runs
+
+    def _run_account(self, run: AccountRun, batches: ThreadPoolExecutor) -> None:
+        lease = f"poller#{run.provider}#{run.account}"
+        if not self._coordination.acquire(lease, self._owner, self._clock(), self._settings.lease):
+            run.skipped = "another run holds the account"
+            return
+        try:
+            config = self._accounts.get(run.provider, run.account)
+            if config is None:
+                run.skipped = "account not configured"
+                return
+            self._close_old(run)
+            self._poll(run, config, batches)
+        except AccountMisconfigured as error:
+            run.skipped = f"misconfigured: {error}"
+            logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
+        except Exception:
+            run.failures += 1
+            logger.exception("poll of account failed", provider=run.provider, account=run.account)
+        finally:
+            self._coordination.release(lease, self._owner)
+
+    def _close_old(self, run: AccountRun) -> None:
+        """Messages with no final status after ``max_pending_age`` are closed by rule."""
+        now = self._clock()
+        cutoff = now - self._settings.max_pending_age
+        for page in self._store.pending(run.provider, run.account, before=cutoff):
+            for message_id in page:
+                report = StatusReport(
+                    provider=run.provider,
+                    account=run.account,
+                    message_id=message_id,
+                    status=self._settings.no_receipt_status,
+                    raw_status=NO_RECEIPT,
+                    received_at=now,
+                    source=Source.RULE,
+                )
+                if self._store.apply(report).outcome is Outcome.APPLIED:
+                    run.closed += 1
+
+    def _poll(self, run: AccountRun, config: AccountConfig, batches: ThreadPoolExecutor) -> None:
+        if run.provider in BY_ID_CLIENTS:
+            client = BY_ID_CLIENTS[run.provider](run.account, config, self._http)
+            self._poll_by_id(run, client, batches)
+        elif run.provider == "huawei":
+            self._poll_window(run, HuaweiClient(run.account, config, self._http))
+        elif run.provider == "innopaas" and (config.model_extra or {}).get("pull_url"):
+            self._pull(run, InnoPaaSPuller(run.account, config, self._http))
+
+    def _apply_all(self, run: AccountRun, reports: Iterable[StatusReport]) -> None:
+        for report in reports:
+            if report.status is Status.PENDING:
+                continue  # "no receipt yet": nothing new to store
+            run.count(self._store.apply(report).outcome)
+
+    def _poll_by_id(self, run: AccountRun, client: Any, batches: ThreadPoolExecutor) -> None:
+        stop = threading.Event()
+        failures_in_row = [0]
+        lock = threading.Lock()
+
+        def one_batch(ids: list[str]) -> None:
+            if stop.is_set():
+                return
+            try:
+                with lock:
+                    run.requests += 1
+                self._apply_all(run, client.query(ids))
+                failures_in_row[0] = 0
+            except AccountMisconfigured as error:
+                run.skipped = f"misconfigured: {error}"
+                logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
+                stop.set()
+            except ProviderError as error:
+                with lock:
+                    run.failures += 1
+                    failures_in_row[0] += 1
+                    if failures_in_row[0] >= MAX_CONSECUTIVE_FAILURES:
+                        stop.set()
+                logger.warning("status query failed", provider=run.provider, account=run.account, error=str(error))
+
+        in_flight: set[Future[None]] = set()
+        limit = 2 * self._settings.concurrency
+        for ids in _chunks(self._store.pending(run.provider, run.account), client.batch_size):
+            if stop.is_set() or not self.time_left():
+                run.unfinished = True
+                break
+            if len(in_flight) >= limit:
+                _, in_flight = wait(in_flight, return_when="FIRST_COMPLETED")
+            in_flight.add(batches.submit(one_batch, ids))
+        wait(in_flight)
+        if stop.is_set():
+            run.unfinished = True
+
+    def _poll_window(self, run: AccountRun, client: HuaweiClient) -> None:
+        """Read ``[checkpoint - overlap, now]`` page by page; advance the checkpoint when done."""
+        name = f"huawei#{run.account}"
+        now = self._clock()
+        floor = now - self._settings.feed_lookback
+        saved = self._coordination.checkpoint(name)
+        start = max(datetime.fromisoformat(saved.replace("Z", "+00:00")), floor) if saved else floor
+        start -= self._settings.feed_overlap
+        for page in client.reports(start, now):
+            run.requests += 1
+            self._apply_all(run, page)
+            if not self.time_left():
+                run.unfinished = True
+                return
+        self._coordination.save_checkpoint(name, iso(now))
+
+    def _pull(self, run: AccountRun, puller: InnoPaaSPuller) -> None:
+        """Pull until empty. A batch is stored before the next is asked for; a store
+        failure stops the pulling (pulled records are deleted at InnoPaaS)."""
+        for _ in range(MAX_PULLS):
+            if not self.time_left():
+                run.unfinished = True
+                return
+            run.requests += 1
+            batch = puller.pull()
+            if not batch:
+                return
+            self._apply_all(run, batch)
+        run.unfinished = True
