@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,9 +17,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dlrhub.registrar import Registrar, RegistrationReply
 from dlrhub.registration import RegistrationBatch
 from dlrhub.settings import Settings
+from dlrhub.stats import align, summarize
+from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore
-from dlrhub.views import ErrorReply, MessagePage, MessageView, message_summary, message_view
+from dlrhub.timefmt import iso
+from dlrhub.views import (
+    ErrorReply,
+    MessagePage,
+    MessageView,
+    StatsReply,
+    WindowView,
+    message_summary,
+    message_view,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -29,6 +40,8 @@ app = APIGatewayHttpResolver(enable_validation=True)
 settings = Settings.from_env()
 store = MessageStore(settings.table_name, retention_days=settings.retention_days)
 registrar = Registrar(store)
+stats_store = StatsStore(settings.table_name)
+MAX_WINDOWS = 744
 
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -118,6 +131,46 @@ def list_by_account(
         raise BadRequestError("to must be after from")
     page = store.list_by_account(provider, account, start, end, status=status, limit=limit, cursor=cursor)
     return _page(page)
+
+
+@app.get(
+    "/stats",
+    summary="Delivery statistics per window of submission time",
+    description="Counts are by the time a message was submitted; receipts that come later still count "
+    "for the window the message was submitted in.",
+    responses={200: _json(StatsReply, "one entry per window, oldest first"), **ERRORS},
+)
+def get_stats(
+    provider: Annotated[str, Query(max_length=32)],
+    account: Annotated[str, Query(max_length=64)],
+    start: Annotated[datetime, Query(alias="from", description="ISO-8601 with zone; aligned down to the window")],
+    end: Annotated[datetime, Query(alias="to", description="ISO-8601 with zone")],
+    window: Annotated[int, Query(ge=300, le=86_400, multiple_of=300, description="window length, seconds")] = 3600,
+) -> StatsReply:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
+    length = timedelta(seconds=window)
+    first = align(start, length)
+    if end <= first:
+        raise BadRequestError("to must be after from")
+    if (end - first) / length > MAX_WINDOWS:
+        raise BadRequestError(f"at most {MAX_WINDOWS} windows per request")
+    buckets = stats_store.buckets(provider, account, first, end)
+    windows = []
+    for stats, median in summarize(buckets, first, end, length):
+        windows.append(
+            WindowView(
+                start=iso(stats.start),
+                end=iso(stats.end),
+                submitted=stats.submitted,
+                delivered=stats.delivered,
+                failed=stats.failed,
+                pending=stats.pending,
+                delivery_rate=stats.delivery_rate,
+                median_seconds_to_final=int(median) if median is not None and median != float("inf") else None,
+            )
+        )
+    return StatsReply(provider=provider, account=account, window_seconds=window, windows=windows)
 
 
 @app.exception_handler(RequestValidationError)

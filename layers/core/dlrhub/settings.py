@@ -16,6 +16,10 @@ class Settings(BaseModel):
     secrets_max_age: int = Field(default=300, ge=0, le=86_400, validation_alias="SECRETS_MAX_AGE")
     retention_days: int = Field(default=90, ge=1, le=3650, validation_alias="RETENTION_DAYS")
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        return cls.model_validate(dict(os.environ if env is None else env))
+
 
 class PollerSettings(Settings):
     poll_accounts: str = Field(default="", validation_alias="POLL_ACCOUNTS")
@@ -26,6 +30,13 @@ class PollerSettings(Settings):
     )
     request_timeout: float = Field(default=10, gt=0, le=60, validation_alias="HTTP_TIMEOUT_SECONDS")
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        return cls.model_validate(dict(os.environ if env is None else env))
+
+class StreamSettings(Settings):
+    event_bus_name: str = Field(default="default", min_length=1, validation_alias="EVENT_BUS_NAME")
+
+
+class MonitorEnv(Settings):
+    poll_accounts: str = Field(default="", validation_alias="POLL_ACCOUNTS")
+    window_minutes: int = Field(default=60, ge=5, le=1440, multiple_of=5, validation_alias="MONITOR_WINDOW_MINUTES")
+    lag_minutes: int = Field(default=60, ge=0, le=1440, validation_alias="MONITOR_LAG_MINUTES")
+    catch_up_days: int = Field(default=7, ge=1, le=30, validation_alias="MONITOR_CATCH_UP_DAYS")

@@ -198,9 +198,27 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidCursor("cursor is not one this API gave out") from None
-    if not isinstance(key, dict) or not all(isinstance(v, dict) and len(v) == 1 for v in key.values()):
+    # Every key attribute of the table and its indexes is a string: {"name": {"S": "text"}}.
+    if not isinstance(key, dict) or not all(
+        isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()
+    ):
         raise InvalidCursor("cursor is not one this API gave out")
     return key
+
+
+def check_cursor_belongs(
+    start: dict[str, Any], partition: tuple[str, str], sort_key: str, sort_range: tuple[str, str] | None = None
+) -> None:
+    """A cursor resumes only the listing it came from: same index keys, same partition, in range.
+
+    Checked here rather than left to DynamoDB: it refuses a foreign start key with a
+    ValidationException, but emulators differ (moto answers 500 or reads on from it).
+    """
+    attribute, value = partition
+    if set(start) != {"pk", "sk", attribute, sort_key} or start[attribute]["S"] != value:
+        raise InvalidCursor("cursor does not belong to this listing")
+    if sort_range is not None and not sort_range[0] <= start[sort_key]["S"] <= sort_range[1]:
+        raise InvalidCursor("cursor does not belong to this listing")
 
 
 def _condition_failed(error: ClientError) -> bool:
@@ -293,9 +311,19 @@ class MessageStore:
                     break
                 args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
-    def _query(self, limit: int, cursor: str | None, **query: Any) -> Page:
+    def _query(
+        self,
+        limit: int,
+        cursor: str | None,
+        partition: tuple[str, str],
+        sort_key: str,
+        sort_range: tuple[str, str] | None = None,
+        **query: Any,
+    ) -> Page:
         limit = max(1, min(limit, MAX_PAGE))
         start = decode_cursor(cursor)
+        if start:
+            check_cursor_belongs(start, partition, sort_key, sort_range)
         items: list[dict[str, Any]] = []
         # A status filter can leave a page short: read on, a bounded number of pages.
         for _ in range(10):
@@ -318,6 +346,8 @@ class MessageStore:
         return self._query(
             limit,
             cursor,
+            ("ref_pk", customer_ref),
+            "ref_sk",
             IndexName=REF_INDEX,
             KeyConditionExpression="ref_pk = :ref",
             ExpressionAttributeValues={":ref": {"S": customer_ref}},
@@ -348,4 +378,6 @@ class MessageStore:
             query["FilterExpression"] = "#status = :status"
             query["ExpressionAttributeNames"] = {"#status": "status"}
             values[":status"] = {"S": status.value}
-        return self._query(limit, cursor, ExpressionAttributeValues=values, **query)
+        partition = ("acct_pk", values[":acct"]["S"])
+        sort_range = (values[":from"]["S"], values[":to"]["S"])
+        return self._query(limit, cursor, partition, "acct_sk", sort_range, ExpressionAttributeValues=values, **query)

@@ -77,3 +77,25 @@ def message_view(item: dict[str, Any]) -> MessageView:
 
 def message_summary(item: dict[str, Any]) -> MessageSummary:
     return MessageSummary.model_validate(_plain(item))
+
+
+class WindowView(BaseModel):
+    start: str
+    end: str
+    submitted: int = Field(description="messages registered as submitted in the window")
+    delivered: int = Field(description="of those, DELIVERED or READ so far")
+    failed: int = Field(description="of those, with another final status so far")
+    pending: int = Field(description="of those, no final status yet")
+    delivery_rate: float | None = Field(description="delivered / submitted; null without submissions")
+    median_seconds_to_final: int | None = Field(
+        description="upper bound of the histogram bucket holding the median time from submission to the final "
+        "receipt (buckets 5 s, 10 s, 30 s, 1, 2, 5, 10, 30 min, 1, 2, 6, 24, 72 h); null without final receipts "
+        "or beyond 72 h"
+    )
+
+
+class StatsReply(BaseModel):
+    provider: str
+    account: str
+    window_seconds: int
+    windows: list[WindowView]

@@ -84,7 +84,10 @@ def _text(item: dict[str, Any], name: str) -> str:
 def credentials_match(item: dict[str, Any], config: AccountConfig) -> bool:
     extra = config.model_extra or {}
     expected = (str(extra.get("receiver", "")), str(extra.get("pswd", "")))
-    offered = (_text(item, "receiver"), _text(item, "pswd"))
+    try:
+        offered = (_text(item, "receiver"), _text(item, "pswd"))
+    except ValueError:  # an object or list where text belongs matches nothing (403, not a 503 retried forever)
+        return False
     # Both compared every time (no early exit), each in constant time.
     results = [hmac.compare_digest(o.encode(), e.encode()) for o, e in zip(offered, expected, strict=True)]
     return all(results)
