@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -33,17 +33,36 @@ class RunningStack:
     table: str
     secret: str
     lines: queue.Queue[str]
+    #: The config file's accounts: "provider/account" -> secret values.
+    accounts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def wait_for_line(self, pattern: str, timeout: float = 15.0) -> str:
+        return self.wait_for_lines([pattern], timeout)[pattern]
+
+    def wait_for_lines(self, patterns: list[str], timeout: float = 15.0) -> dict[str, str]:
+        """The first line matching each pattern, in any order; other lines are passed over."""
+        found: dict[str, str] = {}
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and len(found) < len(patterns):
             try:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if re.search(pattern, line):
-                return line
-        raise AssertionError(f"no line matching {pattern!r} within {timeout} s")
+            for pattern in patterns:
+                if pattern not in found and re.search(pattern, line):
+                    found[pattern] = line
+                    break
+        missing = [pattern for pattern in patterns if pattern not in found]
+        if missing:
+            raise AssertionError(f"no line matching {missing!r} within {timeout} s")
+        return found
+
+    def webhook_url(self, provider: str) -> str:
+        return f"{self.url}/webhooks/{provider}/demo/{self.accounts[f'{provider}/demo']['webhook_secret']}"
+
+    def message(self, provider: str, message_id: str) -> requests.Response:
+        """The customer API's view of one message (IAM-authorised when deployed, open locally)."""
+        return requests.get(f"{self.url}/messages/{provider}/demo/{message_id}", timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +84,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         db_line = running.wait_for_line(r"DynamoDB \(moto server\)", timeout=60)
         running.dynamodb, running.table = re.search(r"(http://\S+)\s+table (\S+)", db_line).groups()
         running.wait_for_line("^ready", timeout=30)
-        running.secret = json.loads(config.read_text())["accounts"]["infin8linx/demo"]["webhook_secret"]
+        running.accounts = json.loads(config.read_text())["accounts"]
+        running.secret = running.accounts["infin8linx/demo"]["webhook_secret"]
         yield running
     finally:
         if process.poll() is None:
@@ -116,6 +136,106 @@ def test_out_of_order_and_duplicate_callbacks_over_http(stack: RunningStack) -> 
 
 def test_unknown_route_is_404(stack: RunningStack) -> None:
     assert requests.get(f"{stack.url}/nothing/here", timeout=10).status_code == 404
+
+
+WEBCOM_PUSH = [
+    {"id_sms": 4101, "time": "2021-04-26 15:15:03", "state": "deliver"},
+    {"id_sms": 4102, "time": "", "state": "send"},
+    {"id_sms": 4103, "time": "2021-04-27 01:30:00", "state": "read"},
+    {"id_sms": 4104, "time": "26.04.2021 15:15", "state": "deliver"},  # malformed: left out, sent again
+]
+
+
+def test_webcom_push_is_acknowledged_stored_and_readable(stack: RunningStack) -> None:
+    reply = requests.post(stack.webhook_url("webcom"), json=WEBCOM_PUSH, timeout=10)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/json")
+    assert reply.json() == [{"id_sms": 4101}, {"id_sms": 4102}, {"id_sms": 4103}]
+    stack.wait_for_lines(
+        [
+            r"stored .*webcom/demo 4101 -> DELIVERED \(raw 'deliver', webhook\)",
+            r"stored .*webcom/demo 4102 -> PENDING \(raw 'send', webhook\)",
+            r"stored .*webcom/demo 4103 -> READ \(raw 'read', webhook\)",
+        ]
+    )
+
+    # Times without a zone are read at the account's utc_offset (+03:00 in the generated config).
+    expected = {
+        "4101": ("DELIVERED", True, "2021-04-26T12:15:03.000Z"),
+        "4102": ("PENDING", False, None),
+        "4103": ("READ", True, "2021-04-26T22:30:00.000Z"),
+    }
+    for sent in WEBCOM_PUSH[:3]:
+        message_id = str(sent["id_sms"])
+        status, final, provider_time = expected[message_id]
+        view = stack.message("webcom", message_id)
+        assert view.status_code == 200, view.text
+        body = view.json()
+        assert (body["provider"], body["account"], body["message_id"]) == ("webcom", "demo", message_id)
+        assert (body["status"], body["final"], body["raw_status"]) == (status, final, sent["state"])
+        assert body.get("provider_time") == provider_time
+        assert body["event_time"] == (provider_time or body["received_at"])
+        assert body["source"] == "webhook"
+        assert body["provider_details"] == {"time": sent["time"], "state": sent["state"]}
+        assert [(h["status"], h["raw_status"]) for h in body["history"]] == [(status, sent["state"])]
+    assert stack.message("webcom", "4104").status_code == 404
+
+
+def innopaas_push(stack: RunningStack, **changes: str) -> dict[str, str]:
+    """Seed 003's example, with the demo account's receiving credentials."""
+    account = stack.accounts["innopaas/demo"]
+    return {
+        "batchSeq": "I8393346_2506101652_35",
+        "unitPrice": "0.05670",
+        "countryNumber": "0086",
+        "mnc": "2",
+        "receiver": account["receiver"],
+        "pswd": account["pswd"],
+        "mnoName": "China Mobile",
+        "notifyTime": "1749545540975",
+        "fee": "0.0567",
+        "mobile": "8618888888888",
+        "msgid": "627239445736452096",
+        "mcc": "460",
+        "requestTime": "1749545538198",
+        "uid": "I8393346_2506101652_35",
+        "regionCode": "CN",
+        "accessNumber": "508tongdao",
+        "currency": "CNY",
+        "status": "DELIVRD",
+        "reportTime": "1749545540967",
+        "smsNum": "1",
+        **changes,
+    }
+
+
+def test_innopaas_push_is_stored_and_readable(stack: RunningStack) -> None:
+    push = innopaas_push(stack)
+    reply = requests.post(stack.webhook_url("innopaas"), json=push, timeout=10)
+    assert (reply.status_code, reply.text) == (200, "OK")
+    line = stack.wait_for_line(r"stored .*innopaas/demo 627239445736452096")
+    assert "-> DELIVERED (raw 'DELIVRD', webhook)" in line
+    assert line.rstrip().endswith("to 8618*******88")  # the number is masked on screen
+
+    view = stack.message("innopaas", "627239445736452096")
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert (body["status"], body["final"], body["raw_status"]) == ("DELIVERED", True, "DELIVRD")
+    assert body["provider_time"] == "2025-06-10T08:52:20.967Z"  # reportTime 1749545540967 (ms)
+    assert body["destination"] == "8618888888888"
+    assert body["cost"] == {"amount": "0.0567", "currency": "CNY", "parts": 1}
+    columns = {"receiver", "pswd", "msgid", "mobile", "status"}
+    assert body["provider_details"] == {key: value for key, value in push.items() if key not in columns}
+    assert [(h["status"], h["raw_status"]) for h in body["history"]] == [("DELIVERED", "DELIVRD")]
+    assert push["pswd"] not in view.text
+    assert push["receiver"] not in view.text
+
+
+def test_innopaas_wrong_pswd_is_403_and_stores_nothing(stack: RunningStack) -> None:
+    push = innopaas_push(stack, msgid="627239445736452199", pswd="not-the-pswd")
+    reply = requests.post(stack.webhook_url("innopaas"), json=push, timeout=10)
+    assert reply.status_code == 403
+    assert stack.message("innopaas", "627239445736452199").status_code == 404
 
 
 def test_ctrl_c_stops_everything(stack: RunningStack) -> None:

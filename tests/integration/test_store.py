@@ -164,8 +164,11 @@ def test_shuffled_and_duplicated_reports_end_the_same_on_dynamodb(
     assert store.get("infin8linx", "demo", mid)["status"] == (Status.READ if read else truth).value
 
 
-def test_concurrent_writers_cannot_lose_a_final_status(store: MessageStore) -> None:
+def test_concurrent_writers_cannot_lose_a_final_status(store: MessageStore, dynamodb_endpoint: str, request) -> None:
     from concurrent.futures import ThreadPoolExecutor
+
+    if "moto" in request.node.callspec.id:
+        pytest.skip("moto server does not make conditional writes atomic under concurrency; DynamoDB Local does")
 
     mid = new_id()
     reports = [report(mid, Status.PENDING, minute=m) for m in range(6)] + [report(mid, Status.DELIVERED, minute=3)]

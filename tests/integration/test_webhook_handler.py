@@ -9,20 +9,23 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from dlrhub_local.gateway import LambdaContext, load_handler
 from dlrhub_local.template import Template
 from tests.support import (
     EVENTS,
+    SAMPLE_ACCOUNTS,
     SAMPLE_SECRET,
     TEMPLATE,
     WEBHOOK_EVENTS,
+    check_sample_reply,
     create_table,
-    event_message_id,
+    event_body_items,
     load_event,
-    put_account_secret,
+    put_sample_accounts,
+    read_item,
+    sent_reports,
     unique_name,
 )
 
@@ -37,7 +40,7 @@ def table(moto_server: Any) -> str:
 @pytest.fixture
 def handler(moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch) -> Handler:
     prefix = unique_name("handler")
-    put_account_secret(moto_server.endpoint, "infin8linx", "demo", {"webhook_secret": SAMPLE_SECRET}, prefix)
+    put_sample_accounts(moto_server.endpoint, prefix)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     monkeypatch.setenv("TABLE_NAME", table)
     monkeypatch.setenv("SECRETS_PREFIX", prefix)
@@ -50,10 +53,8 @@ def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
     return handler(event, LambdaContext("WebhookFunction", event["requestContext"]["requestId"]))
 
 
-def stored(endpoint: str, table: str, message_id: str) -> dict[str, Any] | None:
-    client = boto3.client("dynamodb", endpoint_url=endpoint)
-    reply = client.get_item(TableName=table, Key={"pk": {"S": f"MSG#infin8linx#demo#{message_id}"}, "sk": {"S": "MSG"}})
-    return reply.get("Item")
+def stored(endpoint: str, table: str, message_id: str, provider: str = "infin8linx") -> dict[str, Any] | None:
+    return read_item(endpoint, table, provider, "demo", message_id)
 
 
 def with_query(event: dict[str, Any], query: str) -> dict[str, Any]:
@@ -76,19 +77,12 @@ def test_every_sample_event_has_an_expectation() -> None:
     assert {p.name for p in EVENTS.glob("webhook_*.json")} == set(WEBHOOK_EVENTS)
 
 
-@pytest.mark.parametrize(("name", "expected"), WEBHOOK_EVENTS.items())
-def test_sample_events(handler: Handler, moto_server: Any, table: str, name: str, expected: tuple) -> None:
-    status_code, status = expected
-    event = load_event(name)
-    reply = invoke(handler, event)
-    assert reply["statusCode"] == status_code, reply["body"]
-    item = stored(moto_server.endpoint, table, event_message_id(event))
-    if status is None:
-        assert item is None
-        assert "Traceback" not in reply["body"]
-    else:
-        assert item["status"]["S"] == status
-        assert reply["body"] == "OK"
+@pytest.mark.parametrize("name", sorted(WEBHOOK_EVENTS))
+def test_sample_events(handler: Handler, moto_server: Any, table: str, name: str) -> None:
+    reply = invoke(handler, load_event(name))
+    check_sample_reply(
+        name, reply, lambda provider, message_id: stored(moto_server.endpoint, table, message_id, provider)
+    )
 
 
 def test_duplicates_and_out_of_order_callbacks_get_200_and_follow_the_rules(
@@ -99,8 +93,8 @@ def test_duplicates_and_out_of_order_callbacks_get_200_and_follow_the_rules(
     for event in (delivered, delivered, late_pending, delivered):
         assert invoke(handler, event)["statusCode"] == 200
     item = stored(moto_server.endpoint, table, "36160109669")
-    assert item["status"]["S"] == "DELIVERED"
-    assert len(item["history"]["L"]) == 1
+    assert item["status"] == "DELIVERED"
+    assert len(item["history"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -156,6 +150,136 @@ def test_table_down_is_503_and_the_provider_retries(handler: Handler, monkeypatc
     assert "Throughput" not in reply["body"]
 
 
+def _items(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {message_id: report.fields for message_id, report in sent_reports(event).items()}
+
+
+#: Webcom's zone-less times of webhook_webcom_states.json read at the account's +03:00, in UTC.
+WEBCOM_PROVIDER_TIMES = {
+    "3234": "2011-01-01T09:57:46.000Z",
+    "3235": None,  # state "send" comes with an empty time
+    "3236": "2021-04-26T12:15:03.000Z",
+    "3237": "2021-04-26T12:16:10.000Z",
+    "3238": "2021-04-27T00:00:00.000Z",
+    "3239": "2021-04-26T12:17:45.000Z",
+}
+
+
+def test_webcom_states_are_stored_with_every_field_as_given(handler: Handler, moto_server: Any, table: str) -> None:
+    event = load_event("webhook_webcom_states.json")
+    assert invoke(handler, event)["statusCode"] == 200
+    items = _items(event)
+    assert set(items) == set(WEBCOM_PROVIDER_TIMES)
+    for message_id, sent in items.items():
+        item = stored(moto_server.endpoint, table, message_id, "webcom")
+        assert item is not None, message_id
+        assert item["raw_status"] == sent["state"]
+        assert item.get("provider_time") == WEBCOM_PROVIDER_TIMES[message_id]
+        assert item["event_time"] == (WEBCOM_PROVIDER_TIMES[message_id] or item["received_at"])
+        assert item["provider_details"] == {"time": sent["time"], "state": sent["state"]}
+        assert "destination" not in item  # Webcom does not send the number
+        assert [entry["raw_status"] for entry in item["history"]] == [sent["state"]]
+        assert ("pending_pk" in item) == (item["status"] == "PENDING")
+
+
+def test_innopaas_seed_example_is_stored_with_every_field_as_given(
+    handler: Handler, moto_server: Any, table: str
+) -> None:
+    event = load_event("webhook_innopaas_seed_example.json")
+    assert invoke(handler, event)["statusCode"] == 200
+    [(message_id, sent)] = _items(event).items()
+    item = stored(moto_server.endpoint, table, message_id, "innopaas")
+    assert item is not None
+    assert item["status"] == "DELIVERED"
+    assert item["raw_status"] == "DELIVRD"
+    assert item["provider_time"] == "2025-06-10T08:52:20.967Z"  # reportTime 1749545540967 (ms)
+    assert item["destination"] == sent["mobile"] == "8618888888888"
+    not_details = {"receiver", "pswd", "msgid", "mobile", "status"}
+    assert item["provider_details"] == {key: value for key, value in sent.items() if key not in not_details}
+    assert item["cost"] == {"amount": "0.0567", "currency": "CNY", "parts": 1}
+    assert "pending_pk" not in item
+    text = json.dumps(item, default=str)
+    assert SAMPLE_ACCOUNTS["innopaas"]["pswd"] not in text
+    assert SAMPLE_ACCOUNTS["innopaas"]["receiver"] not in text
+
+
+def test_webcom_item_that_fails_to_store_is_left_out_of_the_acknowledgement(
+    handler: Handler, moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlrhub.store import MessageStore
+
+    original = MessageStore.apply
+
+    def apply_but_3236(store: MessageStore, report: Any) -> Any:
+        if report.message_id == "3236":
+            raise ConnectionError("table unreachable for this one")
+        return original(store, report)
+
+    monkeypatch.setattr(MessageStore, "apply", apply_but_3236)
+    reply = invoke(handler, load_event("webhook_webcom_states.json"))
+    assert reply["statusCode"] == 200
+    assert json.loads(reply["body"]) == [{"id_sms": i} for i in (3234, 3235, 3237, 3238, 3239)]
+    assert stored(moto_server.endpoint, table, "3236", "webcom") is None
+    for message_id in ("3234", "3235", "3237", "3238", "3239"):
+        assert stored(moto_server.endpoint, table, message_id, "webcom") is not None
+
+
+def test_innopaas_store_failure_is_503_so_the_push_is_retried(
+    handler: Handler, moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """InnoPaaS acknowledges the whole call, so one report not stored fails the call."""
+
+    def failing(*_: Any, **__: Any) -> None:
+        raise ConnectionError("table unreachable")
+
+    monkeypatch.setattr("dlrhub.store.MessageStore.apply", failing)
+    reply = invoke(handler, load_event("webhook_innopaas_array.json"))
+    assert reply["statusCode"] == 503
+    assert "unreachable" not in reply["body"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"pswd": "not-the-pswd"},
+        {"receiver": "someone-else"},
+        {"pswd": ""},
+        {"receiver": "", "pswd": ""},
+        {"pswd": None},
+        {"pswd": SAMPLE_ACCOUNTS["innopaas"]["pswd"] + " "},
+    ],
+)
+def test_innopaas_wrong_credentials_are_403_and_store_nothing(
+    handler: Handler, moto_server: Any, table: str, changes: dict[str, Any]
+) -> None:
+    event = load_event("webhook_innopaas_seed_example.json")
+    [body] = event_body_items(event)
+    body.update(changes)
+    body = {key: value for key, value in body.items() if value is not None}
+    event["body"] = json.dumps(body)
+    reply = invoke(handler, event)
+    assert reply["statusCode"] == 403
+    assert "receiver/pswd" in reply["body"]
+    assert stored(moto_server.endpoint, table, body["msgid"], "innopaas") is None
+
+
+@pytest.mark.parametrize("name", ["webhook_webcom_states.json", "webhook_innopaas_seed_example.json"])
+def test_duplicate_pushes_get_200_and_change_nothing(handler: Handler, moto_server: Any, table: str, name: str) -> None:
+    event = load_event(name)
+    replies = [invoke(handler, event) for _ in range(3)]
+    assert len({(reply["statusCode"], reply["body"]) for reply in replies}) == 1
+    check_sample_reply(name, replies[-1], lambda provider, mid: stored(moto_server.endpoint, table, mid, provider))
+    for report in sent_reports(event).values():
+        item = stored(moto_server.endpoint, table, report.message_id, report.provider)
+        assert item is not None
+        assert item["status"] == WEBHOOK_EVENTS[name].stored[report.message_id]
+        if "provider_time" in item:
+            assert len(item["history"]) == 1, report.message_id
+        else:  # a time-less PENDING (Webcom "send") is dated on receipt: each copy is a newer refresh
+            assert item["status"] == "PENDING"
+            assert 1 <= len(item["history"]) <= len(replies)
+
+
 class Capture(logging.Handler):
     """Formats records with the service logger's own (Powertools JSON) formatter."""
 
@@ -168,7 +292,7 @@ class Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_logs_carry_no_secret_and_no_phone_number(handler: Handler) -> None:
+def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handler) -> None:
     service_logger = logging.getLogger("dlrhub")
     capture = Capture(service_logger.handlers[0].formatter)
     service_logger.addHandler(capture)
@@ -181,9 +305,19 @@ def test_logs_carry_no_secret_and_no_phone_number(handler: Handler) -> None:
     assert "report applied" in text  # the logs were captured at all
     assert "callback refused" in text
     assert "callback rejected" in text
+    assert "callback item rejected" in text
     assert SAMPLE_SECRET not in text
     assert "not-the-secret" not in text
+    numbers, credentials = set(), {SAMPLE_ACCOUNTS["innopaas"]["pswd"], SAMPLE_ACCOUNTS["innopaas"]["receiver"]}
     for name in WEBHOOK_EVENTS:
-        das = load_event(name)["rawQueryString"].split("das=")[1].split("&")[0]
-        assert das not in text
+        event = load_event(name)
+        numbers |= {report.destination for report in sent_reports(event).values() if report.destination}
+        for item in event_body_items(event):
+            if isinstance(item, dict):
+                numbers |= {str(item["mobile"])} if item.get("mobile") else set()
+                credentials |= {str(item[key]) for key in ("pswd", "receiver") if item.get(key)}
+    assert len(numbers) == 11  # every Infin8linx das and InnoPaaS mobile of the samples
+    assert len(credentials) >= 3  # includes the wrong pswd
+    for secret in sorted(numbers | credentials):
+        assert secret not in text
     assert json.loads(capture.lines[0])["service"] == "dlrhub"
