@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint format build validate bench clean setup
+.PHONY: run test lint format build validate openapi bench clean setup
 
 ## run: start the local stack (embedded DynamoDB, the HTTP API on 127.0.0.1:3000)
 run: $(VENV)/.installed
@@ -53,6 +53,10 @@ build: $(SAM_VENV)/.installed
 validate: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
+
+## openapi: regenerate docs/openapi.json from the customer API's routes
+openapi: $(VENV)/.installed
+	$(PY) -m dlrhub_local.openapi
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

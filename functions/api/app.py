@@ -8,12 +8,16 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dlrhub.models import in_utc_range
 from dlrhub.registrar import Registrar, RegistrationReply
 from dlrhub.registration import RegistrationBatch
 from dlrhub.settings import Settings
@@ -63,6 +67,14 @@ def _error(status_code: int, message: str, errors: list[dict[str, Any]] | None =
     return Response(status_code=status_code, content_type="application/json", body=body)
 
 
+def _check_times(*moments: datetime) -> None:
+    """``from`` and ``to``: each with a zone, each a time UTC can hold (stored times are UTC text)."""
+    if any(moment.tzinfo is None for moment in moments):
+        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
+    if not all(in_utc_range(moment) for moment in moments):
+        raise BadRequestError("from and to must lie in years 1 to 9999 once in UTC")
+
+
 def _page(page: Any) -> MessagePage:
     return MessagePage(items=[message_summary(item) for item in page.items], next_cursor=page.cursor)
 
@@ -75,6 +87,7 @@ def _page(page: Any) -> MessagePage:
     responses={
         200: _json(RegistrationReply, "every item stored"),
         422: _json(RegistrationReply, "some items invalid (named in errors); the others stored"),
+        415: _json(ErrorReply, "the body is not JSON: send content-type application/json"),
         **ERRORS,
     },
 )
@@ -125,8 +138,7 @@ def list_by_account(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> MessagePage:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
+    _check_times(start, end)
     if end <= start:
         raise BadRequestError("to must be after from")
     page = store.list_by_account(provider, account, start, end, status=status, limit=limit, cursor=cursor)
@@ -147,8 +159,7 @@ def get_stats(
     end: Annotated[datetime, Query(alias="to", description="ISO-8601 with zone")],
     window: Annotated[int, Query(ge=300, le=86_400, multiple_of=300, description="window length, seconds")] = 3600,
 ) -> StatsReply:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
+    _check_times(start, end)
     length = timedelta(seconds=window)
     first = align(start, length)
     if end <= first:
@@ -177,6 +188,20 @@ def get_stats(
 def invalid_request(error: RequestValidationError) -> Response:
     errors = [{"where": ".".join(str(part) for part in e["loc"]), "reason": e["msg"]} for e in error.errors()]
     return _error(400, "invalid request: " + "; ".join(f"{e['where']}: {e['reason']}" for e in errors[:5]), errors)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(error: Exception) -> Response:
+    return _error(415, "the body must be JSON: send content-type application/json")
+
+
+@app.exception_handler(ValueError)
+def value_error(error: ValueError) -> Response:
+    # Powertools lets a bare ValueError out of body parsing when a multipart/form-data body has no
+    # boundary: the client's 415 (the API reads JSON only). Any other ValueError is a failure of ours.
+    if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
+        return unsupported_content_type(error)
+    return failed(error)
 
 
 @app.exception_handler(InvalidCursor)

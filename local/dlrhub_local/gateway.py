@@ -147,6 +147,7 @@ class Gateway:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "dlrhub-local"
+            disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
             protocol_version = "HTTP/1.1"
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the path holds secrets
@@ -201,7 +202,12 @@ class Gateway:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+            def __getattr__(self, name: str) -> Any:
+                # Every method (TRACE, QUERY, ...) reaches the router: like API Gateway, a method no
+                # route takes gets 404, never http.server's 501.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
         server = ThreadingHTTPServer((host, port), Handler)
         server.daemon_threads = True

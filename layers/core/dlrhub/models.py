@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -18,7 +18,18 @@ AccountName = Annotated[str, StringConstraints(min_length=1, max_length=64, patt
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("time must carry a timezone")
+    if value is not None and not in_utc_range(value):
+        raise ValueError("time is out of range once in UTC (years 1 to 9999)")
     return value
+
+
+def in_utc_range(value: datetime) -> bool:
+    """Whether UTC can hold ``value`` (0001-01-01T00:30+01:00 it cannot): stored times are UTC text."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 AwareTime = Annotated[datetime, AfterValidator(_aware)]

@@ -13,7 +13,9 @@ def iso(moment: datetime) -> str:
     """``2026-11-25T11:02:03.123Z``: UTC, millisecond precision, fixed width."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a timezone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    # The year by hand: strftime's %Y does not pad years before 1000 on every platform (glibc).
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 def from_epoch_ms(value: int | str) -> datetime:
