@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -46,6 +46,9 @@ store = MessageStore(settings.table_name, retention_days=settings.retention_days
 registrar = Registrar(store)
 stats_store = StatsStore(settings.table_name)
 MAX_WINDOWS = 744
+#: Windows are aligned to the epoch; these bounds keep every window inside what datetime holds.
+STATS_FIRST = datetime(1970, 1, 2, tzinfo=UTC)
+STATS_LAST = datetime(9999, 12, 30, tzinfo=UTC)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -160,6 +163,8 @@ def get_stats(
     window: Annotated[int, Query(ge=300, le=86_400, multiple_of=300, description="window length, seconds")] = 3600,
 ) -> StatsReply:
     _check_times(start, end)
+    if not STATS_FIRST <= start < end <= STATS_LAST:
+        raise BadRequestError("statistics cover 1970-01-02 to 9999-12-30, and to must be after from")
     length = timedelta(seconds=window)
     first = align(start, length)
     if end <= first:
