@@ -20,13 +20,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--config", type=Path, default=ROOT / ".dlrhub-local.json", help="demo accounts and secrets")
     parser.add_argument("--verbose", action="store_true", help="show the functions' INFO logs too")
+    parser.add_argument(
+        "--poll-every", type=float, default=15.0, metavar="SECONDS", help="run the poller this often (0: never)"
+    )
+    parser.add_argument(
+        "--demo",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="register demo messages at start; the simulators call back for some, the poller asks for the others",
+    )
     args = parser.parse_args(argv)
 
     def emit(line: str) -> None:
         print(line, flush=True)
 
     config = local_config.load_or_create(args.config)
-    stack = start(args.template, config, args.port, emit, verbose=args.verbose)
+    stack = start(args.template, config, args.port, emit, verbose=args.verbose, poll_every=args.poll_every)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     emit(f"DLR Hub local stack on {stack.gateway_url}")
@@ -35,11 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     emit("  customer API routes (IAM-authorised when deployed; open here):")
     for route in stack.iam_routes:
         emit(f"    {route}")
+    if stack.simulators:
+        every = f"polled every {args.poll_every:g} s" if args.poll_every > 0 else "not polled (--poll-every 0)"
+        emit(f"  provider simulators ({every}):")
+        for provider, simulator in stack.simulators.items():
+            emit(f"    {provider:<10} {simulator.url}")
     emit("try:")
     for what, command in stack.examples():
         emit(f"  # {what}")
         emit(f"  {command}")
     emit("ready - stored reports are shown below; Ctrl-C stops everything")
+    if args.demo:
+        stack.start_demo()
     try:
         done.wait()
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,11 @@ import boto3
 
 from dlrhub.accounts import secret_name
 from dlrhub.redact import mask_phone
+from dlrhub_local.demo import Demo, secret_overrides, start_simulators
 from dlrhub_local.gateway import Gateway, load_handler
+from dlrhub_local.polling import POLLER, function_timeout, poll_forever
 from dlrhub_local.processes import LOOPBACK, Server, start_moto
+from dlrhub_local.simulators import SimulatorServer
 from dlrhub_local.template import Template
 
 REGION = "us-east-1"
@@ -62,10 +65,14 @@ def create_tables(template: Template, dynamodb: Any) -> None:
         dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
 
 
-def store_secrets(config: dict[str, Any], prefix: str, secretsmanager: Any) -> None:
+def store_secrets(
+    config: dict[str, Any], prefix: str, secretsmanager: Any, overrides: dict[str, dict[str, str]] | None = None
+) -> None:
+    """One secret per account; ``overrides`` (account -> keys) adds what is known only now (simulator URLs)."""
     for name, account in config["accounts"].items():
         provider, _, account_name = name.partition("/")
-        secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(account))
+        value = {**account, **(overrides or {}).get(name, {})}
+        secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(value))
 
 
 def describe(image: dict[str, Any]) -> str:
@@ -123,6 +130,9 @@ class LocalStack:
     threads: list[threading.Thread]
     http: Any
     iam_routes: list[str]
+    simulators: dict[str, SimulatorServer] = field(default_factory=dict)
+    poll_every: float = 0.0
+    emit: Callable[[str], None] = print
 
     def webhook_url(self, provider: str, account: str = "demo") -> str:
         secret = self.config["accounts"][f"{provider}/{account}"]["webhook_secret"]
@@ -163,30 +173,53 @@ class LocalStack:
         found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
         return found
 
+    def start_demo(self) -> None:
+        """Demo traffic in the background: registrations now, then callbacks and polls (see demo.py)."""
+        demo = Demo(
+            self.gateway_url, self.config["accounts"], self.simulators, self.webhook_url, self.emit, self.stop_event
+        )
+        thread = threading.Thread(target=demo.run, name="demo", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
     def shutdown(self) -> None:
         self.stop_event.set()
         self.http.shutdown()
         self.http.server_close()
         for thread in self.threads:
             thread.join(5)
+        for simulator in self.simulators.values():
+            simulator.stop()
         self.moto.stop()
 
 
 def start(
-    template_path: Path, config: dict[str, Any], port: int, emit: Callable[[str], None], *, verbose: bool = False
+    template_path: Path,
+    config: dict[str, Any],
+    port: int,
+    emit: Callable[[str], None],
+    *,
+    verbose: bool = False,
+    poll_every: float = 0.0,
 ) -> LocalStack:
+    """moto server, the table, the secrets, the provider simulators, the HTTP API, and (when
+    ``poll_every`` > 0) the poller function every ``poll_every`` seconds."""
     template = Template(template_path)
     moto = start_moto()
+    simulators: dict[str, SimulatorServer] = {}
     try:
+        simulators = start_simulators(config["accounts"])
         os.environ.update(aws_environment(moto.endpoint))
         env = function_environment(template)
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        env["POLL_ACCOUNTS"] = ",".join(config["accounts"])  # every account, as the template advises
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
         create_tables(template, boto3.client("dynamodb"))
-        store_secrets(config, env.get("SECRETS_PREFIX", "dlrhub"), boto3.client("secretsmanager"))
+        prefix = env.get("SECRETS_PREFIX", "dlrhub")
+        store_secrets(config, prefix, boto3.client("secretsmanager"), secret_overrides(simulators))
         handlers = {name: load_handler(function) for name, function in template.functions().items()}
         gateway = Gateway(template.http_routes(), handlers)
         http = gateway.serve(LOOPBACK, port)
@@ -195,11 +228,16 @@ def start(
             threading.Thread(target=http.serve_forever, name="http", daemon=True),
             threading.Thread(target=watch_stream, args=(env["TABLE_NAME"], emit, stop), name="stream", daemon=True),
         ]
+        if poll_every > 0 and POLLER in handlers:
+            args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
+            threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))
         for thread in threads:
             thread.start()
     except BaseException:
+        for simulator in simulators.values():
+            simulator.stop()
         moto.stop()
         raise
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
     iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
-    return LocalStack(moto, url, config, env, stop, threads, http, iam_routes)
+    return LocalStack(moto, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit)

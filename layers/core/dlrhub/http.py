@@ -44,15 +44,17 @@ class HttpSettings:
 
 
 def _session(settings: HttpSettings, methods: frozenset[str]) -> requests.Session:
+    # No methods: only connection errors (nothing sent) are retried. Not by allowed_methods
+    # alone: urllib3 reads an empty collection as "any method" and would retry a 5xx or 429.
     retry = Retry(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries if methods else 0,
-        status=settings.retries,
+        status=settings.retries if methods else 0,
         other=0,
         backoff_factor=settings.backoff,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=methods,
+        allowed_methods=methods or None,
         respect_retry_after_header=True,
         raise_on_status=False,
     )

@@ -140,7 +140,13 @@ class Poller:
 
     def _run_account(self, run: AccountRun, batches: ThreadPoolExecutor) -> None:
         lease = f"poller#{run.provider}#{run.account}"
-        if not self._coordination.acquire(lease, self._owner, self._clock(), self._settings.lease):
+        try:
+            acquired = self._coordination.acquire(lease, self._owner, self._clock(), self._settings.lease)
+        except Exception:  # raised in a worker thread: it would vanish unless counted here
+            run.failures += 1
+            logger.exception("lease not taken", provider=run.provider, account=run.account)
+            return
+        if not acquired:
             run.skipped = "another run holds the account"
             return
         try:
@@ -197,6 +203,13 @@ class Poller:
         failures_in_row = [0]
         lock = threading.Lock()
 
+        def failed() -> None:
+            with lock:
+                run.failures += 1
+                failures_in_row[0] += 1
+                if failures_in_row[0] >= MAX_CONSECUTIVE_FAILURES:
+                    stop.set()
+
         def one_batch(ids: list[str]) -> None:
             if stop.is_set():
                 return
@@ -210,12 +223,11 @@ class Poller:
                 logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
                 stop.set()
             except ProviderError as error:
-                with lock:
-                    run.failures += 1
-                    failures_in_row[0] += 1
-                    if failures_in_row[0] >= MAX_CONSECUTIVE_FAILURES:
-                        stop.set()
+                failed()
                 logger.warning("status query failed", provider=run.provider, account=run.account, error=str(error))
+            except Exception:  # e.g. the store: the future's exception is never read, so count it here
+                failed()
+                logger.exception("status batch failed", provider=run.provider, account=run.account)
 
         in_flight: set[Future[None]] = set()
         limit = 2 * self._settings.concurrency
@@ -238,13 +250,19 @@ class Poller:
         saved = self._coordination.checkpoint(name)
         start = max(datetime.fromisoformat(saved.replace("Z", "+00:00")), floor) if saved else floor
         start -= self._settings.feed_overlap
+        if not self.time_left():  # each page is asked for only after this check passed
+            run.unfinished = True
+            return
         for page in client.reports(start, now):
             run.requests += 1
             self._apply_all(run, page)
             if not self.time_left():
                 run.unfinished = True
                 return
-        self._coordination.save_checkpoint(name, iso(now))
+        # The window is on submit time: never move past a message still without a status,
+        # or its report, however late, falls before every later window (lookback bounds it).
+        unsettled = client.oldest_unsettled
+        self._coordination.save_checkpoint(name, iso(min(now, unsettled) if unsettled else now))
 
     def _pull(self, run: AccountRun, puller: InnoPaaSPuller) -> None:
         """Pull until empty. A batch is stored before the next is asked for; a store

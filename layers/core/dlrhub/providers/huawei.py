@@ -49,8 +49,10 @@ def canonical_request(method: str, url: str, headers: Mapping[str, str], body: b
     path = "/".join(_encode(segment) for segment in unquote(parts.path).split("/"))
     if not path.endswith("/"):
         path += "/"
-    pairs = sorted((key, value) for key, _, value in (item.partition("=") for item in parts.query.split("&") if item))
-    query = "&".join(f"{_encode(unquote(k))}={_encode(unquote(v))}" for k, v in pairs)
+    # Sorted decoded, as the official signer sorts its (key, value) pairs: "{" (%7B) sorts after "Z", not before.
+    items = (item.partition("=") for item in parts.query.split("&") if item)
+    pairs = sorted((unquote(key), unquote(value)) for key, _, value in items)
+    query = "&".join(f"{_encode(k)}={_encode(v)}" for k, v in pairs)
     lowered = {key.lower(): str(value).strip() for key, value in headers.items() if "_" not in key}
     signed = sorted(lowered)
     canonical_headers = "".join(f"{key}:{lowered[key]}\n" for key in signed)
@@ -131,6 +133,8 @@ class HuaweiClient:
             raise AccountMisconfigured("huawei account needs ak and sk, or auth_token")
         self._http = http
         self._now = now
+        #: After :meth:`reports`: the earliest ``submit_time`` of an entry still without a status.
+        self.oldest_unsettled: datetime | None = None
 
     def _get(self, params: dict[str, str]) -> dict[str, Any]:
         query = "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(params.items()))
@@ -150,7 +154,13 @@ class HuaweiClient:
         return reply
 
     def reports(self, start: datetime, end: datetime) -> Iterator[list[StatusReport]]:
-        """Pages of final reports in ``[start, end]``, 100 at a time (offset/limit)."""
+        """Pages of final reports in ``[start, end]``, 100 at a time (offset/limit).
+
+        ``count`` is "the number of elements of the list" in the docs: the total, or this
+        page's. So a full page is followed by another request unless ``count`` is clearly
+        the total (larger than the page) and reached; a short page ends the paging.
+        """
+        self.oldest_unsettled = None
         offset = 0
         while True:
             params = {
@@ -163,7 +173,12 @@ class HuaweiClient:
             reply = self._get(params)
             data = [entry for entry in reply.get("data") or [] if isinstance(entry, dict)]
             received = self._now()
+            for entry in data:
+                submitted = parse_time(entry.get("submit_time"))
+                if str(entry.get("status")) == "0" and submitted is not None:
+                    self.oldest_unsettled = min(submitted, self.oldest_unsettled or submitted)
             yield [report for entry in data if (report := report_from(entry, self.account, received))]
             offset += len(data)
-            if len(data) < PAGE or offset >= int(reply.get("count") or 0):
+            count = int(reply.get("count") or 0)
+            if len(data) < PAGE or (count > len(data) and offset >= count):
                 return

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 from dlrhub.accounts import AccountConfig
 from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
@@ -142,8 +143,8 @@ def parse_get_reply(text: str) -> dict[str, Any]:
     """The GET ``sendsms.php?smsid=`` reply, whose format the docs do not show.
 
     Accepted: a JSON object with ``state`` (and ``time``), a JSON array of one such
-    object, ``state=deliver&time=...`` pairs, or the bare state word. Anything else is a
-    retryable ProviderError, never a status.
+    object, ``state=deliver&time=...`` pairs (form-encoded, ``&`` or ``;`` between them),
+    or the bare state word. Anything else is a retryable ProviderError, never a status.
     """
     body = text.strip()
     if body.startswith(("{", "[")):
@@ -158,8 +159,9 @@ def parse_get_reply(text: str) -> dict[str, Any]:
         raise ProviderError("webcom sendsms.php: JSON reply without a known state")
     found = _FORM_STATE.search(body)
     if found and found.group(1) in STATES:
-        pairs = dict(pair.partition("=")[::2] for pair in re.split(r"[&;\s]+", body) if "=" in pair)
-        return {"state": pairs["state"], "time": pairs.get("time", "")}
+        # Pairs are split at & ; or line ends only: the time itself holds a space.
+        pairs = dict(parse_qsl(re.sub(r"[;\r\n]+", "&", body), keep_blank_values=True))
+        return {"state": found.group(1), "time": pairs.get("time", "").strip()}
     if body in STATES:
         return {"state": body, "time": ""}
     raise ProviderError("webcom sendsms.php: reply not understood")

@@ -1,0 +1,85 @@
+"""The local stand-in for the poller's EventBridge schedule: invoke the handler every N seconds.
+
+Each run gets the event EventBridge Scheduler sends (``events/schedule_poller.json`` is a
+sample of it) and a Lambda context with the function's timeout from template.yaml, so the
+handler's remaining-time rule works as deployed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from dlrhub_local.gateway import LambdaContext
+from dlrhub_local.template import Template
+
+POLLER = "PollerFunction"
+DEFAULT_TIMEOUT = 3  # seconds: Lambda's default when the template sets none
+
+
+def function_timeout(template: Template, logical_id: str = POLLER) -> int:
+    """The function's Timeout (seconds) from its properties, else the template's Globals."""
+    properties = template.resources[logical_id]["Properties"]
+    globals_ = template.doc.get("Globals", {}).get("Function", {})
+    return int(properties.get("Timeout", globals_.get("Timeout", DEFAULT_TIMEOUT)))
+
+
+def scheduled_event(now: datetime | None = None, schedule: str = "dlrhub-local-poller") -> dict[str, Any]:
+    """What EventBridge Scheduler delivers to a Lambda target when the schedule sets no input."""
+    moment = now or datetime.now(UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "123456789012",
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:scheduler:us-east-1:123456789012:schedule/default/{schedule}"],
+        "detail": "{}",
+    }
+
+
+def summary_line(run: dict[str, Any]) -> str | None:
+    """One line for a poll of one account that did something worth telling; None otherwise."""
+    parts = []
+    if run.get("requests"):
+        parts.append(f"{run['requests']} request{'s' if run['requests'] != 1 else ''}")
+    for key, one, many in (
+        ("stored", "new status", "new statuses"),
+        ("closed", "closed (no receipt)", "closed (no receipt)"),
+        ("failures", "failure", "failures"),
+    ):
+        if run.get(key):
+            parts.append(f"{run[key]} {one if run[key] == 1 else many}")
+    if run.get("skipped") and run["skipped"] != "another run holds the account":
+        parts.append(f"skipped: {run['skipped']}")
+    if not any(run.get(key) for key in ("stored", "closed", "failures", "skipped")):
+        return None
+    return f"polled      {run['provider']}/{run['account']}: " + ", ".join(parts)
+
+
+def poll_forever(
+    handler: Callable[[dict, Any], dict],
+    every: float,
+    timeout_s: int,
+    emit: Callable[[str], None],
+    stop: threading.Event,
+) -> None:
+    """Invoke ``handler`` every ``every`` seconds until ``stop`` is set (the first run after ``every``)."""
+    while not stop.wait(every):
+        context = LambdaContext(POLLER, str(uuid.uuid4()), timeout_ms=timeout_s * 1000, started=time.monotonic())
+        try:
+            result = handler(scheduled_event(), context)
+        except Exception:
+            emit(f"{time.strftime('%H:%M:%S')}  poller failed:\n{traceback.format_exc()}")
+            continue
+        for run in result.get("accounts", []):
+            line = summary_line(run)
+            if line:
+                emit(f"{time.strftime('%H:%M:%S')}  {line}")

@@ -1,0 +1,310 @@
+"""What every provider simulator shares: a real HTTP server on loopback, latency, faults, counts.
+
+A simulator is a ``ThreadingHTTPServer`` on 127.0.0.1 (port 0: any free port, see
+``port``/``url`` once started) that answers a provider's documented status API. Tests use
+it in-process; the local stack starts one per provider. Knobs, all thread-safe:
+
+* ``latency``: seconds every API request waits before it is answered;
+* faults, taken one per request in the order queued: ``fail_next(n, status)`` (HTTP 5xx
+  with a gateway-like body), ``throttle_next(n, retry_after)`` (429 with ``Retry-After``),
+  ``stall_next(n, seconds)`` (wait, then answer normally: the client's read timeout fires
+  first), ``code_next(n, code)`` (the provider's own error reply for ``code``);
+* ``requests`` / ``requests_to(path)`` / ``log``: what was received (faulted ones too).
+
+Every wait is on the stop event, so ``stop()`` never waits for a stalled request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK = "127.0.0.1"
+MAX_BODY = 1024 * 1024
+LOG_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class SimRequest:
+    """One request as the simulator received it."""
+
+    method: str
+    #: Path and query exactly as sent (what a signature covers).
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: float
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.target).query, keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        """A query parameter given once (None when absent; the first when repeated)."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def form(self) -> dict[str, str]:
+        return {key: values[0] for key, values in parse_qs(self.body.decode("utf-8", "replace")).items()}
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError if it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class SimResponse:
+    status: int
+    body: bytes
+    content_type: str = "application/json;charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> SimResponse:
+    return SimResponse(status, json.dumps(value, separators=(",", ":")).encode(), headers=headers or {})
+
+
+def text_reply(status: int, text: str) -> SimResponse:
+    return SimResponse(status, text.encode(), "text/plain;charset=UTF-8")
+
+
+@dataclass
+class Fault:
+    """One queued fault: ``kind`` is ``status``, ``stall`` or ``code``; it hits ``remaining`` requests."""
+
+    kind: str
+    remaining: int
+    status: int = 500
+    seconds: float = 0.0
+    code: Any = None
+    retry_after: float | None = None
+
+
+class SimulatorServer:
+    """Base of the four provider simulators. Subclasses implement :meth:`route`."""
+
+    name = "simulator"
+
+    def __init__(self, *, port: int = 0, clock: Callable[[], float] = time.time) -> None:
+        self._requested_port = port
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._faults: deque[Fault] = deque()
+        self._latency = 0.0
+        self._counts: Counter[str] = Counter()
+        self._total = 0
+        self.log: deque[SimRequest] = deque(maxlen=LOG_SIZE)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = f"dlrhub-sim-{self.name}"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: queries carry credentials
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length > MAX_BODY:
+                    self.close_connection = True
+                    self._send(SimResponse(413, b'{"error":"request too large"}'))
+                    return
+                body = self.rfile.read(length) if length else b""
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                request = SimRequest(self.command, self.path, headers, body, time.time())
+                response = simulator.dispatch(request)
+                if response is None:  # stopping: no answer, and no next request on this connection
+                    self.close_connection = True
+                    return
+                self._send(response)
+
+            def _send(self, response: SimResponse) -> None:
+                try:
+                    self.send_response(response.status)
+                    self.send_header("content-type", response.content_type)
+                    for key, value in response.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("content-length", str(len(response.body)))
+                    self.end_headers()
+                    self.wfile.write(response.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    self.close_connection = True
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        server = ThreadingHTTPServer((LOOPBACK, self._requested_port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{self.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"{self.name} simulator is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    # -- knobs -------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        with self._lock:
+            self._latency = seconds
+
+    def now(self) -> float:
+        """The simulator's clock (Unix seconds): the one its timestamp checks use."""
+        return self._clock()
+
+    def _queue(self, fault: Fault) -> None:
+        if fault.remaining < 1:
+            raise ValueError("a fault must hit at least one request")
+        with self._lock:
+            self._faults.append(fault)
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """The next ``n`` API requests get HTTP ``status`` (a gateway error, not the provider's)."""
+        self._queue(Fault("status", n, status=status))
+
+    def throttle_next(self, n: int = 1, retry_after: float | None = 0) -> None:
+        """The next ``n`` API requests get 429, with ``Retry-After`` seconds unless None."""
+        self._queue(Fault("status", n, status=429, retry_after=retry_after))
+
+    def stall_next(self, n: int = 1, seconds: float = 5.0) -> None:
+        """The next ``n`` API requests wait ``seconds`` before being answered normally."""
+        self._queue(Fault("stall", n, seconds=seconds))
+
+    def code_next(self, n: int = 1, code: Any = None) -> None:
+        """The next ``n`` API requests get the provider's own error reply for ``code``."""
+        self._queue(Fault("code", n, code=code))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self) -> Fault | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            fault = self._faults[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.popleft()
+            return fault
+
+    # -- counts ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> int:
+        """API requests received so far (faulted ones included)."""
+        with self._lock:
+            return self._total
+
+    def requests_to(self, path: str) -> int:
+        with self._lock:
+            return self._counts[path]
+
+    def received(self, path: str | None = None) -> list[SimRequest]:
+        with self._lock:
+            return [request for request in self.log if path is None or request.path == path]
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._total = 0
+            self.log.clear()
+
+    # -- serving -----------------------------------------------------------------------
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds`` unless stopping; False when the simulator is stopping."""
+        return not self._stopping.wait(seconds) if seconds > 0 else not self._stopping.is_set()
+
+    def dispatch(self, request: SimRequest) -> SimResponse | None:
+        if not self.is_api(request):
+            return json_reply(404, {"error": "not found"})
+        with self._lock:
+            self._total += 1
+            self._counts[request.path] += 1
+            self.log.append(request)
+            latency = self._latency
+        if not self.sleep(latency):
+            return None
+        fault = self._take_fault()
+        if fault is not None:
+            if fault.kind == "stall":
+                if not self.sleep(fault.seconds):
+                    return None
+            elif fault.kind == "code":
+                return self.error_reply(request, fault.code)
+            else:
+                headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+                return json_reply(fault.status, {"message": f"simulated HTTP {fault.status}"}, headers)
+        try:
+            return self.route(request)
+        except Exception as error:  # a simulator bug must show, not hang the client
+            return json_reply(500, {"message": f"simulator error: {type(error).__name__}: {error}"})
+
+    def is_api(self, request: SimRequest) -> bool:
+        """Whether the request is for one of the provider's API paths (404 otherwise)."""
+        raise NotImplementedError
+
+    def route(self, request: SimRequest) -> SimResponse:
+        raise NotImplementedError
+
+    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
+        """The provider's own error reply for ``code`` (used by ``code_next``)."""
+        raise NotImplementedError

@@ -1,0 +1,156 @@
+"""Infin8linx simulator (providers.md §1): ``GET /sms/state``, ``POST /sms/monitor``, GET callbacks.
+
+``/sms/state`` checks, in this order (first failure answers, HTTP 200 with ``code``):
+
+* a missing ``spid``, ``pwd``, ``timestamp`` or ``msgid`` -> 101 (required field empty);
+* an unknown ``spid`` -> 103;
+* ``timestamp`` not a whole number, or more than ``clock_tolerance`` (10) seconds away
+  from the simulator's clock -> 102 (verification failed);
+* ``pwd`` != ``md5(spid + "00000000" + password + timestamp)`` (computed here, not with
+  the hub's code) -> 104 (password mismatch);
+* more than 100 ids in ``msgid`` -> 109 (parse failure). The docs give no code for this;
+  109 is this simulator's choice.
+
+``data`` lists the known ids asked for, ``state`` 0 until the message's final state is
+due, then 1 or 2; unknown ids are left out (the docs do not say). ``/sms/monitor`` takes
+the form fields, records each report in ``monitor_reports`` and answers code 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from dlrhub_local.simulators.base import SimRequest, SimResponse, SimulatorServer, json_reply
+
+MAX_IDS = 100
+MESSAGES = {
+    0: "Success",
+    101: "Required field is empty",
+    102: "Verification failed",
+    103: "spid does not exist",
+    104: "Password mismatch",
+    109: "Parse failure",
+    120: "System error, please try again later",
+}
+
+
+@dataclass(frozen=True)
+class Infin8linxMessage:
+    msgid: str
+    state: int  # the final state: 1 delivered, 2 failed (0: never gets one)
+    final_at: float
+    das: str = ""
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    spid: str
+    start_time: int
+    end_time: int
+    total: int
+    success: int
+
+
+def signature(spid: str, password: str, timestamp: str) -> str:
+    return hashlib.md5(f"{spid}00000000{password}{timestamp}".encode(), usedforsecurity=False).hexdigest()
+
+
+class Infin8linxSimulator(SimulatorServer):
+    name = "infin8linx"
+
+    def __init__(
+        self,
+        accounts: dict[str, str] | None = None,
+        *,
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        clock_tolerance: float = 10.0,
+    ) -> None:
+        super().__init__(port=port, clock=clock)
+        #: spid -> plaintext password.
+        self.accounts: dict[str, str] = dict(accounts or {})
+        self.clock_tolerance = clock_tolerance
+        self._messages: dict[str, Infin8linxMessage] = {}
+        self._data_lock = threading.Lock()
+        self.monitor_reports: list[MonitorReport] = []
+
+    def account_secret(self, spid: str, webhook_secret: str | None = None) -> dict[str, str]:
+        """The account secret (Secrets Manager JSON) that points the hub at this simulator."""
+        return {
+            "webhook_secret": webhook_secret or secrets.token_urlsafe(16),
+            "base_url": self.url,
+            "spid": spid,
+            "password": self.accounts[spid],
+        }
+
+    def add(self, msgid: str, state: int = 1, *, after: float = 0.0, das: str = "") -> None:
+        """A message whose final ``state`` (1 or 2; 0 never final) shows ``after`` seconds from now."""
+        if state not in (0, 1, 2):
+            raise ValueError("state must be 0, 1 or 2")
+        with self._data_lock:
+            self._messages[msgid] = Infin8linxMessage(msgid, state, time.time() + after, das)
+
+    def state_of(self, msgid: str) -> int | None:
+        with self._data_lock:
+            message = self._messages.get(msgid)
+        if message is None:
+            return None
+        return message.state if time.time() >= message.final_at else 0
+
+    def is_api(self, request: SimRequest) -> bool:
+        return (request.method, request.path) in {("GET", "/sms/state"), ("POST", "/sms/monitor")}
+
+    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
+        return json_reply(200, {"code": code, "msg": MESSAGES.get(code, "Error")})
+
+    def route(self, request: SimRequest) -> SimResponse:
+        if request.path == "/sms/state":
+            return self._state(request)
+        return self._monitor(request)
+
+    def _state(self, request: SimRequest) -> SimResponse:
+        fields = {name: request.param(name) for name in ("spid", "pwd", "timestamp", "msgid")}
+        if not all(fields.values()):
+            return self.error_reply(request, 101)
+        spid, pwd, timestamp, msgid = (str(fields[name]) for name in ("spid", "pwd", "timestamp", "msgid"))
+        password = self.accounts.get(spid)
+        if password is None:
+            return self.error_reply(request, 103)
+        if not timestamp.isdigit() or abs(int(timestamp) - self.now()) > self.clock_tolerance:
+            return self.error_reply(request, 102)
+        if pwd != signature(spid, password, timestamp):
+            return self.error_reply(request, 104)
+        ids = [part.strip() for part in msgid.split(",") if part.strip()]
+        if len(ids) > MAX_IDS:
+            return self.error_reply(request, 109)
+        data = [{"msgid": mid, "state": state} for mid in ids if (state := self.state_of(mid)) is not None]
+        return json_reply(200, {"code": 0, "msg": "Success", "data": data})
+
+    def _monitor(self, request: SimRequest) -> SimResponse:
+        form = request.form()
+        names = ("spid", "start_time", "end_time", "total", "success")
+        if not all(form.get(name) for name in names):
+            return self.error_reply(request, 101)
+        if form["spid"] not in self.accounts:
+            return self.error_reply(request, 103)
+        if not all(form[name].isdigit() for name in names[1:]):
+            return self.error_reply(request, 109)
+        report = MonitorReport(form["spid"], *(int(form[name]) for name in names[1:]))
+        with self._data_lock:
+            self.monitor_reports.append(report)
+        return json_reply(200, {"code": 0, "msg": "Success"})
+
+    def push(self, callback_url: str, msgid: str, *, timeout: float = 5.0) -> int:
+        """The provider's delivery notification: ``GET {callback_url}?msgid&das&state``; the HTTP status."""
+        with self._data_lock:
+            message = self._messages[msgid]
+        params = {"msgid": msgid, "das": message.das, "state": str(message.state)}
+        return requests.get(callback_url, params=params, timeout=timeout).status_code

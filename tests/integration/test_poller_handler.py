@@ -1,0 +1,143 @@
+"""The poller function's handler in-process, driven by events/schedule_poller.json, against the simulators."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from dlrhub_local.gateway import LambdaContext, load_handler
+from dlrhub_local.simulators import HuaweiSimulator, Infin8linxSimulator, InnoPaaSSimulator, WebcomSimulator
+from dlrhub_local.template import Template
+from tests.poller_support import PollHarness
+from tests.support import TEMPLATE, load_event, put_account_secret
+
+Handler = Callable[[dict, Any], dict]
+PROVIDERS = ("infin8linx", "huawei", "webcom", "innopaas")
+
+
+@dataclass
+class Simulators:
+    infin8linx: Infin8linxSimulator
+    huawei: HuaweiSimulator
+    webcom: WebcomSimulator
+    innopaas: InnoPaaSSimulator
+
+    def requests(self) -> int:
+        return sum(getattr(self, provider).requests for provider in PROVIDERS)
+
+
+@pytest.fixture
+def simulators() -> Iterator[Simulators]:
+    found = Simulators(
+        Infin8linxSimulator({"spid-demo": "pw-demo"}).start(),
+        HuaweiSimulator(keys={"AK-demo": "SK-demo"}).start(),
+        WebcomSimulator({"login-demo": "pw-demo"}).start(),
+        InnoPaaSSimulator({"api-demo": "pw-demo"}).start(),
+    )
+    yield found
+    for provider in PROVIDERS:
+        getattr(found, provider).stop()
+
+
+@pytest.fixture
+def harness(moto_server: Any, simulators: Simulators) -> PollHarness:
+    harness = PollHarness.create(moto_server.endpoint)
+    secrets = {
+        "infin8linx": simulators.infin8linx.account_secret("spid-demo"),
+        "huawei": simulators.huawei.account_secret(),
+        "webcom": simulators.webcom.account_secret(),
+        "innopaas": simulators.innopaas.account_secret("api-demo"),
+    }
+    for provider, secret in secrets.items():
+        put_account_secret(moto_server.endpoint, provider, "demo", secret, harness.prefix)
+    return harness
+
+
+def poller_handler(harness: PollHarness, monkeypatch: pytest.MonkeyPatch, accounts: str) -> Handler:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", harness.endpoint)
+    monkeypatch.setenv("TABLE_NAME", harness.table)
+    monkeypatch.setenv("SECRETS_PREFIX", harness.prefix)
+    monkeypatch.setenv("POLL_ACCOUNTS", accounts)
+    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
+    return load_handler(Template(TEMPLATE).functions()["PollerFunction"])
+
+
+def invoke(handler: Handler, timeout_ms: int) -> dict[str, Any]:
+    """One scheduled invocation, with a Lambda context whose clock starts now."""
+    context = LambdaContext("PollerFunction", str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic())
+    return handler(load_event("schedule_poller.json"), context)
+
+
+def seed(harness: PollHarness, simulators: Simulators) -> dict[str, dict[str, str]]:
+    """Two messages per provider, registered and final at the provider: provider -> id -> status."""
+    expected = {
+        "infin8linx": {"36160109669": "DELIVERED", "36160109670": "FAILED"},
+        "huawei": {"hw-1": "DELIVERED", "hw-2": "REJECTED"},
+        "webcom": {"82216": "DELIVERED", "82217": "EXPIRED"},
+        "innopaas": {"627239445736452096": "DELIVERED", "627239445736452097": "FAILED"},
+    }
+    for provider, messages in expected.items():
+        harness.register(provider, "demo", messages)
+    simulators.infin8linx.add("36160109669", 1)
+    simulators.infin8linx.add("36160109670", 2)
+    simulators.huawei.add("hw-1", 1, submitted=datetime.now(UTC).timestamp() - 30)
+    simulators.huawei.add("hw-2", 2, status_desc="REJECTD", submitted=datetime.now(UTC).timestamp() - 20)
+    simulators.webcom.add("82216", "deliver")
+    simulators.webcom.add("82217", "expired")
+    simulators.innopaas.add("api-demo", "627239445736452096", "DELIVRD")
+    simulators.innopaas.add("api-demo", "627239445736452097", "UNDELIV")
+    return expected
+
+
+def test_the_schedule_event_is_a_scheduler_notification() -> None:
+    event = load_event("schedule_poller.json")
+    assert (event["source"], event["detail-type"]) == ("aws.scheduler", "Scheduled Event")
+    assert event["resources"][0].startswith("arn:aws:scheduler:")
+
+
+def test_a_scheduled_run_polls_every_listed_account(
+    harness: PollHarness, simulators: Simulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = seed(harness, simulators)
+    handler = poller_handler(harness, monkeypatch, ",".join(f"{provider}/demo" for provider in PROVIDERS))
+
+    result = invoke(handler, timeout_ms=300_000)
+
+    runs = {run["provider"]: run for run in result["accounts"]}
+    assert list(runs) == list(PROVIDERS)
+    for provider, messages in expected.items():
+        assert runs[provider]["stored"] == 2, runs[provider]
+        assert (runs[provider]["failures"], runs[provider]["skipped"]) == (0, None)
+        assert harness.statuses(provider, "demo", messages) == messages
+        assert harness.item(provider, "demo", next(iter(messages)))["source"] == "poll"
+    assert simulators.webcom.requests == 2  # one id a request
+    assert simulators.innopaas.held("api-demo") == 0
+
+
+def test_with_less_time_left_than_the_reserve_nothing_is_asked(
+    harness: PollHarness, simulators: Simulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = seed(harness, simulators)
+    handler = poller_handler(harness, monkeypatch, ",".join(f"{provider}/demo" for provider in PROVIDERS))
+
+    result = invoke(handler, timeout_ms=15_000)  # 15 s left, below the 20 s reserve
+
+    assert simulators.requests() == 0
+    assert all(run["unfinished"] and run["requests"] == 0 for run in result["accounts"])
+    for provider, messages in expected.items():
+        assert set(harness.statuses(provider, "demo", messages).values()) == {"PENDING"}
+
+
+def test_an_account_without_a_secret_is_skipped(
+    harness: PollHarness, simulators: Simulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = poller_handler(harness, monkeypatch, "infin8linx/demo,infin8linx/nobody")
+    result = invoke(handler, timeout_ms=300_000)
+    demo, nobody = result["accounts"]
+    assert (demo["skipped"], nobody["skipped"]) == (None, "account not configured")
