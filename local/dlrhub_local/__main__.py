@@ -24,6 +24,13 @@ def main(argv: list[str] | None = None) -> int:
         "--poll-every", type=float, default=15.0, metavar="SECONDS", help="run the poller this often (0: never)"
     )
     parser.add_argument(
+        "--report-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="run the Infin8linx monitor reporter this often (0: never); locally it reports 5-minute windows",
+    )
+    parser.add_argument(
         "--demo",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -35,7 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
 
     config = local_config.load_or_create(args.config)
-    stack = start(args.template, config, args.port, emit, verbose=args.verbose, poll_every=args.poll_every)
+    stack = start(
+        args.template,
+        config,
+        args.port,
+        emit,
+        verbose=args.verbose,
+        poll_every=args.poll_every,
+        report_every=args.report_every,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     emit(f"DLR Hub local stack on {stack.gateway_url}")

@@ -64,6 +64,44 @@ def summary_line(run: dict[str, Any]) -> str | None:
     return f"polled      {run['provider']}/{run['account']}: " + ", ".join(parts)
 
 
+def run_every(
+    handler: Callable[[dict, Any], dict],
+    function: str,
+    every: float,
+    timeout_s: int,
+    report: Callable[[dict[str, Any]], list[str]],
+    emit: Callable[[str], None],
+    stop: threading.Event,
+) -> None:
+    """Invoke a scheduled ``handler`` every ``every`` seconds until ``stop`` is set (the first
+    run after ``every``); ``report`` turns its result into lines to show."""
+    while not stop.wait(every):
+        context = LambdaContext(function, str(uuid.uuid4()), timeout_ms=timeout_s * 1000, started=time.monotonic())
+        try:
+            result = handler(scheduled_event(schedule=f"dlrhub-local-{function}"), context)
+        except Exception:
+            emit(f"{time.strftime('%H:%M:%S')}  {function} failed:\n{traceback.format_exc()}")
+            continue
+        for line in report(result):
+            emit(f"{time.strftime('%H:%M:%S')}  {line}")
+
+
+def poll_lines(result: dict[str, Any]) -> list[str]:
+    return [line for run in result.get("accounts", []) if (line := summary_line(run))]
+
+
+def monitor_lines(result: dict[str, Any]) -> list[str]:
+    """One line per monitor window the reporter sent (and one per failure)."""
+    lines = []
+    for run in result.get("accounts", []):
+        for start, end, total, success in run.get("sent", []):
+            window = f"{time.strftime('%H:%M', time.gmtime(start))}-{time.strftime('%H:%M', time.gmtime(end))} UTC"
+            lines.append(f"monitor     infin8linx/{run['account']} {window}: total {total}, success {success} (code 0)")
+        if run.get("failed"):
+            lines.append(f"monitor     infin8linx/{run['account']} not sent, retried next run: {run['failed']}")
+    return lines
+
+
 def poll_forever(
     handler: Callable[[dict, Any], dict],
     every: float,
@@ -71,15 +109,5 @@ def poll_forever(
     emit: Callable[[str], None],
     stop: threading.Event,
 ) -> None:
-    """Invoke ``handler`` every ``every`` seconds until ``stop`` is set (the first run after ``every``)."""
-    while not stop.wait(every):
-        context = LambdaContext(POLLER, str(uuid.uuid4()), timeout_ms=timeout_s * 1000, started=time.monotonic())
-        try:
-            result = handler(scheduled_event(), context)
-        except Exception:
-            emit(f"{time.strftime('%H:%M:%S')}  poller failed:\n{traceback.format_exc()}")
-            continue
-        for run in result.get("accounts", []):
-            line = summary_line(run)
-            if line:
-                emit(f"{time.strftime('%H:%M:%S')}  {line}")
+    """Invoke the poller every ``every`` seconds until ``stop`` is set (the first run after ``every``)."""
+    run_every(handler, POLLER, every, timeout_s, poll_lines, emit, stop)

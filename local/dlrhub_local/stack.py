@@ -6,6 +6,8 @@ import json
 import os
 import threading
 import time
+import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +18,18 @@ import boto3
 from dlrhub.accounts import secret_name
 from dlrhub.redact import mask_phone
 from dlrhub_local.demo import Demo, secret_overrides, start_simulators
-from dlrhub_local.gateway import Gateway, load_handler
-from dlrhub_local.polling import POLLER, function_timeout, poll_forever
+from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
+from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
 from dlrhub_local.processes import LOOPBACK, Server, start_moto
 from dlrhub_local.simulators import SimulatorServer
 from dlrhub_local.template import Template
 
 REGION = "us-east-1"
 TABLE_NAMES = {"MessagesTable": "dlrhub-local-messages"}
+STREAM = "StreamFunction"
+REPORTER = "ReporterFunction"
+#: The local demo reports 5-minute windows one minute after they end, so reports come soon.
+LOCAL_MONITOR = {"MONITOR_WINDOW_MINUTES": "5", "MONITOR_LAG_MINUTES": "1"}
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -101,8 +107,14 @@ def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return None
 
 
-def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.Event) -> None:
-    """Print a line for each report stored, read from the table's stream like the events function."""
+def watch_stream(
+    table_name: str,
+    emit: Callable[[str], None],
+    stop: threading.Event,
+    stream_handler: Callable[[dict, Any], dict] | None = None,
+) -> None:
+    """Print a line for each report stored, read from the table's stream; and hand each batch
+    to the stream function as Lambda would (with its shard named, as a tumbling window does)."""
     dynamodb = boto3.client("dynamodb")
     streams = boto3.client("dynamodbstreams")
     arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
@@ -111,13 +123,35 @@ def watch_stream(table_name: str, emit: Callable[[str], None], stop: threading.E
     start = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     iterator = start["ShardIterator"]
     while not stop.is_set() and iterator:
-        reply = streams.get_records(ShardIterator=iterator, Limit=100)
+        reply = streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH)
+        if reply.get("Records") and stream_handler is not None:
+            feed_stream_function(stream_handler, arn, shard, reply["Records"], emit)
         for record in reply.get("Records", []):
             line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
             if line:
                 emit(f"{time.strftime('%H:%M:%S')}  {line}")
         iterator = reply.get("NextShardIterator")
         stop.wait(0.3)
+
+
+STREAM_BATCH = 50  # the template's BatchSize
+
+
+def feed_stream_function(
+    handler: Callable[[dict, Any], dict],
+    arn: str,
+    shard: str,
+    records: list[dict[str, Any]],
+    emit: Callable[[str], None],
+) -> None:
+    for record in records:
+        record.setdefault("eventSourceARN", arn)
+        record["dynamodb"].pop("ApproximateCreationDateTime", None)  # a datetime from boto3; Lambda sends a number
+    event = {"Records": records, "shardId": shard, "eventSourceARN": arn, "state": {}, "isFinalInvokeForWindow": False}
+    try:
+        handler(event, LambdaContext(STREAM, str(uuid.uuid4()), timeout_ms=60_000, started=time.monotonic()))
+    except Exception:
+        emit(f"{time.strftime('%H:%M:%S')}  {STREAM} failed:\n{traceback.format_exc()}")
 
 
 @dataclass
@@ -201,6 +235,7 @@ def start(
     *,
     verbose: bool = False,
     poll_every: float = 0.0,
+    report_every: float = 0.0,
 ) -> LocalStack:
     """moto server, the table, the secrets, the provider simulators, the HTTP API, and (when
     ``poll_every`` > 0) the poller function every ``poll_every`` seconds."""
@@ -214,6 +249,7 @@ def start(
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env["POLL_ACCOUNTS"] = ",".join(config["accounts"])  # every account, as the template advises
+        env.update(LOCAL_MONITOR)
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
@@ -226,11 +262,19 @@ def start(
         stop = threading.Event()
         threads = [
             threading.Thread(target=http.serve_forever, name="http", daemon=True),
-            threading.Thread(target=watch_stream, args=(env["TABLE_NAME"], emit, stop), name="stream", daemon=True),
+            threading.Thread(
+                target=watch_stream,
+                args=(env["TABLE_NAME"], emit, stop, handlers.get(STREAM)),
+                name="stream",
+                daemon=True,
+            ),
         ]
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))
+        if report_every > 0 and REPORTER in handlers:
+            args = (handlers[REPORTER], REPORTER, report_every, function_timeout(template, REPORTER), monitor_lines)
+            threads.append(threading.Thread(target=run_every, args=(*args, emit, stop), name="reporter", daemon=True))
         for thread in threads:
             thread.start()
     except BaseException:

@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from dlrhub_local.demo import MESSAGES, UNREGISTERED_HUAWEI
 from dlrhub_local.processes import free_port
@@ -32,6 +34,7 @@ class Stack:
     lines: queue.Queue[str]
     seen: list[str] = field(default_factory=list)
     simulators: dict[str, int] = field(default_factory=dict)
+    url: str = ""
 
     def read_until(self, done: re.Pattern[str] | None, timeout: float) -> None:
         """Collect lines until one matches ``done`` (or, without a pattern, until ``timeout``)."""
@@ -58,7 +61,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = Path(tmp_path_factory.mktemp("polling")) / "local.json"
     command = [sys.executable, "-m", "dlrhub_local", "--port", str(free_port()), "--config", str(config)]
     process = subprocess.Popen(
-        [*command, "--poll-every", "1"],
+        [*command, "--poll-every", "1", "--report-every", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -70,6 +73,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(process, lines)
     try:
         running.read_until(re.compile("^ready"), timeout=60)
+        running.url = next(line.split(" on ", 1)[1].strip() for line in running.seen if " local stack on " in line)
         for line in running.seen:
             if found := re.match(r"\s+(\w+)\s+http://127\.0\.0\.1:(\d+)$", line):
                 running.simulators[found.group(1)] = int(found.group(2))
@@ -104,6 +108,31 @@ def test_demo_reports_are_stored_by_polling_for_every_provider_and_by_callbacks(
     assert statuses["demo-hw-0000000002"] == "REJECTED"
     assert statuses["90000000004"] == "FAILED"
     assert any(re.search(r"registered\s+huawei/demo demo-hw-0000000001", line) for line in stack.seen)
+
+
+def test_the_monitor_report_reaches_the_simulator_and_stats_count_the_demo(stack: Stack) -> None:
+    sent = re.compile(r"monitor\s+infin8linx/demo .*: total \d+, success \d+ \(code 0\)")
+    if not any(sent.search(line) for line in stack.seen):  # earlier tests may have read it already
+        stack.read_until(sent, timeout=30)
+    now = datetime.now(UTC)
+    query = {
+        "provider": "infin8linx",
+        "account": "demo",
+        "from": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "to": (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "window": "3600",
+    }
+    expected = sum(1 for m in MESSAGES if m.provider == "infin8linx")
+    deadline = time.monotonic() + 30
+    while True:  # counters follow the stream: wait (bounded) until every demo message is final
+        windows = requests.get(f"{stack.url}/stats", params=query, timeout=10).json()["windows"]
+        totals = {key: sum(w[key] for w in windows) for key in ("submitted", "delivered", "failed", "pending")}
+        if (totals["submitted"] == expected and totals["pending"] == 0) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert totals["submitted"] == expected
+    assert totals["delivered"] + totals["failed"] == expected
+    assert totals["failed"] >= 1
 
 
 def test_ctrl_c_stops_the_simulators_too(stack: Stack) -> None:
