@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -78,3 +79,19 @@ class WebhookReply:
     status_code: int
     body: str
     content_type: str = "text/plain; charset=utf-8"
+
+
+def parse_items(items: list[Any], parse_one: Callable[[Any], StatusReport], ref_field: str) -> ParsedCallback:
+    """Each item of a multi-item callback parsed on its own: bad ones are named, not fatal.
+
+    ``ref_field``: the provider's id field, echoed in acknowledgements and in the reasons.
+    """
+    reports, refs, rejected = [], [], []
+    for index, item in enumerate(items):
+        ref = item.get(ref_field) if isinstance(item, dict) else None
+        try:
+            reports.append(parse_one(item))
+            refs.append(ref)
+        except ValueError as error:
+            rejected.append(RejectedItem(index, reason_of(error), None if ref is None else str(ref)[:64]))
+    return ParsedCallback(reports, rejected, refs)

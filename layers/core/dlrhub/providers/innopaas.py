@@ -25,10 +25,9 @@ from dlrhub.webhook_io import (
     CallbackForbidden,
     InvalidCallback,
     ParsedCallback,
-    RejectedItem,
     WebhookReply,
     WebhookRequest,
-    reason_of,
+    parse_items,
 )
 
 NAME = "innopaas"
@@ -141,19 +140,12 @@ class InnoPaaS:
         items = body if isinstance(body, list) else [body]
         if not items or len(items) > MAX_ITEMS:
             raise InvalidCallback(f"expected one report object or an array of 1 to {MAX_ITEMS}")
-        reports, refs, rejected = [], [], []
-        for index, item in enumerate(items):
-            if isinstance(item, dict) and not credentials_match(item, config):
-                raise CallbackForbidden("receiver/pswd do not match the account")
-            try:
-                reports.append(report_from(item, account, received_at, Source.WEBHOOK))
-                refs.append(item.get("msgid"))
-            except ValueError as error:
-                ref = item.get("msgid") if isinstance(item, dict) else None
-                rejected.append(RejectedItem(index, reason_of(error), None if ref is None else str(ref)[:64]))
-        if not isinstance(body, list) and rejected:
-            raise InvalidCallback(rejected[0].reason)
-        return ParsedCallback(reports, rejected, refs)
+        if any(isinstance(item, dict) and not credentials_match(item, config) for item in items):
+            raise CallbackForbidden("receiver/pswd do not match the account")
+        parsed = parse_items(items, lambda item: report_from(item, account, received_at, Source.WEBHOOK), "msgid")
+        if not isinstance(body, list) and parsed.rejected:
+            raise InvalidCallback(parsed.rejected[0].reason)
+        return parsed
 
     def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
         if parsed.rejected:

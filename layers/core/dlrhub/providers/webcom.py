@@ -25,9 +25,9 @@ from dlrhub.status import Status
 from dlrhub.webhook_io import (
     InvalidCallback,
     ParsedCallback,
-    RejectedItem,
     WebhookReply,
     WebhookRequest,
+    parse_items,
     reason_of,
 )
 
@@ -120,15 +120,7 @@ class Webcom:
         if len(items) > MAX_ITEMS:
             raise InvalidCallback(f"at most {MAX_ITEMS} items per call")
         zone = account_zone(config)
-        reports, refs, rejected = [], [], []
-        for index, item in enumerate(items):
-            ref = item.get("id_sms") if isinstance(item, dict) else None
-            try:
-                reports.append(report_from(item, account, zone, received_at, Source.WEBHOOK))
-                refs.append(ref)
-            except ValueError as error:
-                rejected.append(RejectedItem(index, reason_of(error), None if ref is None else str(ref)[:32]))
-        return ParsedCallback(reports, rejected, refs)
+        return parse_items(items, lambda item: report_from(item, account, zone, received_at, Source.WEBHOOK), "id_sms")
 
     def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
         taken = [{"id_sms": ref} for ref, ok in zip(parsed.refs, stored, strict=True) if ok]
