@@ -37,7 +37,7 @@ from dlrhub.poller import Poller, PollSettings
 from dlrhub.registration import Registration
 from dlrhub.store import MESSAGE_SK, ApplyResult, MessageStore, message_key, pending_partition
 from dlrhub.timefmt import iso
-from dlrhub_local.processes import start_moto
+from dlrhub_local.processes import dynamodb_local_jar, start_dynamodb_local, start_moto
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.stack import aws_environment
 from dlrhub_local.template import Template
@@ -150,10 +150,11 @@ def seed(client: Any, table: str, account: str, count: int, now: datetime) -> di
     return shape
 
 
-def run_once(endpoint: str, table: str, args: argparse.Namespace, concurrency: int) -> None:
+def run_once(endpoint: str, table_endpoint: str, table: str, args: argparse.Namespace, concurrency: int) -> None:
+    """``endpoint``: moto server (Secrets Manager); ``table_endpoint``: where the table lives."""
     boto = boto3.client(
         "dynamodb",
-        endpoint_url=endpoint,
+        endpoint_url=table_endpoint,
         region_name=REGION,
         config=Config(max_pool_connections=2 * concurrency + 8, retries={"max_attempts": 10, "mode": "standard"}),
     )
@@ -235,23 +236,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the simulator takes per request")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--final-share", type=float, default=1.0, help="share of messages with a receipt (0-1)")
+    parser.add_argument(
+        "--dynamodb",
+        choices=["moto", "local"],
+        default="moto",
+        help="the table on moto server, or on AWS's DynamoDB Local (make setup installs it; needs Java)",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or not 0 <= args.final_share <= 1:
         parser.error("--messages must be >= 1 and --final-share in 0..1")
 
+    where = "moto server" if args.dynamodb == "moto" else "DynamoDB Local"
     print(
         f"Poller benchmark: {args.messages} pending {PROVIDER} messages, simulator latency "
-        f"{args.latency * 1000:.0f} ms/request, {args.final_share:.0%} with a receipt, DynamoDB on moto server"
+        f"{args.latency * 1000:.0f} ms/request, {args.final_share:.0%} with a receipt, DynamoDB on {where}"
     )
     moto = start_moto()
+    local = None
     try:
-        os.environ.update(aws_environment(moto.endpoint))  # dummy keys; every AWS call goes to moto
-        boto = boto3.client("dynamodb", endpoint_url=moto.endpoint, region_name=REGION)
+        os.environ.update(aws_environment(moto.endpoint))  # dummy keys; every other AWS call goes to moto
+        table_endpoint = moto.endpoint
+        if args.dynamodb == "local":
+            jar = dynamodb_local_jar(ROOT / ".cache" / "dynamodb-local")
+            if jar is None:
+                parser.error("DynamoDB Local is not installed: run make setup")
+            local = start_dynamodb_local(jar)
+            table_endpoint = local.endpoint
+        boto = boto3.client("dynamodb", endpoint_url=table_endpoint, region_name=REGION)
         table = f"bench-{uuid.uuid4().hex[:8]}"
         boto.create_table(**Template(ROOT / "template.yaml").table_definition("MessagesTable", table))
         for concurrency in args.concurrency:
-            run_once(moto.endpoint, table, args, concurrency)
+            run_once(moto.endpoint, table_endpoint, table, args, concurrency)
     finally:
+        if local is not None:
+            local.stop()
         moto.stop()
     return 0
 
