@@ -4,7 +4,7 @@ moto server holds the table (created from template.yaml); the Infin8linx simulat
 ``/sms/state`` with a fixed latency per request. Printed per concurrency: requests made
 (the floor is one per 100 ids), wall time against the ideal ``requests / concurrency x
 latency``, the time the store's writes took, DynamoDB read units per pending message as
-moto reports them and as DynamoDB would charge them, and the statuses stored.
+the endpoint reports them and as DynamoDB would charge them, and the statuses stored.
 
 Loopback only; every loop is bounded. ``--final-share 0`` leaves every message without a
 receipt, so no status is written: that run measures the request pipeline alone.
@@ -156,7 +156,7 @@ def run_once(endpoint: str, table_endpoint: str, table: str, args: argparse.Name
         "dynamodb",
         endpoint_url=table_endpoint,
         region_name=REGION,
-        config=Config(max_pool_connections=2 * concurrency + 8, retries={"max_attempts": 10, "mode": "standard"}),
+        config=Config(max_pool_connections=4 * concurrency + 8, retries={"max_attempts": 10, "mode": "standard"}),
     )
     client = CountingClient(boto)
     account = f"bench-c{concurrency}-{uuid.uuid4().hex[:6]}"
@@ -181,7 +181,7 @@ def run_once(endpoint: str, table_endpoint: str, table: str, args: argparse.Name
             store,
             Coordination(table, client=boto),
             HttpClient(HttpSettings(read_timeout=max(10.0, 20 * args.latency), pool_size=2 * concurrency)),
-            PollSettings(concurrency=concurrency, reserve=timedelta(seconds=1)),
+            PollSettings(concurrency=concurrency, write_concurrency=2 * concurrency, reserve=timedelta(seconds=1)),
             remaining=lambda: timedelta(minutes=15),
             owner=uuid.uuid4().hex,
         )
@@ -216,7 +216,7 @@ def run_once(endpoint: str, table_endpoint: str, table: str, args: argparse.Name
     )
     print(
         f"  DynamoDB reads         {len(pages)} pending-index query pages ({read_seconds:.1f} s);"
-        f" moto reports {read_units:g} read units"
+        f" the endpoint reports {read_units:g} read units"
         f" = {read_units / args.messages:.5f} per pending message"
     )
     print(

@@ -24,11 +24,14 @@ metrics = Metrics()
 settings = PollerSettings.from_env()
 targets = parse_accounts(settings.poll_accounts)
 accounts = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age)
-store = MessageStore(settings.table_name, retention_days=settings.retention_days)
+store = MessageStore(
+    settings.table_name, retention_days=settings.retention_days, max_connections=4 * settings.concurrency
+)
 coordination = Coordination(settings.table_name)
 http = HttpClient(HttpSettings(read_timeout=settings.request_timeout, pool_size=2 * settings.concurrency))
 poll_settings = PollSettings(
     concurrency=settings.concurrency,
+    write_concurrency=2 * settings.concurrency,
     max_pending_age=timedelta(hours=settings.max_pending_hours),
     no_receipt_status=Status(settings.no_receipt_status),
 )

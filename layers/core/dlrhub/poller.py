@@ -47,6 +47,8 @@ MAX_PULLS = 1000
 @dataclass(frozen=True)
 class PollSettings:
     concurrency: int = 8
+    #: Status writes in flight at once (a batch's reports are stored in parallel).
+    write_concurrency: int = 16
     max_pending_age: timedelta = timedelta(hours=72)
     no_receipt_status: Status = Status.UNKNOWN
     reserve: timedelta = timedelta(seconds=20)
@@ -130,9 +132,11 @@ class Poller:
     def run(self, targets: list[tuple[str, str]]) -> list[AccountRun]:
         runs = [AccountRun(provider, account) for provider, account in targets]
         with (
+            ThreadPoolExecutor(self._settings.write_concurrency, thread_name_prefix="write") as writes,
             ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="batch") as batches,
             ThreadPoolExecutor(max(1, min(len(runs), 8)), thread_name_prefix="account") as accounts,
         ):
+            self._writes = writes
             wait([accounts.submit(self._run_account, run, batches) for run in runs])
         for run in runs:
             logger.info("poll finished", **run.summary())
@@ -193,10 +197,10 @@ class Poller:
             self._pull(run, InnoPaaSPuller(run.account, config, self._http))
 
     def _apply_all(self, run: AccountRun, reports: Iterable[StatusReport]) -> None:
-        for report in reports:
-            if report.status is Status.PENDING:
-                continue  # "no receipt yet": nothing new to store
-            run.count(self._store.apply(report).outcome)
+        """Store the news ("no receipt yet" is none) in parallel; the first failure is raised."""
+        news = [report for report in reports if report.status is not Status.PENDING]
+        for result in self._writes.map(self._store.apply, news):
+            run.count(result.outcome)
 
     def _poll_by_id(self, run: AccountRun, client: Any, batches: ThreadPoolExecutor) -> None:
         stop = threading.Event()

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from dlrhub.models import StatusReport
@@ -228,8 +229,10 @@ def _condition_failed(error: ClientError) -> bool:
 class MessageStore:
     """Messages and their statuses in one DynamoDB table. Thread-safe (boto3 clients are)."""
 
-    def __init__(self, table_name: str, *, retention_days: int = 90, client: Any = None) -> None:
-        self._client = client or boto3.client("dynamodb")
+    def __init__(
+        self, table_name: str, *, retention_days: int = 90, client: Any = None, max_connections: int = 10
+    ) -> None:
+        self._client = client or boto3.client("dynamodb", config=Config(max_pool_connections=max_connections))
         self._table = table_name
         self._retention = timedelta(days=retention_days)
         #: Read capacity units consumed by pending-index queries (for the benchmark).
