@@ -27,10 +27,7 @@ from dlrhub.accounts import AccountConfig, AccountDirectory
 from dlrhub.coordination import Coordination
 from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError
 from dlrhub.models import Source, StatusReport
-from dlrhub.providers.huawei import HuaweiClient
-from dlrhub.providers.infin8linx import Infin8linxClient
-from dlrhub.providers.innopaas import InnoPaaSPuller
-from dlrhub.providers.webcom import WebcomClient
+from dlrhub.providers import PollMode, poll_client
 from dlrhub.status import Status
 from dlrhub.store import MessageStore, Outcome
 from dlrhub.timefmt import iso, utc_now
@@ -38,7 +35,6 @@ from dlrhub.timefmt import iso, utc_now
 logger = Logger(child=True)
 
 NO_RECEIPT = "no receipt"
-BY_ID_CLIENTS: dict[str, Callable[..., Any]] = {"infin8linx": Infin8linxClient, "webcom": WebcomClient}
 #: After this many failed requests in a row, an account is left for the next run.
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_PULLS = 1000
@@ -188,13 +184,16 @@ class Poller:
                     run.closed += 1
 
     def _poll(self, run: AccountRun, config: AccountConfig, batches: ThreadPoolExecutor) -> None:
-        if run.provider in BY_ID_CLIENTS:
-            client = BY_ID_CLIENTS[run.provider](run.account, config, self._http)
+        found = poll_client(run.provider, run.account, config, self._http)
+        if found is None:
+            return  # push only: the no-receipt rule was all there was to do
+        mode, client = found
+        if mode is PollMode.BY_ID:
             self._poll_by_id(run, client, batches)
-        elif run.provider == "huawei":
-            self._poll_window(run, HuaweiClient(run.account, config, self._http))
-        elif run.provider == "innopaas" and (config.model_extra or {}).get("pull_url"):
-            self._pull(run, InnoPaaSPuller(run.account, config, self._http))
+        elif mode is PollMode.WINDOW:
+            self._poll_window(run, client)
+        else:
+            self._pull(run, client)
 
     def _apply_all(self, run: AccountRun, reports: Iterable[StatusReport]) -> None:
         """Store the news ("no receipt yet" is none) in parallel; the first failure is raised."""
@@ -246,9 +245,9 @@ class Poller:
         if stop.is_set():
             run.unfinished = True
 
-    def _poll_window(self, run: AccountRun, client: HuaweiClient) -> None:
+    def _poll_window(self, run: AccountRun, client: Any) -> None:
         """Read ``[checkpoint - overlap, now]`` page by page; advance the checkpoint when done."""
-        name = f"huawei#{run.account}"
+        name = f"{run.provider}#{run.account}"
         now = self._clock()
         floor = now - self._settings.feed_lookback
         saved = self._coordination.checkpoint(name)
@@ -268,7 +267,7 @@ class Poller:
         unsettled = client.oldest_unsettled
         self._coordination.save_checkpoint(name, iso(min(now, unsettled) if unsettled else now))
 
-    def _pull(self, run: AccountRun, puller: InnoPaaSPuller) -> None:
+    def _pull(self, run: AccountRun, puller: Any) -> None:
         """Pull until empty. A batch is stored before the next is asked for; a store
         failure stops the pulling (pulled records are deleted at InnoPaaS)."""
         for _ in range(MAX_PULLS):
