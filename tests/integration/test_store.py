@@ -121,9 +121,18 @@ def test_pending_index_holds_only_messages_still_waiting(
     assert not in_index(done)
 
 
+def test_the_same_pending_word_again_adds_nothing(store: MessageStore) -> None:
+    mid = new_id()
+    assert store.apply(report(mid, Status.PENDING, raw="send")).outcome is Outcome.APPLIED
+    assert store.apply(report(mid, Status.PENDING, minute=5, raw="send")).outcome is Outcome.IGNORED
+    assert store.apply(report(mid, Status.PENDING, minute=6, raw="partly_deliver")).outcome is Outcome.APPLIED
+    assert [e["raw_status"] for e in store.get("infin8linx", "demo", mid)["history"]] == ["send", "partly_deliver"]
+
+
 def test_pending_refreshes_stop_at_the_history_limit(store: MessageStore) -> None:
     mid = new_id()
-    outcomes = [store.apply(report(mid, Status.PENDING, minute=m)).outcome for m in range(HISTORY_LIMIT + 3)]
+    words = [f"queued-{m}" for m in range(HISTORY_LIMIT + 3)]  # each refresh says something new
+    outcomes = [store.apply(report(mid, Status.PENDING, minute=m, raw=w)).outcome for m, w in enumerate(words)]
     assert outcomes.count(Outcome.APPLIED) == HISTORY_LIMIT
     assert store.apply(report(mid, Status.DELIVERED, minute=60)).outcome is Outcome.APPLIED
     assert len(store.get("infin8linx", "demo", mid)["history"]) == HISTORY_LIMIT + 1
@@ -135,7 +144,15 @@ def test_dynamodb_condition_agrees_with_the_pure_rule(store: MessageStore, store
     if stored is not None:
         store.apply(report(mid, stored))
     result = store.apply(report(mid, new, minute=1))
-    expected = accepts(stored, "2026-11-25T10:00:00.000Z", 1, new, "2026-11-25T10:01:00.000Z")
+    expected = accepts(
+        stored,
+        "2026-11-25T10:00:00.000Z",
+        1,
+        new,
+        "2026-11-25T10:01:00.000Z",
+        current_raw=stored.value.lower() if stored else None,
+        new_raw=new.value.lower(),
+    )
     assert (result.outcome is Outcome.APPLIED) is expected
 
 

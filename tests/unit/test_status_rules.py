@@ -39,6 +39,11 @@ def test_pending_refresh_needs_a_newer_report_and_room_in_history() -> None:
     assert not accepts(Status.PENDING, T1, HISTORY_LIMIT, Status.PENDING, T2)
 
 
+def test_the_same_pending_word_again_is_a_duplicate_even_when_newer() -> None:
+    assert not accepts(Status.PENDING, T1, 1, Status.PENDING, T2, current_raw="send", new_raw="send")
+    assert accepts(Status.PENDING, T1, 1, Status.PENDING, T2, current_raw="send", new_raw="partly_deliver")
+
+
 def apply_all(reports: list[tuple[Status, str]]) -> Status | None:
     """An in-memory store applying reports one by one under the rules."""
     current: Status | None = None

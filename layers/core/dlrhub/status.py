@@ -3,8 +3,9 @@
 Every provider's words map onto :class:`Status`. A stored status moves only forward:
 
 * ``PENDING`` may be replaced by anything; by another ``PENDING`` only when the new
-  report is newer (and the history has room), so a flood of "still waiting" answers
-  cannot grow an item without bound.
+  report is newer, says something else (another raw word: the same word again is a
+  duplicate) and the history has room, so "still waiting" answers cannot grow an item
+  without bound.
 * Every other status is final and sticky. The one upgrade is ``DELIVERED`` -> ``READ``.
 
 Because the first final status wins and ``READ`` outranks ``DELIVERED`` whichever
@@ -56,6 +57,9 @@ def accepts(
     history_size: int,
     new: Status,
     new_event_time: str,
+    *,
+    current_raw: str | None = None,
+    new_raw: str | None = None,
 ) -> bool:
     """Whether a report of ``new`` replaces the stored state (``None``: nothing stored).
 
@@ -69,5 +73,6 @@ def accepts(
         return False
     if new is Status.PENDING:
         newer = current_event_time is None or current_event_time < new_event_time
-        return newer and history_size < HISTORY_LIMIT
+        news = current_raw is None or current_raw != new_raw
+        return newer and news and history_size < HISTORY_LIMIT
     return True

@@ -128,10 +128,11 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     if Status.PENDING in allowed:
         pending = update.value(Status.PENDING.value, "pending")
         if report.status is Status.PENDING:
-            history, newer = update.name("history"), update.name("event_time")
+            history, newer, raw = update.name("history"), update.name("event_time"), update.name("raw_status")
             limit = update.value(HISTORY_LIMIT, "limit")
             condition.append(
                 f"({status} = {pending} AND {newer} < {update.value(event_time, 'at')}"
+                f" AND (attribute_not_exists({raw}) OR {raw} <> {update.value(report.raw_status, 'raw')})"
                 f" AND (attribute_not_exists({history}) OR size({history}) < {limit}))"
             )
         else:
