@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from aws_lambda_powertools import Logger
+
 from dlrhub.accounts import AccountConfig
 from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
 from dlrhub.models import Cost, Source, StatusReport
@@ -28,7 +30,10 @@ from dlrhub.webhook_io import (
     WebhookReply,
     WebhookRequest,
     parse_items,
+    reason_of,
 )
+
+logger = Logger(child=True)
 
 NAME = "innopaas"
 MAX_ITEMS = 100
@@ -189,6 +194,6 @@ class InnoPaaSPuller:
         for item in reply.get("result") or []:
             try:
                 reports.append(report_from(item, self.account, received, Source.POLL))
-            except ValueError:
-                continue  # a malformed record cannot be asked for again; nothing to store
+            except ValueError as error:  # already deleted at InnoPaaS: it cannot be asked for again
+                logger.warning("pulled record not understood; dropped", account=self.account, reason=reason_of(error))
         return reports
