@@ -19,7 +19,8 @@ from pathlib import Path
 
 import requests
 
-from tests.api_support import StackProcess, local_stack, registration_item
+from tests.api_support import registration_item
+from tests.stack_process import StackProcess, local_stack
 
 WARM_UP = 5
 SEEDED = 20

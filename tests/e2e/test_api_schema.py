@@ -21,7 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dlrhub_local.openapi import DOCUMENT
-from tests.api_support import SCHEMA_REQUESTS, StackProcess, local_stack, registration_item
+from tests.api_support import SCHEMA_REQUESTS, registration_item
+from tests.stack_process import StackProcess, local_stack
 
 pytestmark = pytest.mark.slow
 

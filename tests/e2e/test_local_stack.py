@@ -2,108 +2,38 @@
 
 from __future__ import annotations
 
-import json
-import queue
-import re
 import signal
 import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
 
-from dlrhub_local.processes import free_port
-from tests.support import ROOT
+from tests.stack_process import StackProcess, local_stack
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class RunningStack:
-    process: subprocess.Popen
-    url: str
-    dynamodb: str
-    table: str
-    secret: str
-    lines: queue.Queue[str]
-    #: The config file's accounts: "provider/account" -> secret values.
-    accounts: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def wait_for_line(self, pattern: str, timeout: float = 15.0) -> str:
-        return self.wait_for_lines([pattern], timeout)[pattern]
-
-    def wait_for_lines(self, patterns: list[str], timeout: float = 15.0) -> dict[str, str]:
-        """The first line matching each pattern, in any order; other lines are passed over."""
-        found: dict[str, str] = {}
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(found) < len(patterns):
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            for pattern in patterns:
-                if pattern not in found and re.search(pattern, line):
-                    found[pattern] = line
-                    break
-        missing = [pattern for pattern in patterns if pattern not in found]
-        if missing:
-            raise AssertionError(f"no line matching {missing!r} within {timeout} s")
-        return found
-
-    def webhook_url(self, provider: str) -> str:
-        return f"{self.url}/webhooks/{provider}/demo/{self.accounts[f'{provider}/demo']['webhook_secret']}"
-
-    def message(self, provider: str, message_id: str) -> requests.Response:
-        """The customer API's view of one message (IAM-authorised when deployed, open locally)."""
-        return requests.get(f"{self.url}/messages/{provider}/demo/{message_id}", timeout=10)
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    config = Path(tmp_path_factory.mktemp("stack")) / "local.json"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dlrhub_local", "--port", str(port), "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    running = RunningStack(process, f"http://127.0.0.1:{port}", "", "", "", lines)
-    try:
-        db_line = running.wait_for_line(r"DynamoDB \(moto server\)", timeout=60)
-        running.dynamodb, running.table = re.search(r"(http://\S+)\s+table (\S+)", db_line).groups()
-        running.wait_for_line("^ready", timeout=30)
-        running.accounts = json.loads(config.read_text())["accounts"]
-        running.secret = running.accounts["infin8linx/demo"]["webhook_secret"]
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    with local_stack(Path(tmp_path_factory.mktemp("stack")) / "local.json") as running:
         yield running
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
-def item(stack: RunningStack, message_id: str) -> dict | None:
+def secret(stack: StackProcess) -> str:
+    return stack.account("infin8linx")["webhook_secret"]
+
+
+def item(stack: StackProcess, message_id: str) -> dict | None:
     client = boto3.client("dynamodb", endpoint_url=stack.dynamodb)
     key = {"pk": {"S": f"MSG#infin8linx#demo#{message_id}"}, "sk": {"S": "MSG"}}
     return client.get_item(TableName=stack.table, Key=key).get("Item")
 
 
-def test_callback_is_stored_and_shown(stack: RunningStack) -> None:
-    url = f"{stack.url}/webhooks/infin8linx/demo/{stack.secret}"
+def test_callback_is_stored_and_shown(stack: StackProcess) -> None:
+    url = f"{stack.url}/webhooks/infin8linx/demo/{secret(stack)}"
     reply = requests.get(url, params={"msgid": "36160109669", "das": "628131565746", "state": "1"}, timeout=10)
     assert (reply.status_code, reply.text) == (200, "OK")
     line = stack.wait_for_line(r"stored .*36160109669")
@@ -112,29 +42,29 @@ def test_callback_is_stored_and_shown(stack: RunningStack) -> None:
     assert item(stack, "36160109669")["status"]["S"] == "DELIVERED"
 
 
-def test_wrong_secret_is_403_and_stores_nothing(stack: RunningStack) -> None:
+def test_wrong_secret_is_403_and_stores_nothing(stack: StackProcess) -> None:
     url = f"{stack.url}/webhooks/infin8linx/demo/wrong-secret"
     reply = requests.get(url, params={"msgid": "555", "state": "1"}, timeout=10)
     assert reply.status_code == 403
     assert item(stack, "555") is None
 
 
-def test_malformed_callback_is_400_with_the_reason(stack: RunningStack) -> None:
-    url = f"{stack.url}/webhooks/infin8linx/demo/{stack.secret}"
+def test_malformed_callback_is_400_with_the_reason(stack: StackProcess) -> None:
+    url = f"{stack.url}/webhooks/infin8linx/demo/{secret(stack)}"
     reply = requests.get(url, params={"msgid": "556", "state": "9"}, timeout=10)
     assert reply.status_code == 400
     assert "state must be 0, 1 or 2" in reply.text
     assert item(stack, "556") is None
 
 
-def test_out_of_order_and_duplicate_callbacks_over_http(stack: RunningStack) -> None:
-    url = f"{stack.url}/webhooks/infin8linx/demo/{stack.secret}"
+def test_out_of_order_and_duplicate_callbacks_over_http(stack: StackProcess) -> None:
+    url = f"{stack.url}/webhooks/infin8linx/demo/{secret(stack)}"
     for state in ("2", "0", "2", "1"):
         assert requests.get(url, params={"msgid": "557", "state": state}, timeout=10).status_code == 200
     assert item(stack, "557")["status"]["S"] == "FAILED"
 
 
-def test_unknown_route_is_404(stack: RunningStack) -> None:
+def test_unknown_route_is_404(stack: StackProcess) -> None:
     assert requests.get(f"{stack.url}/nothing/here", timeout=10).status_code == 404
 
 
@@ -146,7 +76,7 @@ WEBCOM_PUSH = [
 ]
 
 
-def test_webcom_push_is_acknowledged_stored_and_readable(stack: RunningStack) -> None:
+def test_webcom_push_is_acknowledged_stored_and_readable(stack: StackProcess) -> None:
     reply = requests.post(stack.webhook_url("webcom"), json=WEBCOM_PUSH, timeout=10)
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("application/json")
@@ -181,9 +111,9 @@ def test_webcom_push_is_acknowledged_stored_and_readable(stack: RunningStack) ->
     assert stack.message("webcom", "4104").status_code == 404
 
 
-def innopaas_push(stack: RunningStack, **changes: str) -> dict[str, str]:
+def innopaas_push(stack: StackProcess, **changes: str) -> dict[str, str]:
     """Seed 003's example, with the demo account's receiving credentials."""
-    account = stack.accounts["innopaas/demo"]
+    account = stack.account("innopaas")
     return {
         "batchSeq": "I8393346_2506101652_35",
         "unitPrice": "0.05670",
@@ -209,7 +139,7 @@ def innopaas_push(stack: RunningStack, **changes: str) -> dict[str, str]:
     }
 
 
-def test_innopaas_push_is_stored_and_readable(stack: RunningStack) -> None:
+def test_innopaas_push_is_stored_and_readable(stack: StackProcess) -> None:
     push = innopaas_push(stack)
     reply = requests.post(stack.webhook_url("innopaas"), json=push, timeout=10)
     assert (reply.status_code, reply.text) == (200, "OK")
@@ -231,14 +161,14 @@ def test_innopaas_push_is_stored_and_readable(stack: RunningStack) -> None:
     assert push["receiver"] not in view.text
 
 
-def test_innopaas_wrong_pswd_is_403_and_stores_nothing(stack: RunningStack) -> None:
+def test_innopaas_wrong_pswd_is_403_and_stores_nothing(stack: StackProcess) -> None:
     push = innopaas_push(stack, msgid="627239445736452199", pswd="not-the-pswd")
     reply = requests.post(stack.webhook_url("innopaas"), json=push, timeout=10)
     assert reply.status_code == 403
     assert stack.message("innopaas", "627239445736452199").status_code == 404
 
 
-def test_ctrl_c_stops_everything(stack: RunningStack) -> None:
+def test_ctrl_c_stops_everything(stack: StackProcess) -> None:
     moto_port = int(stack.dynamodb.rsplit(":", 1)[1])
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(20) == 0
