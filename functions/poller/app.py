@@ -34,6 +34,8 @@ poll_settings = PollSettings(
     write_concurrency=2 * settings.concurrency,
     max_pending_age=timedelta(hours=settings.max_pending_hours),
     no_receipt_status=Status(settings.no_receipt_status),
+    # no new request unless even its worst case (every retry timing out) ends in time
+    reserve=timedelta(seconds=http.settings.worst_case_seconds + 5),
 )
 
 

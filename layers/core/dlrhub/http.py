@@ -16,6 +16,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Longest wait a provider's ``Retry-After`` gets: a scheduled function has minutes, not hours.
+MAX_RETRY_AFTER = 5.0
+
+
+class BoundedRetry(Retry):
+    """urllib3's Retry, with ``Retry-After`` honoured up to MAX_RETRY_AFTER seconds."""
+
+    def get_retry_after(self, response: object) -> float | None:
+        wait = super().get_retry_after(response)  # type: ignore[arg-type]
+        return None if wait is None else min(wait, MAX_RETRY_AFTER)
 
 
 class ProviderError(Exception):
@@ -42,11 +52,19 @@ class HttpSettings:
     backoff: float = 0.3
     pool_size: int = 32
 
+    @property
+    def worst_case_seconds(self) -> float:
+        """An upper bound of one request's time: every attempt timing out, the backoff sleeps,
+        and each wait a ``Retry-After`` can ask for (capped at MAX_RETRY_AFTER)."""
+        attempts = self.retries + 1
+        backoff = sum(min(self.backoff * 2**attempt, 120.0) for attempt in range(1, attempts))
+        return attempts * (self.connect_timeout + self.read_timeout) + backoff + self.retries * MAX_RETRY_AFTER
+
 
 def _session(settings: HttpSettings, methods: frozenset[str]) -> requests.Session:
     # No methods: only connection errors (nothing sent) are retried. Not by allowed_methods
     # alone: urllib3 reads an empty collection as "any method" and would retry a 5xx or 429.
-    retry = Retry(
+    retry = BoundedRetry(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries if methods else 0,
