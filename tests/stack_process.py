@@ -46,7 +46,7 @@ class StackProcess:
         self.seen.append(line)
         return line
 
-    def wait_for_lines(self, patterns: list[str], timeout: float = 15.0) -> dict[str, str]:
+    def wait_for_lines(self, patterns: list[str], timeout: float = 30.0) -> dict[str, str]:
         """The first NEW line matching each pattern, in any order; other lines are passed over."""
         found: dict[str, str] = {}
         deadline = time.monotonic() + timeout
@@ -61,7 +61,7 @@ class StackProcess:
             raise AssertionError(f"no line matching {missing!r} within {timeout} s:\n" + "".join(self.seen[-40:]))
         return found
 
-    def wait_for_line(self, pattern: str, timeout: float = 15.0) -> str:
+    def wait_for_line(self, pattern: str, timeout: float = 30.0) -> str:
         return self.wait_for_lines([pattern], timeout)[pattern]
 
     def read_for(self, seconds: float) -> None:

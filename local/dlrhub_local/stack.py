@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 import time
 import traceback
@@ -114,7 +115,13 @@ def watch_stream(
     stream_handler: Callable[[dict, Any], dict] | None = None,
 ) -> None:
     """Print a line for each report stored, read from the table's stream; and hand each batch
-    to the stream function as Lambda would (with its shard named, as a tumbling window does)."""
+    to the stream function as Lambda would (with its shard named, as a tumbling window does),
+    in a thread of its own so that the lines never wait for the function."""
+    batches: queue.Queue[list[dict[str, Any]]] = queue.Queue()
+    if stream_handler is not None:
+        threading.Thread(
+            target=_run_stream_function, args=(stream_handler, table_name, batches, emit, stop), daemon=True
+        ).start()
     dynamodb = boto3.client("dynamodb")
     streams = boto3.client("dynamodbstreams")
     arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
@@ -124,17 +131,36 @@ def watch_stream(
     iterator = start["ShardIterator"]
     while not stop.is_set() and iterator:
         reply = streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH)
-        if reply.get("Records") and stream_handler is not None:
-            feed_stream_function(stream_handler, arn, shard, reply["Records"], emit)
         for record in reply.get("Records", []):
             line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
             if line:
                 emit(f"{time.strftime('%H:%M:%S')}  {line}")
+        if reply.get("Records") and stream_handler is not None:
+            batches.put([{**record, "eventSourceARN": arn, "shard": shard} for record in reply["Records"]])
         iterator = reply.get("NextShardIterator")
         stop.wait(0.3)
 
 
 STREAM_BATCH = 50  # the template's BatchSize
+
+
+def _run_stream_function(
+    handler: Callable[[dict, Any], dict],
+    table_name: str,
+    batches: queue.Queue[list[dict[str, Any]]],
+    emit: Callable[[str], None],
+    stop: threading.Event,
+) -> None:
+    """The stream function's event source: one batch at a time, in order, as Lambda does per shard."""
+    while not stop.is_set():
+        try:
+            records = batches.get(timeout=0.3)
+        except queue.Empty:
+            continue
+        arn, shard = records[0]["eventSourceARN"], records[0].pop("shard")
+        for record in records[1:]:
+            record.pop("shard", None)
+        feed_stream_function(handler, arn, shard, records, emit)
 
 
 def feed_stream_function(
