@@ -5,6 +5,8 @@ Plain functions and data, no fixtures (the bench script uses the stack starter t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,3 +95,31 @@ def registration_item(message_id: str, minute: int = 0, **changes: Any) -> dict[
     }
     item.update(changes)
     return item
+
+
+def check_api_sample(
+    name: str, invoke: Callable[[dict[str, Any]], dict[str, Any]], status_of: Callable[[str], str | None]
+) -> None:
+    """Send sample event ``name`` (after its seeds) and check the reply and the table.
+
+    ``status_of("provider/account/message_id")``: the status stored, or None.
+    """
+    from tests.support import load_event
+
+    expected = API_EVENTS[name]
+    for seed in expected.seed:
+        assert invoke(load_event(seed))["statusCode"] == API_EVENTS[seed].status_code, seed
+    reply = invoke(load_event(name))
+    assert reply["statusCode"] == expected.status_code, reply["body"]
+    assert reply["headers"]["Content-Type"] == "application/json", reply
+    body = json.loads(reply["body"])
+    assert {key: body.get(key) for key in expected.reply} == expected.reply
+    assert tuple(error["index"] for error in body.get("errors", [])) == expected.rejected_indexes
+    assert all(error["reason"] for error in body.get("errors", []))
+    if expected.listed is not None:
+        assert tuple(item["message_id"] for item in body["items"]) == expected.listed
+        assert ("next_cursor" in body and body["next_cursor"] is not None) is expected.more
+    for key, status in expected.stored.items():
+        assert status_of(key) == status, key
+    for key in expected.absent:
+        assert status_of(key) is None, key

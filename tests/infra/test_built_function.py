@@ -1,8 +1,8 @@
 """The artifacts of ``sam build``, run as Lambda runs them.
 
-``sam build`` builds the layer and the webhook function for the host (architecture and
-Python); the built function then answers each sample event through the Lambda Runtime
-Interface Emulator that ships inside aws-sam-cli. The interpreter runs with ``-S``: only
+``sam build`` builds the layer and the functions for the host (architecture and Python);
+the built webhook and API functions then answer each of their sample events through the
+Lambda Runtime Interface Emulator that ships inside aws-sam-cli. The interpreter runs with ``-S``: only
 the built function, the built layer and a shim standing for the Lambda Python runtime
 (boto3, awslambdaric) are importable, never the test environment's site-packages.
 """
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 
 from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
+from tests.api_support import API_EVENTS, check_api_sample, split_key
 from tests.support import (
     DUMMY_AWS,
     EVENTS,
@@ -152,7 +154,7 @@ def runtime_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @dataclass
 class BuiltFunction:
-    """The built webhook function behind the RIE."""
+    """A built function behind the RIE."""
 
     server: Server
     log: Path
@@ -172,30 +174,27 @@ class BuiltFunction:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="module")
-def built_function(
-    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_built(
+    build: Path, shim: Path, function: str, endpoint: str, table: str, prefix: str, log_dir: Path
 ) -> Iterator[BuiltFunction]:
-    endpoint = moto_server.endpoint
-    prefix = unique_name("rie")
-    table = create_table(endpoint)
-    put_sample_accounts(endpoint, prefix, ACCOUNT)
-    function_dir = host_build / "WebhookFunction"
-    layer_dir = host_build / "CoreLayer" / "python"
+    """The built ``function`` (with the built layer and the runtime shim only) behind the RIE."""
+    function_dir = build / function
+    layer_dir = build / "CoreLayer" / "python"
     env = {
         **DUMMY_AWS,
         "PATH": os.environ.get("PATH", ""),
         "LAMBDA_TASK_ROOT": str(function_dir),
-        "PYTHONPATH": os.pathsep.join(map(str, [function_dir, layer_dir, runtime_shim])),
+        "PYTHONPATH": os.pathsep.join(map(str, [function_dir, layer_dir, shim])),
         "TABLE_NAME": table,
         "SECRETS_PREFIX": prefix,
         "AWS_ENDPOINT_URL": endpoint,
         "POWERTOOLS_SERVICE_NAME": "dlrhub",
         "POWERTOOLS_METRICS_NAMESPACE": "DLRHubTests",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_LAMBDA_FUNCTION_NAME": "WebhookFunction",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": "10",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
     }
     port, api_port = free_port(), free_port()
     command = [
@@ -210,7 +209,7 @@ def built_function(
         "awslambdaric",
         "app.handler",
     ]
-    log = tmp_path_factory.mktemp("rie") / "rie.log"
+    log = log_dir / f"rie-{function}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command,
@@ -221,12 +220,25 @@ def built_function(
             stderr=sink,
             start_new_session=True,
         )
-    function = BuiltFunction(Server("rie", process, port), log, table)
+    built = BuiltFunction(Server("rie", process, port), log, table)
     try:
         wait_for_port(port, process)
-        yield function
+        yield built
     finally:
-        function.server.stop()
+        built.server.stop()
+
+
+@pytest.fixture(scope="module")
+def built_function(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltFunction]:
+    endpoint = moto_server.endpoint
+    prefix = unique_name("rie")
+    table = create_table(endpoint)
+    put_sample_accounts(endpoint, prefix, ACCOUNT)
+    log_dir = tmp_path_factory.mktemp("rie")
+    with running_built(host_build, runtime_shim, "WebhookFunction", endpoint, table, prefix, log_dir) as built:
+        yield built
 
 
 # --- tests ---------------------------------------------------------------------------
@@ -248,6 +260,26 @@ def test_built_function_answers_sample_event(
         return read_item(moto_server.endpoint, built_function.table_name, provider, ACCOUNT, message_id)
 
     check_sample_reply(event_name, reply, read, context)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("event_name", sorted(API_EVENTS))
+def test_built_api_function_answers_sample_event(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path: Path, event_name: str
+) -> None:
+    """The customer API, built, on a fresh table per sample event (their seeds sent first)."""
+    endpoint = moto_server.endpoint
+    table = create_table(endpoint)
+
+    def status_of(key: str) -> str | None:
+        item = read_item(endpoint, table, *split_key(key))
+        return None if item is None else item["status"]
+
+    with running_built(host_build, runtime_shim, "ApiFunction", endpoint, table, "unused", tmp_path) as built:
+        try:
+            check_api_sample(event_name, built.invoke, status_of)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- RIE log ---\n{built.log_tail()}") from None
 
 
 @pytest.mark.slow
