@@ -48,6 +48,13 @@ def callback(provider: str, account: str, secret: str) -> Response:
     return Response(status_code=reply.status_code, content_type=reply.content_type, body=reply.body)
 
 
+@app.route("/webhooks/<provider>/<account>", method=["GET", "POST"])
+def no_secret(provider: str, account: str) -> Response:
+    """A callback URL without its secret: refused like a wrong one, nothing stored."""
+    metrics.add_metric(name="Refused403", unit=MetricUnit.Count, value=1)
+    return _text(403, "the callback URL must end with the account's secret")
+
+
 @app.exception_handler(WebhookRefused)
 def refused(error: WebhookRefused) -> Response:
     metrics.add_metric(name=f"Refused{error.status_code}", unit=MetricUnit.Count, value=1)
