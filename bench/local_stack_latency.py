@@ -21,6 +21,7 @@ import requests
 
 from tests.api_support import registration_item
 from tests.stack_process import StackProcess, local_stack
+from tests.support import innopaas_seed_example
 
 WARM_UP = 5
 SEEDED = 20
@@ -56,17 +57,12 @@ def webcom_post(http: requests.Session, stack: StackProcess, n: int) -> requests
 
 def innopaas_post(http: requests.Session, stack: StackProcess, n: int) -> requests.Response:
     account = stack.account("innopaas")
-    body = {
-        "receiver": account["receiver"],
-        "pswd": account["pswd"],
-        "msgid": str(627_239_445_736_000_000 + n),
-        "mobile": "8618888888888",
-        "status": "DELIVRD",
-        "reportTime": "1795604400000",
-        "fee": "0.0567",
-        "currency": "CNY",
-        "smsNum": "1",
-    }
+    body = innopaas_seed_example(
+        receiver=account["receiver"],
+        pswd=account["pswd"],
+        msgid=str(627_239_445_736_000_000 + n),
+        reportTime="1795604400000",
+    )
     return http.post(stack.webhook_url("innopaas"), json=body, timeout=30)
 
 

@@ -200,3 +200,9 @@ def put_sample_accounts(endpoint: str, prefix: str, account: str = "demo") -> No
     """Each provider's sample account (SAMPLE_ACCOUNTS) as the secret ``{prefix}/{provider}/{account}``."""
     for provider, value in SAMPLE_ACCOUNTS.items():
         put_account_secret(endpoint, provider, account, value, prefix)
+
+
+def innopaas_seed_example(**changes: str) -> dict[str, str]:
+    """Seed 003's example object, as events/webhook_innopaas_seed_example.json carries it, with ``changes``."""
+    [body] = event_body_items(load_event("webhook_innopaas_seed_example.json"))
+    return {**body, **changes}

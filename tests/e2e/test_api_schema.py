@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from dlrhub_local.openapi import DOCUMENT
 from tests.api_support import SCHEMA_REQUESTS, registration_item
 from tests.stack_process import StackProcess, local_stack
+from tests.support import innopaas_seed_example
 
 pytestmark = pytest.mark.slow
 
@@ -77,17 +78,9 @@ def test_replies_about_real_messages_conform(stack: StackProcess, http: requests
     callback = {"msgid": SENT, "das": "628131565746", "state": "1"}
     assert http.get(stack.webhook_url("infin8linx"), params=callback, timeout=10).text == "OK"
     innopaas = stack.account("innopaas")
-    push = {
-        "receiver": innopaas["receiver"],
-        "pswd": innopaas["pswd"],
-        "msgid": CHARGED,
-        "mobile": "8618888888888",
-        "status": "DELIVRD",
-        "reportTime": "1795604400000",
-        "fee": "0.0567",
-        "currency": "CNY",
-        "smsNum": "1",
-    }
+    push = innopaas_seed_example(
+        receiver=innopaas["receiver"], pswd=innopaas["pswd"], msgid=CHARGED, reportTime="1795604400000"
+    )
     assert http.post(stack.webhook_url("innopaas"), json=push, timeout=10).status_code == 200
 
     delivered = call(stack, http, "/messages/{provider}/{account}/{message_id}", path=_key("infin8linx", SENT))

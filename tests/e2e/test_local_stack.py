@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.stack_process import StackProcess, local_stack
+from tests.support import innopaas_seed_example
 
 pytestmark = pytest.mark.slow
 
@@ -114,29 +115,7 @@ def test_webcom_push_is_acknowledged_stored_and_readable(stack: StackProcess) ->
 def innopaas_push(stack: StackProcess, **changes: str) -> dict[str, str]:
     """Seed 003's example, with the demo account's receiving credentials."""
     account = stack.account("innopaas")
-    return {
-        "batchSeq": "I8393346_2506101652_35",
-        "unitPrice": "0.05670",
-        "countryNumber": "0086",
-        "mnc": "2",
-        "receiver": account["receiver"],
-        "pswd": account["pswd"],
-        "mnoName": "China Mobile",
-        "notifyTime": "1749545540975",
-        "fee": "0.0567",
-        "mobile": "8618888888888",
-        "msgid": "627239445736452096",
-        "mcc": "460",
-        "requestTime": "1749545538198",
-        "uid": "I8393346_2506101652_35",
-        "regionCode": "CN",
-        "accessNumber": "508tongdao",
-        "currency": "CNY",
-        "status": "DELIVRD",
-        "reportTime": "1749545540967",
-        "smsNum": "1",
-        **changes,
-    }
+    return innopaas_seed_example(**{"receiver": account["receiver"], "pswd": account["pswd"], **changes})
 
 
 def test_innopaas_push_is_stored_and_readable(stack: StackProcess) -> None:

@@ -14,33 +14,13 @@ from dlrhub.providers.innopaas import KEPT_FIELDS, InnoPaaS
 from dlrhub.status import Status
 from dlrhub.store import build_status_update
 from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookRequest
+from tests.support import innopaas_seed_example
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 RECEIVER, PSWD = "rcv-7f3a2c", "pw-91c2e0d4b8"  # distinctive, so a leak is easy to spot
 
 #: Seed 003's example, exactly, but for the receiving credentials.
-SEED_EXAMPLE: dict[str, str] = {
-    "batchSeq": "I8393346_2506101652_35",
-    "unitPrice": "0.05670",
-    "countryNumber": "0086",
-    "mnc": "2",
-    "receiver": RECEIVER,
-    "pswd": PSWD,
-    "mnoName": "China Mobile",
-    "notifyTime": "1749545540975",
-    "fee": "0.0567",
-    "mobile": "8618888888888",
-    "msgid": "627239445736452096",
-    "mcc": "460",
-    "requestTime": "1749545538198",
-    "uid": "I8393346_2506101652_35",
-    "regionCode": "CN",
-    "accessNumber": "508tongdao",
-    "currency": "CNY",
-    "status": "DELIVRD",
-    "reportTime": "1749545540967",
-    "smsNum": "1",
-}
+SEED_EXAMPLE: dict[str, str] = innopaas_seed_example(receiver=RECEIVER, pswd=PSWD)
 CONFIG = AccountConfig(webhook_secret="s", receiver=RECEIVER, pswd=PSWD)
 
 
