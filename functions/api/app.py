@@ -44,7 +44,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 settings = Settings.from_env()
 store = MessageStore(settings.table_name, retention_days=settings.retention_days)
 registrar = Registrar(store)
-stats_store = StatsStore(settings.table_name)
+stats_store = StatsStore(settings.table_name, client=store.client)
 MAX_WINDOWS = 744
 #: Windows are aligned to the epoch; these bounds keep every window inside what datetime holds.
 STATS_FIRST = datetime(1970, 1, 2, tzinfo=UTC)

@@ -27,7 +27,7 @@ accounts = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_ma
 store = MessageStore(
     settings.table_name, retention_days=settings.retention_days, max_connections=4 * settings.concurrency
 )
-coordination = Coordination(settings.table_name)
+coordination = Coordination(settings.table_name, client=store.client)
 http = HttpClient(HttpSettings(read_timeout=settings.request_timeout, pool_size=2 * settings.concurrency))
 poll_settings = PollSettings(
     concurrency=settings.concurrency,

@@ -30,7 +30,7 @@ reporter_settings = MonitorSettings(
 )
 directory = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age)
 stats = StatsStore(settings.table_name)
-coordination = Coordination(settings.table_name)
+coordination = Coordination(settings.table_name, client=stats.client)
 http = HttpClient()
 
 

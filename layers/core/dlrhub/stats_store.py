@@ -31,6 +31,11 @@ class StatsStore:
         self._client = client or boto3.client("dynamodb")
         self._table = table_name
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client, to share with the table's other stores (one per function)."""
+        return self._client
+
     def apply_batch(self, shard: str, first: str, last: str, counts: dict[CounterKey, Counter[str]]) -> bool:
         """Add the batch's counts once. False when this batch was applied before."""
         if len(counts) > MAX_COUNTER_ITEMS:

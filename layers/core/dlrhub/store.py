@@ -239,6 +239,11 @@ class MessageStore:
         #: Read capacity units consumed by pending-index queries (for the benchmark).
         self.read_units = 0.0
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client, to share with the table's other stores (one per function)."""
+        return self._client
+
     def _update(self, key: dict[str, str], update: dict[str, Any], **extra: Any) -> dict[str, Any]:
         update = {**update, "ExpressionAttributeValues": to_item(update["ExpressionAttributeValues"])}
         return self._client.update_item(TableName=self._table, Key=to_item(key), **update, **extra)
