@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 
+from dlrhub.table import is_message
+
 SOURCE = "dlrhub"
 DETAIL_TYPE = "Message status changed"
 MAX_ENTRIES = 10  # PutEvents takes 10 entries a call
@@ -14,7 +16,7 @@ MAX_ENTRIES = 10  # PutEvents takes 10 entries a call
 
 def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     """The event detail for a message whose status changed (no phone numbers in it)."""
-    if new.get("sk") != "MSG" or "status" not in new or old.get("status") == new["status"]:
+    if not is_message(new) or "status" not in new or old.get("status") == new["status"]:
         return None
     return {
         "provider": new.get("provider"),

@@ -9,7 +9,7 @@ from typing import Any
 from dlrhub.events import EventPublisher, status_change
 from dlrhub.stats import CounterKey, changes
 from dlrhub.stats_store import StatsStore
-from dlrhub.store import from_item
+from dlrhub.table import from_item
 
 
 @dataclass(frozen=True)
