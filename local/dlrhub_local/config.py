@@ -29,16 +29,22 @@ def generate() -> dict[str, Any]:
     return {"accounts": {demo_account_name(provider): sim.demo_account() for provider, sim in SIMULATORS.items()}}
 
 
-def with_defaults(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` plus any demo account it lacks entirely (a file from an older version).
+def with_defaults(config: dict[str, Any]) -> bool:
+    """Add to ``config`` any demo account it lacks entirely (a file from an older version, or
+    one with only your own accounts); True when it added one.
 
     Accounts already in the file are left as they are: a key removed on purpose (a demo
     account made push-only, say) stays removed.
     """
     accounts = config.setdefault("accounts", {})
-    for name, defaults in generate()["accounts"].items():
-        accounts.setdefault(name, defaults)
-    return config
+    missing = {name: keys for name, keys in generate()["accounts"].items() if name not in accounts}
+    accounts.update(missing)
+    return bool(missing)
+
+
+def save(config: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    path.chmod(0o600)
 
 
 def check(config: dict[str, Any], path: Path) -> None:
@@ -49,11 +55,8 @@ def check(config: dict[str, Any], path: Path) -> None:
 
 
 def load_or_create(path: Path) -> dict[str, Any]:
-    if path.exists():
-        config = with_defaults(json.loads(path.read_text()))
-    else:
-        config = generate()
-        path.write_text(json.dumps(config, indent=2) + "\n")
-        path.chmod(0o600)
+    config = json.loads(path.read_text()) if path.exists() else {}
+    if with_defaults(config):
+        save(config, path)  # the file holds every account the stack runs with
     check(config, path)
     return config

@@ -38,6 +38,7 @@ def simulator() -> Iterator[Infin8linxSimulator]:
 
 class Setup:
     def __init__(self, endpoint: str, simulator: Infin8linxSimulator) -> None:
+        self.endpoint = endpoint
         client = boto3.client("dynamodb", endpoint_url=endpoint)
         self.table = create_table(endpoint)
         self.prefix = unique_name("monitor")
@@ -152,3 +153,42 @@ def test_overlapping_runs_never_send_a_window_twice(setup: Setup) -> None:
     starts = [s[0] for s in setup.sent()]
     assert len(starts) == len(set(starts)) == 1 + 7  # the first run's window, then T0 .. T0+7h
     assert sum(run.skipped is not None for run in runs) >= 1
+
+
+def test_push_only_broken_and_good_accounts_in_one_run(setup: Setup, moto_server: Any) -> None:
+    """A push-only Infin8linx account (no API keys) listed first made the reporter raise
+    KeyError('base_url') on every run, so no account after it was ever reported."""
+    put_account_secret(moto_server.endpoint, "infin8linx", "pushonly", {"webhook_secret": "x" * 24}, setup.prefix)
+    broken = {**setup.simulator.account_secret("spid-1"), "password": ""}
+    put_account_secret(moto_server.endpoint, "infin8linx", "broken", broken, setup.prefix)
+    setup.count(T0 + timedelta(minutes=5), submitted=3, delivered=2)
+    setup.reporter(T0 + HOUR).run(setup.targets)  # the good account's first run: its checkpoint
+    targets = [("infin8linx", "pushonly"), ("infin8linx", "broken"), ("huawei", "demo"), *setup.targets]
+
+    runs = {run.account: run for run in setup.reporter(T0 + 2 * HOUR).run(targets)}
+
+    assert set(runs) == {"pushonly", "broken", setup.account}  # Huawei takes no monitor report
+    assert (runs["pushonly"].outcome, runs["pushonly"].skipped) == ("skipped", "no monitor report keys")
+    assert runs["broken"].outcome == "misconfigured"
+    assert "password" in str(runs["broken"].misconfigured)
+    assert runs[setup.account].outcome == "reported"
+    assert runs[setup.account].sent == [window(T0, 3, 2)]
+
+
+def test_one_account_raising_does_not_stop_the_others(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup.reporter(T0 + HOUR).run(setup.targets)
+    real = setup.stats.buckets
+
+    def failing_for_one(provider: str, account: str, *args: Any) -> Any:
+        if account == "first":
+            raise RuntimeError("table throttled")
+        return real(provider, account, *args)
+
+    monkeypatch.setattr(setup.stats, "buckets", failing_for_one)
+    put_account_secret(setup.endpoint, "infin8linx", "first", setup.simulator.account_secret("spid-1"), setup.prefix)
+    setup.reporter(T0 + HOUR).run([("infin8linx", "first")])  # its checkpoint
+
+    first, good = setup.reporter(T0 + 2 * HOUR).run([("infin8linx", "first"), *setup.targets])
+
+    assert (first.outcome, first.failed) == ("failed", "RuntimeError")
+    assert (good.outcome, good.sent) == ("reported", [window(T0, 0, 0)])

@@ -141,12 +141,10 @@ class HuaweiSimulator(SimulatorServer):
 
     # -- data ------------------------------------------------------------------------------
 
-    def account_secret(
-        self, *, ak: str | None = None, token: str | None = None, webhook_secret: str | None = None
-    ) -> dict[str, str]:
-        """The account secret pointing the hub at this simulator (AK/SK, or a token)."""
+    def account_secret(self, *, ak: str | None = None, token: str | None = None) -> dict[str, str]:
+        """The account secret pointing the hub at this simulator (AK/SK, or a token); no
+        ``webhook_secret``: Huawei SMN is pull only."""
         secret = {
-            "webhook_secret": webhook_secret or secrets.token_urlsafe(16),
             "endpoint": self.url,
             "project_id": self.project_id,
             "sign_id": sorted(self.sign_ids)[0],

@@ -111,6 +111,9 @@ class Webhook:
     #: True when the acknowledgement names each stored item, so one item that could not be
     #: stored is left out (and sent again) rather than failing the whole call.
     acknowledges_items: bool = False
+    #: For the docs: what the provider sends, and what the hub answers.
+    sends: str = ""
+    answers: str = ""
 
 
 @dataclass(frozen=True)

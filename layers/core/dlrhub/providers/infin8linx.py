@@ -205,7 +205,14 @@ PROVIDER = Provider(
     name=NAME,
     title="Infin8linx",
     summary="GET callback, status query by id, monitor report",
-    webhook=Webhook(WebhookCredentials, frozenset({"GET"}), parse_callback, acknowledge),
+    webhook=Webhook(
+        WebhookCredentials,
+        frozenset({"GET"}),
+        parse_callback,
+        acknowledge,
+        sends="`GET ?msgid=…&das=…&state=0|1|2`",
+        answers="`200 OK` (duplicates and late reports too)",
+    ),
     poll_by_id=PollById(Infin8linxApi, STATE_BATCH, Infin8linxClient),
     monitor=MonitorReport(Infin8linxApi, Infin8linxClient),
     samples=(

@@ -229,7 +229,14 @@ PROVIDER = Provider(
     name=NAME,
     title="InnoPaaS",
     summary="JSON push with receiving credentials, optional pull",
-    webhook=Webhook(InnoPaaSWebhook, frozenset({"POST"}), parse_callback, acknowledge),
+    webhook=Webhook(
+        InnoPaaSWebhook,
+        frozenset({"POST"}),
+        parse_callback,
+        acknowledge,
+        sends="`POST` JSON object (or array) with `receiver`/`pswd`",
+        answers="`200 OK`; `403` if `receiver`/`pswd` differ from the account's",
+    ),
     pull=Pull(InnoPaaSPull, InnoPaaSPuller),
     samples=(
         Sample(

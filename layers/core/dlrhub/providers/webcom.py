@@ -242,7 +242,15 @@ PROVIDER = Provider(
     name=NAME,
     title="Webcom Mobi",
     summary="JSON webhook, status query by id (JSON or GET)",
-    webhook=Webhook(WebcomWebhook, frozenset({"POST"}), parse_callback, acknowledge, acknowledges_items=True),
+    webhook=Webhook(
+        WebcomWebhook,
+        frozenset({"POST"}),
+        parse_callback,
+        acknowledge,
+        acknowledges_items=True,
+        sends='`POST` JSON array `[{"id_sms","time","state"}]`',
+        answers='`200` and `[{"id_sms":…}]` of the ids stored; the others are sent again',
+    ),
     poll_by_id=PollById(WebcomApi, 1, WebcomClient),
     samples=(
         Sample(
@@ -266,6 +274,7 @@ PROVIDER = Provider(
             acknowledged=(3240, "3243"),
         ),
         Sample("webhook_webcom_not_an_array.json", 400, not_stored=("3244",), reason="must be a JSON array"),
+        Sample("webhook_webcom_wrong_secret.json", 403, not_stored=("3245",), reason="wrong secret"),
     ),
     docs="webcom-mobi",
 )
