@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from dlrhub.table import is_message
+from dlrhub.table import is_message, message_identity
 
 SOURCE = "dlrhub"
 DETAIL_TYPE = "Message status changed"
@@ -18,10 +18,11 @@ def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
     """The event detail for a message whose status changed (no phone numbers in it)."""
     if not is_message(new) or "status" not in new or old.get("status") == new["status"]:
         return None
+    provider, account, message_id = message_identity(new["pk"])
     return {
-        "provider": new.get("provider"),
-        "account": new.get("account"),
-        "message_id": new.get("message_id"),
+        "provider": provider,
+        "account": account,
+        "message_id": message_id,
         "status": new["status"],
         "previous_status": old.get("status"),
         "raw_status": new.get("raw_status"),
