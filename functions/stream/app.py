@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,9 +12,9 @@ from dlrhub.events import EventPublisher
 from dlrhub.settings import StreamSettings
 from dlrhub.stats_store import StatsStore
 from dlrhub.stream import handle_batch
+from dlrhub.tracing import tracer
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = StreamSettings.from_env()
@@ -23,7 +23,7 @@ stats = StatsStore(settings.table_name)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Configured with a tumbling window so the event names its shard (``shardId``)."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
+from dlrhub import aws
 from dlrhub.table import is_message, message_identity
 
 SOURCE = "dlrhub"
@@ -34,7 +33,7 @@ def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
 
 class EventPublisher:
     def __init__(self, bus_name: str, *, client: Any = None) -> None:
-        self._client = client or boto3.client("events")
+        self._client = client or aws.client("events")
         self._bus = bus_name
 
     def publish(self, details: list[tuple[str, dict[str, Any]]]) -> None:

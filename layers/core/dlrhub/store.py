@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from dlrhub import aws
 from dlrhub.models import StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.table import (
@@ -213,7 +212,7 @@ class MessageStore:
     def __init__(
         self, table_name: str, *, retention_days: int = 90, client: Any = None, max_connections: int = 10
     ) -> None:
-        self._client = client or boto3.client("dynamodb", config=Config(max_pool_connections=max_connections))
+        self._client = client or aws.client("dynamodb", pool=max_connections)
         self._table = table_name
         self._retention = timedelta(days=retention_days)
         #: Read capacity units consumed by pending-index queries (for the benchmark).
