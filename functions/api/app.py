@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from dlrhub.views import (
     message_summary,
     message_view,
 )
+from dlrhub.webhook_io import InvalidCallback, parse_json
 
 logger = Logger()
 metrics = Metrics()
@@ -230,8 +232,26 @@ def failed(error: Exception) -> Response:
     return _error(503, "temporarily unavailable, try again")
 
 
+def unreadable_body(event: dict) -> str | None:
+    """Why a JSON body cannot be read (too deep, a number too long, not JSON), before routing:
+    the router's own parsing would let RecursionError out as a 503."""
+    body = event.get("body")
+    if not body or event.get("isBase64Encoded"):
+        return None
+    try:
+        parse_json(body)
+    except InvalidCallback as error:
+        return str(error)
+    return None
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    content_type = (event.get("headers") or {}).get("content-type", "")
+    reason = unreadable_body(event) if content_type.startswith("application/json") else None
+    if reason is not None:
+        body = json.dumps({"message": reason})
+        return {"statusCode": 400, "headers": {"Content-Type": "application/json"}, "body": body}
     return app.resolve(event, context)

@@ -63,14 +63,15 @@ def _request(event: dict[str, Any]) -> WebhookRequest:
     return WebhookRequest(method, event.get("rawQueryString") or "", body, event.get("headers") or {})
 
 
-def receive(event: dict[str, Any]) -> dict[str, Any]:
+def receive(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     params = event.get("pathParameters") or {}
     provider, account, secret = params.get("provider", ""), params.get("account", ""), params.get("secret")
     if secret is None:  # the URL without its secret: refused like a wrong one, nothing stored
         _count("Refused403", 1)
         return _text(403, "the callback URL must end with the account's secret")
     try:
-        outcome = service.receive(provider, account, secret, _request(event))
+        remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+        outcome = service.receive(provider, account, secret, _request(event), remaining)
     except WebhookRefused as error:
         _count(f"Refused{error.status_code}", 1)
         return _text(error.status_code, error.reason)
@@ -90,4 +91,4 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
 @tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return receive(event)
+    return receive(event, context)

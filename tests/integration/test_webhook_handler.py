@@ -20,9 +20,7 @@ from tests.support import (
     check_sample_reply,
     event_body_items,
     load_event,
-    put_sample_accounts,
     read_item,
-    unique_name,
 )
 
 Handler = Callable[[dict, Any], dict]
@@ -30,10 +28,8 @@ INNOPAAS_KEYS = provider_named("innopaas").sample_keys  # type: ignore[union-att
 
 
 @pytest.fixture
-def handler(moto_server: Any, load_function: Callable[..., Handler]) -> Handler:
-    prefix = unique_name("handler")
-    put_sample_accounts(moto_server.endpoint, prefix)
-    return load_function("WebhookFunction", SECRETS_PREFIX=prefix)
+def handler(webhook_handler: Handler) -> Handler:
+    return webhook_handler
 
 
 def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:

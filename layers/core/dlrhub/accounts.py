@@ -10,13 +10,18 @@ into a metric). A function checks only the capabilities it uses.
 
 Secrets are read with Powertools Parameters; the validated account is cached for
 ``max_age`` seconds, and an account that does not exist is remembered as missing for the
-same time, so repeated made-up names cost no further calls.
+same time (the most recent :data:`MAX_MISSING` names), so a repeated made-up name costs no
+further call. Names never seen are looked up at most :data:`LOOKUP_BURST` at once and then
+one per :data:`LOOKUP_EVERY` seconds per function instance: a flood of made-up names is
+answered "unknown" without a call (a real account's first callback during such a flood is
+refused too, and its provider sends it again).
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +101,31 @@ def _is_not_found(error: BaseException) -> bool:
 
 ProblemHook = Callable[[Account, Capability, str], None]
 
+#: Made-up names remembered as missing (the oldest forgotten first).
+MAX_MISSING = 1024
+#: Lookups of names not cached: this many at once, then one per LOOKUP_EVERY seconds.
+LOOKUP_BURST = 30
+LOOKUP_EVERY = 2.0
+
+
+class LookupBudget:
+    """A token bucket: how many uncached names may still be looked up now."""
+
+    def __init__(self, clock: Callable[[], float], burst: int = LOOKUP_BURST, every: float = LOOKUP_EVERY) -> None:
+        self._clock, self._burst, self._every = clock, burst, every
+        self._tokens, self._at = float(burst), clock()
+        self.refused = 0
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._every)
+        self._at = now
+        if self._tokens < 1:
+            self.refused += 1
+            return False
+        self._tokens -= 1
+        return True
+
 
 class AccountDirectory:
     """The accounts of the providers a function serves, for the capabilities it uses."""
@@ -118,8 +148,10 @@ class AccountDirectory:
         self._secrets_given = secrets
         self._on_problem = on_problem
         self._clock = clock
-        #: secret name -> (valid until, account or None for "no such account").
-        self._cache: dict[str, tuple[float, Account | None]] = {}
+        #: secret name -> (valid until, account); and the names found missing -> until when.
+        self._found: dict[str, tuple[float, Account]] = {}
+        self._missing: OrderedDict[str, float] = OrderedDict()
+        self._budget = LookupBudget(clock)
 
     def get(self, provider: str, account: str) -> Account | None:
         """The account, or None when no such account is configured (or no such provider)."""
@@ -128,15 +160,28 @@ class AccountDirectory:
             return None
         name = secret_name(self._prefix, provider, account)
         now = self._clock()
-        cached = self._cache.get(name)
+        cached = self._found.get(name)
         if cached is not None and cached[0] > now:
             return cached[1]
+        if self._missing.get(name, 0.0) > now:
+            return None
+        if cached is None and not self._budget.take():
+            return None  # an unknown name beyond the lookup budget: not looked up, not remembered
         found = self._read(known, account, name)
-        self._cache[name] = (now + self._max_age, found)
-        if found is not None:
-            for capability, problem in found.problems.items():
-                self._tell(found, capability, problem)
+        if found is None:
+            self._forget(name)
+            self._missing[name] = now + self._max_age
+            while len(self._missing) > MAX_MISSING:
+                self._missing.popitem(last=False)
+            return None
+        self._found[name] = (now + self._max_age, found)
+        for capability, problem in found.problems.items():
+            self._tell(found, capability, problem)
         return found
+
+    def _forget(self, name: str) -> None:
+        self._found.pop(name, None)
+        self._missing.pop(name, None)
 
     @functools.cached_property
     def _secrets(self) -> SecretsProvider:

@@ -177,7 +177,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidCursor("cursor is not one this API gave out") from None
     # Every key attribute of the table and its indexes is a string: {"name": {"S": "text"}}.
     if not isinstance(key, dict) or not all(

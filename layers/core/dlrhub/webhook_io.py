@@ -74,7 +74,8 @@ def reason_of(error: ValueError) -> str:
     parts = []
     for found in errors()[:5]:
         where = ".".join(str(part) for part in found["loc"])
-        parts.append(f"{where}: {found['msg']}" if where else found["msg"])
+        message = found["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 

@@ -11,6 +11,7 @@ derives from these declarations: nothing outside a provider module names a provi
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,11 @@ class Credentials(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+def same_text(offered: str, expected: str) -> bool:
+    """Constant-time equality of two texts; any text, lone surrogates included, compares (never raises)."""
+    return hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 class WebhookCredentials(Credentials):
     """Every webhook capability needs the secret in its callback URL.
 
@@ -65,7 +71,7 @@ class WebhookCredentials(Credentials):
     def secret_matches(self, offered: str) -> bool:
         """Constant-time comparison with each valid secret (both always compared)."""
         candidates = [self.webhook_secret, self.webhook_secret_previous or self.webhook_secret]
-        results = [hmac.compare_digest(offered.encode(), c.get_secret_value().encode()) for c in candidates]
+        results = [same_text(offered, candidate.get_secret_value()) for candidate in candidates]
         return any(results)
 
 
@@ -175,6 +181,9 @@ class Provider:
     pull: Pull | None = None
     monitor: MonitorReport | None = None
     samples: tuple[Sample, ...] = ()
+    #: The provider's message ids, where narrower than the hub's (registration refuses others).
+    message_id: re.Pattern[str] | None = None
+    message_id_words: str = ""
     #: Account keys the sample events need besides the webhook secret in their URL.
     sample_keys: Mapping[str, str] = field(default_factory=dict)
     #: Where the provider's words and choices are written up (docs/providers.md anchor).
