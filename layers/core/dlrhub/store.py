@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from dlrhub import aws
+from dlrhub.concurrency import merged
 from dlrhub.models import StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.table import (
@@ -217,6 +219,7 @@ class MessageStore:
         self._retention = timedelta(days=retention_days)
         #: Read capacity units consumed by pending-index queries (for the benchmark).
         self.read_units = 0.0
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
@@ -272,32 +275,40 @@ class MessageStore:
         """Pages of ids of the account's messages still pending, oldest first per shard.
 
         ``before``: only those pending since before that time (the no-receipt rule).
-        Reads only the sparse ``pending`` index, whose keys carry the message id.
+        Reads only the sparse ``pending`` index, whose keys carry the message id; its
+        shards are read in parallel, each page handed on as it comes. A caller that stops
+        early stops the reading.
         """
-        for shard in range(PENDING_SHARDS):
-            values = {":p": {"S": pending_partition(provider, account, shard)}}
-            condition = "pending_pk = :p"
-            if before is not None:
-                condition += " AND pending_sk < :before"
-                values[":before"] = {"S": iso(before)}
-            args: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": PENDING_INDEX,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeValues": values,
-                "ProjectionExpression": "pending_sk",
-                "Limit": page_size,
-                "ReturnConsumedCapacity": "TOTAL",
-            }
-            while True:
-                reply = self._client.query(**args)
+        shards = [self._pending_shard(provider, account, shard, before, page_size) for shard in range(PENDING_SHARDS)]
+        yield from merged(shards)
+
+    def _pending_shard(
+        self, provider: str, account: str, shard: int, before: datetime | None, page_size: int
+    ) -> Iterator[list[str]]:
+        values = {":p": {"S": pending_partition(provider, account, shard)}}
+        condition = "pending_pk = :p"
+        if before is not None:
+            condition += " AND pending_sk < :before"
+            values[":before"] = {"S": iso(before)}
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "pending_sk",
+            "Limit": page_size,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        while True:
+            reply = self._client.query(**args)
+            with self._lock:
                 self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-                ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
-                if ids:
-                    yield ids
-                if "LastEvaluatedKey" not in reply:
-                    break
-                args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+            ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
+            if ids:
+                yield ids
+            if "LastEvaluatedKey" not in reply:
+                return
+            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def _query(
         self,
