@@ -15,7 +15,7 @@ from dlrhub.settings import Settings
 from dlrhub.store import MessageStore
 from dlrhub.telemetry import misconfigured_counter
 from dlrhub.webhook import WebhookRefused, WebhookService
-from dlrhub.webhook_io import WebhookRequest
+from dlrhub.webhook_io import WebhookRequest, called_url
 
 logger = Logger()
 tracer = Tracer()
@@ -37,6 +37,11 @@ service = WebhookService(
 )
 
 
+def _host(raw: dict, headers: dict[str, str]) -> str:
+    """The domain name the caller used (API Gateway's), else the Host header."""
+    return str((raw.get("requestContext") or {}).get("domainName") or headers.get("host") or "")
+
+
 def _text(status_code: int, body: str) -> Response:
     return Response(status_code=status_code, content_type="text/plain; charset=utf-8", body=body)
 
@@ -44,11 +49,14 @@ def _text(status_code: int, body: str) -> Response:
 @app.route("/webhooks/<provider>/<account>/<secret>", method=["GET", "POST"])
 def callback(provider: str, account: str, secret: str) -> Response:
     event = app.current_event
+    headers = dict(event.headers or {})
+    raw_query = event.raw_query_string or ""
     request = WebhookRequest(
         method=event.request_context.http.method,
-        raw_query=event.raw_query_string or "",
+        raw_query=raw_query,
         body=event.decoded_body or "",
-        headers=dict(event.headers or {}),
+        headers=headers,
+        url=called_url(headers.get("x-forwarded-proto"), _host(event.raw_event, headers), event.raw_path, raw_query),
     )
     outcome = service.receive(provider, account, secret, request)
     metrics.add_metric(name="ReportsStored", unit=MetricUnit.Count, value=outcome.stored)
