@@ -8,13 +8,12 @@ local stack's event router delivers them to the events function. A delivered mes
 gets ``TEXT_SUCCESSFUL`` then ``TEXT_DELIVERED``, both ``isFinal: true``, as AWS's own
 examples show for one message.
 
-``python -m dlrhub_local.simulators.awseum MESSAGE_ID [EVENT_TYPE] --endpoint URL`` puts
-one such event on a bus by hand (the local stack prints the command).
+``python -m dlrhub_local.put_event MESSAGE_ID [EVENT_TYPE] --endpoint URL`` puts one such
+event on a bus by hand (the local stack prints the command).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -126,7 +125,7 @@ class AwsEumSimulator(SimulatorServer):
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if not endpoint:
             return None
-        command = f"{shlex.quote(sys.executable)} -m dlrhub_local.simulators.awseum {uuid.uuid4()} TEXT_DELIVERED"
+        command = f"{shlex.quote(sys.executable)} -m dlrhub_local.put_event {uuid.uuid4()} TEXT_DELIVERED"
         return "AWS End User Messaging SMS event on the local bus", f"{command} --endpoint {endpoint}"
 
     def is_api(self, request: SimRequest) -> bool:
@@ -137,25 +136,3 @@ class AwsEumSimulator(SimulatorServer):
 
     def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
         return json_reply(int(code or 500), {"code": code, "message": "simulated error"})
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlrhub_local.simulators.awseum", description=__doc__)
-    parser.add_argument("message_id", help="the messageId SendTextMessage returned")
-    parser.add_argument("event_type", nargs="?", default="TEXT_DELIVERED", help="e.g. TEXT_DELIVERED, TEXT_BLOCKED")
-    parser.add_argument("--endpoint", required=True, help="the EventBridge endpoint (the local stack's moto server)")
-    args = parser.parse_args(argv)
-    events = boto3.client(
-        "events",
-        endpoint_url=args.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # moto server takes any
-    )
-    taken = put_event(events, args.message_id, args.event_type)
-    print(f"{args.event_type} for {args.message_id}: {'put on the bus' if taken else 'refused'}")
-    return 0 if taken else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
