@@ -25,7 +25,7 @@ from dlrhub.store import MessageStore
 from dlrhub.telemetry import misconfigured_counter
 from dlrhub.tracing import tracer
 from dlrhub.webhook import WebhookRefused, WebhookService
-from dlrhub.webhook_io import WebhookRequest
+from dlrhub.webhook_io import WebhookRequest, called_url
 
 logger = Logger()
 metrics = Metrics()
@@ -59,8 +59,13 @@ def _request(event: dict[str, Any]) -> WebhookRequest:
             body = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
             body = b"\xff"  # not base64 as API Gateway promised: unreadable, told as such once authenticated
-    method = event.get("requestContext", {}).get("http", {}).get("method", "")
-    return WebhookRequest(method, event.get("rawQueryString") or "", body, event.get("headers") or {})
+    context = event.get("requestContext") or {}
+    headers, raw_query = event.get("headers") or {}, event.get("rawQueryString") or ""
+    # The URL the provider called, which a signature covers (Twilio): API Gateway's domain name, else Host.
+    host = str(context.get("domainName") or headers.get("host") or "")
+    url = called_url(headers.get("x-forwarded-proto"), host, event.get("rawPath") or "", raw_query)
+    method = context.get("http", {}).get("method", "")
+    return WebhookRequest(method, raw_query, body, headers, url)
 
 
 def receive(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

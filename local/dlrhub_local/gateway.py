@@ -95,6 +95,9 @@ def build_event(
     query: dict[str, str] = {}
     for key, value in parse_qsl(split.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
+    # As API Gateway does: the scheme the caller used (here always plain HTTP on loopback) and
+    # its address, so a function can rebuild the URL that was called (what Twilio signs).
+    headers = {**headers, "x-forwarded-proto": "http", "x-forwarded-for": ip}
     content_type = headers.get("content-type", "")
     is_text = not body or content_type.startswith(TEXT_TYPES)
     now = datetime.now(UTC)

@@ -20,7 +20,8 @@ from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
 from dlrhub.table import MESSAGE_SK, from_item, with_identity
-from dlrhub_local.demo import Demo, demo_urls, start_simulators
+from dlrhub_local import event_router
+from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
 from dlrhub_local.processes import LOOPBACK, Server, start_moto
@@ -207,9 +208,10 @@ class LocalStack:
         for provider, simulator in SIMULATORS.items():
             keys = self.config["accounts"].get(f"{provider}/demo")
             known = provider_named(provider)
-            if keys is None or known is None or known.webhook is None or "webhook_secret" not in keys:
+            if keys is None or known is None:
                 continue
-            example = simulator.example(self.webhook_url(provider), keys)
+            url = self.webhook_url(provider) if known.webhook and "webhook_secret" in keys else ""
+            example = simulator.example(url, keys) if url or known.webhook is None else None
             if example is not None:
                 found.append(example)
         found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
@@ -258,6 +260,7 @@ def start(
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env["POLL_ACCOUNTS"] = ",".join(config["accounts"])  # every account, as the template advises
         env.update(LOCAL_MONITOR)
+        env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
@@ -277,6 +280,9 @@ def start(
                 daemon=True,
             ),
         ]
+        routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
+        args = (routes, handlers, boto3.client("sqs"), emit, stop)
+        threads.append(threading.Thread(target=event_router.route, args=args, name="events", daemon=True))
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))

@@ -30,10 +30,13 @@ from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
 from tests.api_support import API_EVENTS, check_api_sample, split_key
 from tests.support import (
     DUMMY_AWS,
+    EVENT_SAMPLES,
     EVENTS,
+    EVENTS_ACCOUNT,
     ROOT,
     SAMPLES,
     TEMPLATE,
+    check_event_sample,
     check_sample_reply,
     create_table,
     load_event,
@@ -176,7 +179,14 @@ class BuiltFunction:
 
 @contextmanager
 def running_built(
-    build: Path, shim: Path, function: str, endpoint: str, table: str, prefix: str, log_dir: Path
+    build: Path,
+    shim: Path,
+    function: str,
+    endpoint: str,
+    table: str,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[BuiltFunction]:
     """The built ``function`` (with the built layer and the runtime shim only) behind the RIE."""
     function_dir = build / function
@@ -195,6 +205,7 @@ def running_built(
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
+        **(extra_env or {}),
     }
     port, api_port = free_port(), free_port()
     command = [
@@ -260,6 +271,33 @@ def test_built_function_answers_sample_event(
         return read_item(moto_server.endpoint, built_function.table_name, provider, ACCOUNT, message_id)
 
     check_sample_reply(event_name, reply, read, context)
+
+
+@pytest.fixture(scope="module")
+def built_events_function(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltFunction]:
+    endpoint = moto_server.endpoint
+    table = create_table(endpoint)
+    log_dir = tmp_path_factory.mktemp("rie-events")
+    env = {"EVENTS_ACCOUNT": EVENTS_ACCOUNT}
+    with running_built(host_build, runtime_shim, "EventsInFunction", endpoint, table, "unused", log_dir, env) as built:
+        yield built
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("event_name", sorted(EVENT_SAMPLES))
+def test_built_events_function_answers_eventbridge_sample(
+    built_events_function: BuiltFunction, moto_server: Server, event_name: str
+) -> None:
+    """The events function, built, applies each EventBridge sample as the deployed one would."""
+    result = built_events_function.invoke(load_event(event_name))
+    context = f"\n--- RIE log ---\n{built_events_function.log_tail()}"
+
+    def read(provider: str, message_id: str) -> dict[str, Any] | None:
+        return read_item(moto_server.endpoint, built_events_function.table_name, provider, EVENTS_ACCOUNT, message_id)
+
+    check_event_sample(event_name, result, read, context)
 
 
 @pytest.mark.slow

@@ -299,7 +299,9 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     assert "not-the-secret" not in text
     private = {value for _, sample in SAMPLES.values() for value in sample.private}
     private |= {dest for _, sample in SAMPLES.values() for _, _, dest in sample.stored.values() if dest}
-    private |= {value for provider, _ in SAMPLES.values() for value in provider.sample_keys.values()}
+    private |= {
+        value for provider, _ in SAMPLES.values() for value in provider.sample_keys.values() if isinstance(value, str)
+    }
     assert len(private) >= 14  # every Infin8linx das and InnoPaaS mobile and credential of the samples
     for secret in sorted(private):
         assert secret not in text

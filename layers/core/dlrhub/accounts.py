@@ -80,11 +80,11 @@ def read_account(provider: Provider, name: str, value: Any, uses: Collection[Cap
     """Validate a secret's keys against the models of the capabilities in ``uses``."""
     if not isinstance(value, dict):
         problem = "the secret is not a JSON object of keys"
-        return Account(provider.name, name, problems={cap: problem for cap in provider.capabilities()})
+        return Account(provider.name, name, problems={cap: problem for cap in provider.keyed()})
     credentials: dict[Capability, Credentials] = {}
     problems: dict[Capability, str] = {}
     own_keys = provider.own_keys()
-    for capability, spec in provider.capabilities().items():
+    for capability, spec in provider.keyed().items():
         if capability not in uses or not own_keys[capability] & value.keys():
             continue
         try:

@@ -160,7 +160,8 @@ class Poller:
 
     def _run_account(self, run: AccountRun, batches: ThreadPoolExecutor) -> None:
         """One account, isolated: whatever it raises is logged with its name and counted."""
-        if provider_named(run.provider) is None:
+        provider = provider_named(run.provider)
+        if provider is None:
             run.misconfigured = "no such provider"
             logger.error("poll account names no known provider", provider=run.provider, account=run.account)
             return
@@ -172,6 +173,9 @@ class Poller:
                 return
             try:
                 account = self._accounts.get(run.provider, run.account)
+                if account is None and provider.keyless:
+                    # Its reports come as events: no secret to read, but the no-receipt rule still applies.
+                    account = Account(run.provider, run.account)
                 if account is None:
                     run.skipped = "account not configured"
                     return

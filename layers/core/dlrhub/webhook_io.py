@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from dlrhub.models import StatusReport
 
 #: Largest body a provider callback may carry (API Gateway allows more; nobody needs it).
 MAX_BODY = 1024 * 1024
+#: Most fields a form body or a query string may carry.
+MAX_FIELDS = 200
 
 
 class InvalidCallback(ValueError):
@@ -20,6 +22,13 @@ class InvalidCallback(ValueError):
 
 class CallbackForbidden(PermissionError):
     """Credentials carried in the call itself do not match the account's."""
+
+
+def _pairs(text: str, what: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise InvalidCallback(f"the {what} has more than {MAX_FIELDS} fields") from None
 
 
 @dataclass(frozen=True)
@@ -31,9 +40,25 @@ class WebhookRequest:
     raw_query: str = ""
     body: str | bytes = ""
     headers: dict[str, str] = field(default_factory=dict)
+    #: The full URL the provider called (scheme, host, port if any, path, query), rebuilt from
+    #: the API Gateway event: what a URL signature covers (Twilio). "" when not known.
+    url: str = ""
 
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.raw_query, keep_blank_values=True)
+
+    def header(self, name: str) -> str | None:
+        """A header by name, whatever its case (API Gateway v2 gives them lower-cased)."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The query's (name, value) pairs in order, repeats kept."""
+        return _pairs(self.raw_query, "query string")
+
+    def form(self) -> list[tuple[str, str]]:
+        """The form-encoded body's (name, value) pairs in order, repeats kept."""
+        return _pairs(self.text(), "form body")
 
     def text(self) -> str:
         if len(self.body) > MAX_BODY:
@@ -64,6 +89,14 @@ def parse_json(text: str) -> Any:
         raise InvalidCallback("the body is not JSON the hub reads: nested too deep") from None
     except ValueError:  # e.g. an integer of more than 4,300 digits
         raise InvalidCallback("the body is not JSON the hub reads: a number is too long") from None
+
+
+def called_url(forwarded_proto: str | None, host: str, raw_path: str, raw_query: str) -> str:
+    """The URL a caller used, from what API Gateway passes on: the scheme it was called
+    with (``x-forwarded-proto``; https when absent), the domain name (with a port if the
+    caller gave one), the path and the query string exactly as sent."""
+    scheme = (forwarded_proto or "https").split(",")[0].strip().lower() or "https"
+    return f"{scheme}://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
 
 
 def reason_of(error: ValueError) -> str:
