@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -21,7 +22,7 @@ class RecordingPublisher(EventPublisher):
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
 
-    def publish(self, details: list[tuple[str, dict[str, Any]]]) -> None:
+    def publish(self, details: list[tuple[str, dict[str, Any]]], resources: Sequence[str] = ()) -> None:
         self.published += details
 
 
