@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dlrhub_local.callbacks import event_pattern
 from tests.infra.rendered import Deployed
 from tests.support import ROOT
 
@@ -217,3 +218,9 @@ def test_callback_pattern_matches_this_stacks_events_and_final_only_on_request(d
 def test_no_callback_resources_without_a_url_or_without_events(off: dict[str, Any]) -> None:
     stack = Deployed.of("dlrhub-dev", **{**EVERYTHING, **off})
     assert not [name for name in stack.resources if name.startswith("Callback")]
+
+
+@pytest.mark.parametrize("final_only", [False, True])
+def test_local_callbacks_use_the_deployed_rules_pattern(final_only: bool) -> None:
+    stack = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly=str(final_only).lower())
+    assert stack.properties("CallbackRule")["EventPattern"] == event_pattern("<MessagesTable.Arn>", final_only)
