@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import shlex
+import tomllib
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,7 @@ from dlrhub import settings as settings_module
 from dlrhub.poller import parse_accounts
 from dlrhub.stream import publish_events_enabled
 from dlrhub_local.template import Template
-from tests.support import TEMPLATE
+from tests.support import ROOT, TEMPLATE
 
 Validator = Callable[[str], Any]
 BASE_ENV = {"TABLE_NAME": "messages"}
@@ -159,3 +161,38 @@ def test_every_parameter_default_is_allowed() -> None:
             assert re.fullmatch(spec["AllowedPattern"], str(default)), name
         if "MinValue" in spec:
             assert spec["MinValue"] <= float(default) <= spec["MaxValue"], name
+
+
+def samconfig_overrides() -> dict[str, dict[str, str]]:
+    """environment -> parameter overrides of samconfig.toml's deploy sections."""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    found = {}
+    for env, sections in config.items():
+        if not isinstance(sections, dict):
+            continue
+        text = sections.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
+        found[env] = dict(pair.split("=", 1) for pair in shlex.split(text))
+    return found
+
+
+def test_samconfig_has_dev_and_prod_stacks_of_their_own() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    names = {env: config[env]["global"]["parameters"]["stack_name"] for env in ("dev", "prod")}
+    assert names["dev"] != names["prod"]
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    overrides = samconfig_overrides()
+    assert overrides["dev"]["SecretsPrefix"] != overrides["prod"]["SecretsPrefix"]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_samconfig_overrides_are_allowed_values(env: str) -> None:
+    for name, value in samconfig_overrides()[env].items():
+        spec = PARAMETERS[name]
+        if "AllowedValues" in spec:
+            assert value in {str(v) for v in spec["AllowedValues"]}, name
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), name
+        if "MinValue" in spec:
+            assert spec["MinValue"] <= float(value) <= spec["MaxValue"], name
+        if name in CHECKED:
+            accept(name, value)
