@@ -108,9 +108,10 @@ def test_final_status_reaches_the_url_with_its_key_after_a_retry(
         receiver.url, auth, True, lines.append, stop, table_arn=TABLE_ARN, settings=FAST, **aws
     )
     publisher = EventPublisher("default", client=aws["events_client"])
-    publisher.publish([("e1", message("PENDING")), ("e2", message("DELIVERED", "PENDING"))], resources=[TABLE_ARN])
-    other_table = TABLE_ARN.replace("dlrhub-local", "other")
-    publisher.publish([("e3", message("FAILED", message_id="90000000002"))], resources=[other_table])
+    publisher.resources = [TABLE_ARN]
+    publisher.publish([("e1", message("PENDING")), ("e2", message("DELIVERED", "PENDING"))])
+    publisher.resources = [TABLE_ARN.replace("dlrhub-local", "other")]
+    publisher.publish([("e3", message("FAILED", message_id="90000000002"))])
     receiver.wait_for(2)
     time.sleep(0.5)  # nothing else may come
     assert [status for _, _, status in receiver.calls] == [503, 200]
@@ -136,9 +137,10 @@ def test_every_change_with_basic_auth_and_a_refused_one_is_not_retried(
     auth = CallbackAuth("BASIC", "hub", SECRET)
     start_callback_delivery(receiver.url, auth, False, lines.append, stop, settings=FAST, **aws)
     publisher = EventPublisher("default", client=aws["events_client"])
-    publisher.publish([("e1", message("PENDING"))], resources=[TABLE_ARN])
+    publisher.resources = [TABLE_ARN]
+    publisher.publish([("e1", message("PENDING"))])
     receiver.wait_for(1)
-    publisher.publish([("e2", message("DELIVERED", "PENDING"))], resources=[TABLE_ARN])
+    publisher.publish([("e2", message("DELIVERED", "PENDING"))])
     receiver.wait_for(2)
     assert [(body["id"], status) for _, body, status in receiver.calls] == [("e1", 400), ("e2", 200)]
     assert receiver.calls[0][0]["authorization"].startswith("Basic ")

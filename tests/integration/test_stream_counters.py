@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -22,7 +21,7 @@ class RecordingPublisher(EventPublisher):
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
 
-    def publish(self, details: list[tuple[str, dict[str, Any]]], resources: Sequence[str] = ()) -> None:
+    def publish(self, details: list[tuple[str, dict[str, Any]]]) -> None:
         self.published += details
 
 

@@ -204,7 +204,9 @@ class Replayer:
     ) -> Replayed:
         if events and self._publisher is not None and not self._dry_run:
             arn = table_arn(batch.stream_arn)
-            self._publisher.publish(events, resources=[arn] if arn else [])
+            if arn:
+                self._publisher.resources = [arn]
+            self._publisher.publish(events)
         for provider, account, start, end in spans(buckets):
             result = self._recounter.recount(provider, account, start, end, dry_run=self._dry_run)
             done.buckets += result.buckets

@@ -76,6 +76,10 @@ def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
 
 
 class EventPublisher:
+    #: ARNs the events concern (the table's), so that a rule on a shared bus can match one
+    #: stack's events only; set per batch from the stream's ARN (dlrhub.stream).
+    resources: Sequence[str] = ()
+
     def __init__(self, bus_name: str, *, client: Any = None) -> None:
         self._client = client or boto3.client("events")
         self._bus = bus_name
@@ -84,11 +88,9 @@ class EventPublisher:
     def bus_name(self) -> str:
         return self._bus
 
-    def publish(self, details: list[tuple[str, dict[str, Any]]], resources: Sequence[str] = ()) -> None:
-        """(id, detail) pairs; raises if any entry was refused, so the batch is retried.
-
-        ``resources``: ARNs the events concern (the table's), so that a rule on a shared
-        bus can match one stack's events only."""
+    def publish(self, details: list[tuple[str, dict[str, Any]]]) -> None:
+        """(id, detail) pairs; raises if any entry was refused, so the batch is retried."""
+        resources = list(self.resources)
         for start in range(0, len(details), MAX_ENTRIES):
             chunk = details[start : start + MAX_ENTRIES]
             entries = [
@@ -97,7 +99,7 @@ class EventPublisher:
                     "DetailType": DETAIL_TYPE,
                     "Detail": json.dumps({"id": event_id, **detail}),
                     "EventBusName": self._bus,
-                    **({"Resources": list(resources)} if resources else {}),
+                    **({"Resources": resources} if resources else {}),
                 }
                 for event_id, detail in chunk
             ]

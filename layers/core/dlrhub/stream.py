@@ -100,7 +100,9 @@ def handle_batch(
         metrics.add(old, new, change[1] if change else None)
     if events and publisher is not None:
         arn = table_arn(records[0].get("eventSourceARN"))
-        publisher.publish(events, resources=[arn] if arn else [])
+        if arn:
+            publisher.resources = [arn]
+        publisher.publish(events)
     counted = True
     if counts:
         sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
