@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint format build validate openapi bench clean setup recount replay
+.PHONY: run test lint format build validate openapi docs bench clean setup recount replay
 
 ## run: start the local stack (embedded DynamoDB, the HTTP API on 127.0.0.1:3000)
 run: $(VENV)/.installed
@@ -57,6 +57,10 @@ validate: $(SAM_VENV)/.installed $(VENV)/.installed
 ## openapi: regenerate docs/openapi.json from the customer API's routes
 openapi: $(VENV)/.installed
 	$(PY) -m dlrhub_local.openapi
+
+## docs: regenerate the README's provider table from the providers' declarations (a test fails when it is stale)
+docs: $(VENV)/.installed
+	$(PY) -m dlrhub_local.docs
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

@@ -19,9 +19,12 @@ from dlrhub.coordination import Coordination
 from dlrhub.http import HttpClient, HttpSettings
 from dlrhub.models import StatusReport
 from dlrhub.poller import AccountRun, Poller, PollSettings
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import POLLING
 from dlrhub.registration import Registration
 from dlrhub.status import Status
-from dlrhub.store import PENDING_INDEX, ApplyResult, MessageStore
+from dlrhub.store import ApplyResult, MessageStore
+from dlrhub.table import PENDING_INDEX, PENDING_SHARDS, pending_partition
 from tests.support import DUMMY_AWS, create_table, put_account_secret, unique_name
 
 #: Short timeouts and backoff: every retry path runs in well under a second.
@@ -69,7 +72,8 @@ class PollHarness:
 
     def directory(self) -> AccountDirectory:
         secrets = boto3.client("secretsmanager", endpoint_url=self.endpoint, region_name=DUMMY_AWS["AWS_REGION"])
-        return AccountDirectory(self.prefix, max_age=0, provider=SecretsProvider(boto3_client=secrets))
+        secrets_provider = SecretsProvider(boto3_client=secrets)
+        return AccountDirectory(self.prefix, PROVIDERS, POLLING, max_age=0, secrets=secrets_provider)
 
     def account(self, provider: str, secret: dict[str, Any]) -> str:
         """A new account of ``provider`` whose secret is ``secret``; its name."""
@@ -153,12 +157,12 @@ class PollHarness:
     def index_items(self, provider: str, account: str) -> int:
         """Count of the account's entries in the pending index, read directly."""
         total = 0
-        for shard in range(8):
+        for shard in range(PENDING_SHARDS):
             reply = self.client.query(
                 TableName=self.table,
                 IndexName=PENDING_INDEX,
                 KeyConditionExpression="pending_pk = :p",
-                ExpressionAttributeValues={":p": {"S": f"PENDING#{provider}#{account}#{shard}"}},
+                ExpressionAttributeValues={":p": {"S": pending_partition(provider, account, shard)}},
                 Select="COUNT",
             )
             total += reply["Count"]

@@ -6,86 +6,30 @@ import json
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
 
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import Provider, Sample
+from dlrhub.table import message_key
 from dlrhub_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 TEMPLATE = ROOT / "template.yaml"
-SAMPLE_SECRET = "sample-secret-change-me"  # the secret the sample events carry (test data)
+SAMPLE_SECRET = "sample-secret-change-me"  # the secret every sample event's URL carries (test data)
 
-#: The InnoPaaS sample account's receiving credentials, as the sample events carry them (test data).
-SAMPLE_RECEIVER = "sample-receiver"
-SAMPLE_PSWD = "sample-pswd-change-me"
-
-#: The Secrets Manager value of each provider's sample account (``{prefix}/{provider}/demo``).
-SAMPLE_ACCOUNTS: dict[str, dict[str, str]] = {
-    "infin8linx": {"webhook_secret": SAMPLE_SECRET},
-    "webcom": {"webhook_secret": SAMPLE_SECRET, "utc_offset": "+03:00"},
-    "innopaas": {"webhook_secret": SAMPLE_SECRET, "receiver": SAMPLE_RECEIVER, "pswd": SAMPLE_PSWD},
+#: Every sample event of every registered provider: file name -> (provider, what it must do).
+SAMPLES: dict[str, tuple[Provider, Sample]] = {
+    sample.event: (provider, sample) for provider in PROVIDERS for sample in provider.samples
 }
 
 
-@dataclass(frozen=True)
-class WebhookExpectation:
-    """What one sample event must do."""
-
-    http_status: int
-    #: message id -> status stored; every other id the event carries must stay unstored.
-    stored: dict[str, str] = field(default_factory=dict)
-    #: Webcom: the ``id_sms`` values the reply acknowledges, in order (None: the reply is not a list).
-    acknowledged: list[int | str] | None = None
-    #: Words the reply body of a refused call must contain.
-    reason: str = ""
-
-
-WEBHOOK_EVENTS: dict[str, WebhookExpectation] = {
-    "webhook_infin8linx_delivered.json": WebhookExpectation(200, {"36160109669": "DELIVERED"}),
-    "webhook_infin8linx_pending.json": WebhookExpectation(200, {"36160109670": "PENDING"}),
-    "webhook_infin8linx_failed.json": WebhookExpectation(200, {"36160109671": "FAILED"}),
-    "webhook_infin8linx_wrong_secret.json": WebhookExpectation(403, reason="wrong secret"),
-    "webhook_infin8linx_bad_state.json": WebhookExpectation(400, reason="state must be 0, 1 or 2"),
-    "webhook_webcom_states.json": WebhookExpectation(
-        200,
-        {
-            "3234": "DELIVERED",
-            "3235": "PENDING",
-            "3236": "READ",
-            "3237": "FAILED",
-            "3238": "EXPIRED",
-            "3239": "PENDING",
-        },
-        acknowledged=[3234, 3235, 3236, 3237, 3238, 3239],
-    ),
-    "webhook_webcom_mixed.json": WebhookExpectation(
-        200, {"3240": "DELIVERED", "3243": "FAILED"}, acknowledged=[3240, "3243"]
-    ),
-    "webhook_webcom_not_an_array.json": WebhookExpectation(400, reason="must be a JSON array"),
-    "webhook_innopaas_seed_example.json": WebhookExpectation(200, {"627239445736452096": "DELIVERED"}),
-    "webhook_innopaas_array.json": WebhookExpectation(
-        200, {"627239445736452097": "FAILED", "627239445736452098": "REJECTED"}
-    ),
-    "webhook_innopaas_wrong_pswd.json": WebhookExpectation(403, reason="receiver/pswd do not match"),
-    "webhook_innopaas_missing_msgid.json": WebhookExpectation(400, reason="msgid is missing"),
-    "webhook_innopaas_unknown_status.json": WebhookExpectation(200, {"627239445736452101": "FAILED"}),
-}
-
-
-@dataclass(frozen=True)
-class SentReport:
-    """What a sample event says of one message, read from the event as the provider wrote it."""
-
-    provider: str
-    message_id: str
-    raw_status: str | None
-    destination: str | None
-    fields: dict[str, Any]
+def sample_account(provider: Provider) -> dict[str, str]:
+    """The Secrets Manager value of a provider's sample account: what its sample events need."""
+    return {"webhook_secret": SAMPLE_SECRET, **provider.sample_keys}
 
 
 DUMMY_AWS = {
@@ -100,10 +44,6 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
 
 
-def event_provider(event: dict[str, Any]) -> str:
-    return event["pathParameters"]["provider"]
-
-
 def event_body_items(event: dict[str, Any]) -> list[Any]:
     """The JSON body as a list of items (a single object is one item); [] without a JSON body."""
     try:
@@ -115,45 +55,21 @@ def event_body_items(event: dict[str, Any]) -> list[Any]:
     return body if isinstance(body, list) else [body]
 
 
-def sent_reports(event: dict[str, Any]) -> dict[str, SentReport]:
-    """message id -> what the event carries for it (items without an id are left out)."""
-    provider = event_provider(event)
-    if provider == "infin8linx":
-        query = {key: values[0] for key, values in parse_qs(event["rawQueryString"]).items()}
-        items, id_key, word_key, number_key = [query], "msgid", "state", "das"
-    elif provider == "webcom":
-        items, id_key, word_key, number_key = event_body_items(event), "id_sms", "state", None  # no number
-    elif provider == "innopaas":
-        items, id_key, word_key, number_key = event_body_items(event), "msgid", "status", "mobile"
-    else:
-        raise ValueError(f"no sample reading for provider {provider!r}")
-    found: dict[str, SentReport] = {}
-    for item in items:
-        if isinstance(item, dict) and item.get(id_key) is not None:
-            message_id = str(item[id_key])
-            number = item.get(number_key) if number_key else None
-            found[message_id] = SentReport(provider, message_id, item.get(word_key), number, item)
-    return found
-
-
 def read_item(endpoint: str, table: str, provider: str, account: str, message_id: str) -> dict[str, Any] | None:
     """The stored message item as plain values (numbers are Decimal), or None."""
     dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
-    key = {"pk": f"MSG#{provider}#{account}#{message_id}", "sk": "MSG"}
+    key = message_key(provider, account, message_id)
     return dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
 
 
 def check_sample_reply(
     name: str, reply: dict[str, Any], read: Callable[[str, str], dict[str, Any] | None], context: str = ""
 ) -> None:
-    """Assert that ``reply`` and the table (``read(provider, message_id)``) are what WEBHOOK_EVENTS says."""
-    expected = WEBHOOK_EVENTS[name]
-    event = load_event(name)
-    sent = sent_reports(event)
+    """Assert that ``reply`` and the table (``read(provider, message_id)``) are what the sample says."""
+    provider, expected = SAMPLES[name]
     body = reply.get("body", "")
-    assert reply.get("statusCode") == expected.http_status, f"{name}: {reply!r}{context}"
-    assert set(expected.stored) <= set(sent), f"{name}: expectation names ids the event does not carry"
-    if expected.http_status == 200:
+    assert reply.get("statusCode") == expected.status_code, f"{name}: {reply!r}{context}"
+    if expected.status_code == 200:
         if expected.acknowledged is None:
             assert body == "OK", f"{name}: reply body {body!r}"
         else:
@@ -162,16 +78,16 @@ def check_sample_reply(
         assert not expected.stored, f"{name}: a refused call stores nothing"
         assert expected.reason in body, f"{name}: reply body {body!r}"
         assert "Traceback" not in body
-    for message_id, report in sent.items():
-        item = read(report.provider, message_id)
-        if message_id not in expected.stored:
-            assert item is None, f"{name}: {message_id} must not be stored, found {item!r}"
-            continue
+    for message_id in expected.not_stored:
+        item = read(provider.name, message_id)
+        assert item is None, f"{name}: {message_id} must not be stored, found {item!r}"
+    for message_id, (status, raw, destination) in expected.stored.items():
+        item = read(provider.name, message_id)
         assert item is not None, f"{name}: {message_id} not stored{context}"
-        assert item["status"] == expected.stored[message_id], f"{name}: {message_id}"
-        assert item["raw_status"] == report.raw_status
+        assert item["status"] == status, f"{name}: {message_id}"
+        assert item["raw_status"] == raw
         assert item["source"] == "webhook"
-        assert item.get("destination") == report.destination
+        assert item.get("destination") == destination
 
 
 def unique_name(prefix: str) -> str:
@@ -197,9 +113,10 @@ def in_ci() -> bool:
 
 
 def put_sample_accounts(endpoint: str, prefix: str, account: str = "demo") -> None:
-    """Each provider's sample account (SAMPLE_ACCOUNTS) as the secret ``{prefix}/{provider}/{account}``."""
-    for provider, value in SAMPLE_ACCOUNTS.items():
-        put_account_secret(endpoint, provider, account, value, prefix)
+    """Each webhook provider's sample account as the secret ``{prefix}/{provider}/{account}``."""
+    for provider in PROVIDERS:
+        if provider.webhook is not None:
+            put_account_secret(endpoint, provider.name, account, sample_account(provider), prefix)
 
 
 def innopaas_seed_example(**changes: str) -> dict[str, str]:

@@ -13,9 +13,12 @@ from dlrhub.accounts import AccountDirectory
 from dlrhub.coordination import Coordination
 from dlrhub.http import HttpClient, HttpSettings
 from dlrhub.poller import Poller, PollSettings, parse_accounts
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import POLLING
 from dlrhub.settings import PollerSettings
 from dlrhub.status import Status
 from dlrhub.store import MessageStore
+from dlrhub.telemetry import count, misconfigured_counter
 
 logger = Logger()
 tracer = Tracer()
@@ -23,7 +26,15 @@ metrics = Metrics()
 
 settings = PollerSettings.from_env()
 targets = parse_accounts(settings.poll_accounts)
-accounts = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age)
+
+
+accounts = AccountDirectory(
+    settings.secrets_prefix,
+    PROVIDERS,
+    POLLING,
+    max_age=settings.secrets_max_age,
+    on_problem=misconfigured_counter(metrics),
+)
 store = MessageStore(
     settings.table_name, retention_days=settings.retention_days, max_connections=4 * settings.concurrency
 )
@@ -54,10 +65,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     runs = poller.run(targets)
     for run in runs:
-        metrics.add_metric(name="PollRequests", unit=MetricUnit.Count, value=run.requests)
-        metrics.add_metric(name="PolledReportsStored", unit=MetricUnit.Count, value=run.stored)
-        metrics.add_metric(name="ClosedNoReceipt", unit=MetricUnit.Count, value=run.closed)
-        metrics.add_metric(name="PollFailures", unit=MetricUnit.Count, value=run.failures)
-        if run.skipped and run.skipped.startswith("misconfigured"):
-            metrics.add_metric(name="MisconfiguredAccounts", unit=MetricUnit.Count, value=1)
+        for name, value in (
+            ("PollRequests", run.requests),
+            ("PolledReportsStored", run.stored),
+            ("ClosedNoReceipt", run.closed),
+            ("PollFailures", run.failures),
+        ):
+            if value:
+                count(metrics, name, run.provider, value)
+        if run.refused:  # keys the provider refused (bad keys found when read are counted by `misconfigured`)
+            count(metrics, "MisconfiguredAccounts", run.provider)
+    metrics.add_metric(name="PollFailures", unit=MetricUnit.Count, value=0)  # a datapoint every run, for the alarm
     return {"accounts": [run.summary() for run in runs]}

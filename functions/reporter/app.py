@@ -1,4 +1,4 @@
-"""Scheduled Infin8linx monitor report (``/sms/monitor``) for every Infin8linx account."""
+"""Scheduled monitor report (Infin8linx ``/sms/monitor``) for the listed accounts that take one."""
 
 from __future__ import annotations
 
@@ -12,23 +12,34 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dlrhub.accounts import AccountDirectory
 from dlrhub.coordination import Coordination
 from dlrhub.http import HttpClient
-from dlrhub.monitor import MonitorReporter, MonitorSettings
+from dlrhub.monitor import MonitorReporter, MonitorSettings, monitored
 from dlrhub.poller import parse_accounts
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import Capability
 from dlrhub.settings import MonitorEnv
 from dlrhub.stats_store import StatsStore
+from dlrhub.telemetry import count, misconfigured_counter
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 settings = MonitorEnv.from_env()
-accounts = [account for provider, account in parse_accounts(settings.poll_accounts) if provider == "infin8linx"]
+targets = monitored(parse_accounts(settings.poll_accounts))
 reporter_settings = MonitorSettings(
     window=timedelta(minutes=settings.window_minutes),
     lag=timedelta(minutes=settings.lag_minutes),
     catch_up=timedelta(days=settings.catch_up_days),
 )
-directory = AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age)
+
+
+directory = AccountDirectory(
+    settings.secrets_prefix,
+    PROVIDERS,
+    {Capability.MONITOR},
+    max_age=settings.secrets_max_age,
+    on_problem=misconfigured_counter(metrics),
+)
 stats = StatsStore(settings.table_name)
 coordination = Coordination(settings.table_name, client=stats.client)
 http = HttpClient()
@@ -39,8 +50,11 @@ http = HttpClient()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reporter = MonitorReporter(directory, stats, coordination, http, reporter_settings, owner=context.aws_request_id)
-    runs = reporter.run(accounts)
+    runs = reporter.run(targets)
     for run in runs:
-        metrics.add_metric(name="MonitorWindowsSent", unit=MetricUnit.Count, value=len(run.sent))
-        metrics.add_metric(name="MonitorFailures", unit=MetricUnit.Count, value=1 if run.failed else 0)
-    return {"accounts": [run.__dict__ for run in runs]}
+        if run.sent:
+            count(metrics, "MonitorWindowsSent", run.provider, len(run.sent))
+        if run.failed:
+            count(metrics, "MonitorFailures", run.provider)
+    metrics.add_metric(name="MonitorFailures", unit=MetricUnit.Count, value=0)  # a datapoint every run, for the alarm
+    return {"accounts": [run.summary() for run in runs]}

@@ -9,8 +9,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dlrhub.accounts import AccountDirectory, AccountUnavailable
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import Capability
 from dlrhub.settings import Settings
 from dlrhub.store import MessageStore
+from dlrhub.telemetry import misconfigured_counter
 from dlrhub.webhook import WebhookRefused, WebhookService
 from dlrhub.webhook_io import WebhookRequest
 
@@ -20,8 +23,16 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 settings = Settings.from_env()
+
+
 service = WebhookService(
-    AccountDirectory(settings.secrets_prefix, max_age=settings.secrets_max_age),
+    AccountDirectory(
+        settings.secrets_prefix,
+        PROVIDERS,
+        {Capability.WEBHOOK},
+        max_age=settings.secrets_max_age,
+        on_problem=misconfigured_counter(metrics),
+    ),
     MessageStore(settings.table_name, retention_days=settings.retention_days),
 )
 

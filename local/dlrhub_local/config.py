@@ -1,80 +1,62 @@
-"""The local stack's configuration file: demo accounts and their secrets.
+"""The local stack's configuration file: accounts and their keys.
 
-Written on first run with random secrets (never committed: see .gitignore); edit it to
-choose your own. Each entry becomes the Secrets Manager secret
+Written on first run with a demo account per simulated provider and random secrets
+(never committed: see .gitignore); edit it to choose your own or add accounts. Each
+entry ``"{provider}/{account}": {keys}`` becomes the Secrets Manager secret
 ``{prefix}/{provider}/{account}`` in the embedded moto server, which the functions read
-exactly as they read AWS Secrets Manager.
+exactly as they read AWS Secrets Manager, and validate per capability exactly as
+deployed (docs/providers.md lists each provider's keys).
 
-The demo accounts also carry the credentials the poller uses with the provider
-simulators (spid/password, AK/SK, login/password, API account/password). The URLs are
-not in the file: the simulators listen on random ports, so the stack adds ``base_url``,
-``endpoint`` or ``pull_url`` when it stores the secrets. A file written before these
-keys existed gets them, with fresh random values, in memory (the file is left as it is).
+The demo accounts' keys are the ones their simulators accept (spid/password, AK/SK,
+login/password, API account/password). Their URLs are not in the file unless you put
+them there: the simulators listen on random ports, so the stack adds ``base_url``,
+``endpoint`` or ``pull_url`` where the file gives none.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 from typing import Any
 
+from dlrhub.providers import provider_named
+from dlrhub_local.demo import demo_account_name
+from dlrhub_local.simulators import SIMULATORS
+
 
 def generate() -> dict[str, Any]:
-    """Demo accounts, one per provider, each with fresh random secrets."""
-
-    def secret() -> str:
-        return secrets.token_urlsafe(24)
-
-    return {
-        "accounts": {
-            "infin8linx/demo": {"webhook_secret": secret(), "spid": "demo-spid", "password": secret()},
-            "webcom/demo": {
-                "webhook_secret": secret(),
-                "utc_offset": "+03:00",
-                "login": "demo",
-                "password": secret(),
-                "query": "json",
-            },
-            "innopaas/demo": {
-                "webhook_secret": secret(),
-                "receiver": "dlrhub-demo",
-                "pswd": secret(),
-                "api_account": "demo",
-                "api_password": secret(),
-            },
-            "huawei/demo": {
-                "webhook_secret": secret(),
-                "project_id": secrets.token_hex(16),
-                "sign_id": secrets.token_hex(16),
-                "ak": "DEMO" + secrets.token_hex(8).upper(),
-                "sk": secret(),
-            },
-        }
-    }
+    """A demo account per simulated provider, each with fresh random secrets."""
+    return {"accounts": {demo_account_name(provider): sim.demo_account() for provider, sim in SIMULATORS.items()}}
 
 
-def with_defaults(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` plus any demo account or key it lacks (a file from an older version)."""
+def with_defaults(config: dict[str, Any]) -> bool:
+    """Add to ``config`` any demo account it lacks entirely (a file from an older version, or
+    one with only your own accounts); True when it added one.
+
+    Accounts already in the file are left as they are: a key removed on purpose (a demo
+    account made push-only, say) stays removed.
+    """
     accounts = config.setdefault("accounts", {})
-    for name, defaults in generate()["accounts"].items():
-        if name in accounts:
-            for key, value in defaults.items():
-                accounts[name].setdefault(key, value)
-        else:
-            accounts[name] = defaults
-    return config
+    missing = {name: keys for name, keys in generate()["accounts"].items() if name not in accounts}
+    accounts.update(missing)
+    return bool(missing)
+
+
+def save(config: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    path.chmod(0o600)
+
+
+def check(config: dict[str, Any], path: Path) -> None:
+    for name, keys in config.get("accounts", {}).items():
+        provider, _, account = name.partition("/")
+        if provider_named(provider) is None or not account or not isinstance(keys, dict):
+            raise ValueError(f"{path}: account {name!r} must be 'provider/account' of a known provider, with keys")
 
 
 def load_or_create(path: Path) -> dict[str, Any]:
-    if path.exists():
-        config = with_defaults(json.loads(path.read_text()))
-    else:
-        config = generate()
-        path.write_text(json.dumps(config, indent=2) + "\n")
-        path.chmod(0o600)
-    for name, account in config.get("accounts", {}).items():
-        provider, _, account_name = name.partition("/")
-        if not provider or not account_name or "webhook_secret" not in account:
-            raise ValueError(f"{path}: account {name!r} must be 'provider/account' with a webhook_secret")
+    config = json.loads(path.read_text()) if path.exists() else {}
+    if with_defaults(config):
+        save(config, path)  # the file holds every account the stack runs with
+    check(config, path)
     return config

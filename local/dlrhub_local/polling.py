@@ -46,7 +46,8 @@ def scheduled_event(now: datetime | None = None, schedule: str = "dlrhub-local-p
 
 
 def summary_line(run: dict[str, Any]) -> str | None:
-    """One line for a poll of one account that did something worth telling; None otherwise."""
+    """One line for a poll of one account that did something worth telling; None otherwise
+    (a push-only account not polled, or one another run holds, is nothing to tell)."""
     parts = []
     if run.get("requests"):
         parts.append(f"{run['requests']} request{'s' if run['requests'] != 1 else ''}")
@@ -57,9 +58,9 @@ def summary_line(run: dict[str, Any]) -> str | None:
     ):
         if run.get(key):
             parts.append(f"{run[key]} {one if run[key] == 1 else many}")
-    if run.get("skipped") and run["skipped"] != "another run holds the account":
-        parts.append(f"skipped: {run['skipped']}")
-    if not any(run.get(key) for key in ("stored", "closed", "failures", "skipped")):
+    if run.get("misconfigured"):
+        parts.append(f"misconfigured: {run['misconfigured']}")
+    if not parts or parts == [f"{run['requests']} request{'s' if run['requests'] != 1 else ''}"]:
         return None
     return f"polled      {run['provider']}/{run['account']}: " + ", ".join(parts)
 
@@ -91,14 +92,17 @@ def poll_lines(result: dict[str, Any]) -> list[str]:
 
 
 def monitor_lines(result: dict[str, Any]) -> list[str]:
-    """One line per monitor window the reporter sent (and one per failure)."""
+    """One line per monitor window the reporter sent, and one per account it could not report."""
     lines = []
     for run in result.get("accounts", []):
+        account = f"{run['provider']}/{run['account']}"
         for start, end, total, success in run.get("sent", []):
             window = f"{time.strftime('%H:%M', time.gmtime(start))}-{time.strftime('%H:%M', time.gmtime(end))} UTC"
-            lines.append(f"monitor     infin8linx/{run['account']} {window}: total {total}, success {success} (code 0)")
+            lines.append(f"monitor     {account} {window}: total {total}, success {success} (code 0)")
         if run.get("failed"):
-            lines.append(f"monitor     infin8linx/{run['account']} not sent, retried next run: {run['failed']}")
+            lines.append(f"monitor     {account} not sent, retried next run: {run['failed']}")
+        if run.get("misconfigured"):
+            lines.append(f"monitor     {account} misconfigured: {run['misconfigured']}")
     return lines
 
 

@@ -17,12 +17,14 @@ from typing import Any
 import boto3
 
 from dlrhub.accounts import secret_name
+from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
-from dlrhub_local.demo import Demo, secret_overrides, start_simulators
+from dlrhub.table import MESSAGE_SK
+from dlrhub_local.demo import Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
 from dlrhub_local.processes import LOOPBACK, Server, start_moto
-from dlrhub_local.simulators import SimulatorServer
+from dlrhub_local.simulators import SIMULATORS, SimulatorServer
 from dlrhub_local.template import Template
 
 REGION = "us-east-1"
@@ -73,12 +75,13 @@ def create_tables(template: Template, dynamodb: Any) -> None:
 
 
 def store_secrets(
-    config: dict[str, Any], prefix: str, secretsmanager: Any, overrides: dict[str, dict[str, str]] | None = None
+    config: dict[str, Any], prefix: str, secretsmanager: Any, defaults: dict[str, dict[str, str]] | None = None
 ) -> None:
-    """One secret per account; ``overrides`` (account -> keys) adds what is known only now (simulator URLs)."""
+    """One secret per account; ``defaults`` (account -> keys) fills keys the file leaves out
+    (the simulators' URLs, known only now): a URL the file gives is kept."""
     for name, account in config["accounts"].items():
         provider, _, account_name = name.partition("/")
-        value = {**account, **(overrides or {}).get(name, {})}
+        value = {**(defaults or {}).get(name, {}), **account}
         secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(value))
 
 
@@ -95,7 +98,7 @@ def describe(image: dict[str, Any]) -> str:
 
 def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """What a change of a message item means to a person watching: a report, a registration."""
-    if new.get("sk", {}).get("S") != "MSG" or "status" not in new:
+    if new.get("sk", {}).get("S") != MESSAGE_SK or "status" not in new:
         return None
     if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
         return f"stored      {describe(new)}"
@@ -199,37 +202,16 @@ class LocalStack:
         return f"{self.gateway_url}/webhooks/{provider}/{account}/{secret}"
 
     def examples(self) -> list[tuple[str, str]]:
-        """(what, curl command) for each demo account and the customer API."""
+        """(what, curl command) for each demo account that takes callbacks, and the customer API."""
         found = []
-        accounts = self.config["accounts"]
-        if "infin8linx/demo" in accounts:
-            url = self.webhook_url("infin8linx") + "?msgid=36160109669&das=628131565746&state=1"
-            found.append(("Infin8linx delivery callback", f"curl '{url}'"))
-        if "webcom/demo" in accounts:
-            body = '[{"id_sms":82216,"time":"2021-04-26 15:15:03","state":"deliver"}]'
-            found.append(("Webcom Mobi JSON webhook", f"curl -d '{body}' '{self.webhook_url('webcom')}'"))
-        if "innopaas/demo" in accounts:
-            creds = accounts["innopaas/demo"]
-            body = json.dumps(
-                {
-                    "receiver": creds.get("receiver", ""),
-                    "pswd": creds.get("pswd", ""),
-                    "msgid": "627239445736452096",
-                    "mobile": "8618888888888",
-                    "status": "DELIVRD",
-                    "reportTime": "1749545540967",
-                    "fee": "0.0567",
-                    "currency": "CNY",
-                    "smsNum": "1",
-                },
-                separators=(",", ":"),
-            )
-            found.append(
-                (
-                    "InnoPaaS status push",
-                    f"curl -H 'content-type: application/json' -d '{body}' '{self.webhook_url('innopaas')}'",
-                )
-            )
+        for provider, simulator in SIMULATORS.items():
+            keys = self.config["accounts"].get(f"{provider}/demo")
+            known = provider_named(provider)
+            if keys is None or known is None or known.webhook is None or "webhook_secret" not in keys:
+                continue
+            example = simulator.example(self.webhook_url(provider), keys)
+            if example is not None:
+                found.append(example)
         found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
         return found
 
@@ -281,7 +263,7 @@ def start(
         os.environ.update(env)
         create_tables(template, boto3.client("dynamodb"))
         prefix = env.get("SECRETS_PREFIX", "dlrhub")
-        store_secrets(config, prefix, boto3.client("secretsmanager"), secret_overrides(simulators))
+        store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
         handlers = {name: load_handler(function) for name, function in template.functions().items()}
         gateway = Gateway(template.http_routes(), handlers)
         http = gateway.serve(LOOPBACK, port)

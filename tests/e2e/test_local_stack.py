@@ -11,6 +11,7 @@ import boto3
 import pytest
 import requests
 
+from dlrhub.table import message_key, typed_key
 from tests.stack_process import StackProcess, local_stack
 from tests.support import innopaas_seed_example
 
@@ -29,7 +30,7 @@ def secret(stack: StackProcess) -> str:
 
 def item(stack: StackProcess, message_id: str) -> dict | None:
     client = boto3.client("dynamodb", endpoint_url=stack.dynamodb)
-    key = {"pk": {"S": f"MSG#infin8linx#demo#{message_id}"}, "sk": {"S": "MSG"}}
+    key = typed_key(message_key("infin8linx", "demo", message_id))
     return client.get_item(TableName=stack.table, Key=key).get("Item")
 
 

@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from dlrhub_local.demo import MESSAGES, UNREGISTERED_HUAWEI
+from dlrhub.providers import PROVIDERS
+from dlrhub.providers.descriptor import POLLING
+from dlrhub_local.simulators import SIMULATORS
 from tests.stack_process import StackProcess, local_stack
 
 pytestmark = pytest.mark.slow
 
-POLLED = ("infin8linx", "huawei", "webcom", "innopaas")
+POLLED = {provider.name for provider in PROVIDERS if any(provider.spec(cap) for cap in POLLING)}
+#: (provider, message) of every demo message.
+MESSAGES = [(provider, m) for provider, simulator in SIMULATORS.items() for m in simulator.demo_messages]
 STORED = re.compile(r"stored\s+(\w+)/demo (\S+) -> (\w+) \(raw '[^']*', (webhook|poll|rule)\)")
 
 
@@ -34,14 +38,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
 
 
 def test_the_banner_names_a_simulator_per_polled_provider(stack: StackProcess) -> None:
-    assert set(stack.simulators) == set(POLLED)
+    assert set(stack.simulators) == POLLED
     assert any("polled every 1 s" in line for line in stack.seen)
 
 
 def test_demo_reports_are_stored_by_polling_for_every_provider_and_by_callbacks(stack: StackProcess) -> None:
-    expected = {m.message_id: ("poll", m.provider) for m in MESSAGES if not m.push}
-    expected |= {m.message_id: ("webhook", m.provider) for m in MESSAGES if m.push}
-    expected[UNREGISTERED_HUAWEI.message_id] = ("poll", "huawei")  # never registered: found by the window poll
+    # Messages never registered are found by polling all the same (a window poll).
+    expected = {m.message_id: ("webhook" if m.push else "poll", provider) for provider, m in MESSAGES}
     deadline = time.monotonic() + 45
     while not set(expected) <= {message_id for _, message_id, _, _ in stored(stack)}:
         if time.monotonic() > deadline:
@@ -49,7 +52,7 @@ def test_demo_reports_are_stored_by_polling_for_every_provider_and_by_callbacks(
         stack.read_for(1)
     found = {message_id: (source, provider) for provider, message_id, _, source in stored(stack)}
     assert {mid: found[mid] for mid in expected} == expected
-    assert {provider for source, provider in expected.values() if source == "poll"} == set(POLLED)
+    assert {provider for source, provider in expected.values() if source == "poll"} == POLLED
     statuses = {message_id: status for _, message_id, status, _ in stored(stack)}
     assert statuses["demo-hw-0000000002"] == "REJECTED"
     assert statuses["90000000004"] == "FAILED"
@@ -68,7 +71,7 @@ def test_the_monitor_report_reaches_the_simulator_and_stats_count_the_demo(stack
         "to": (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "window": "3600",
     }
-    expected = sum(1 for m in MESSAGES if m.provider == "infin8linx")
+    expected = sum(1 for provider, m in MESSAGES if provider == "infin8linx" and m.registered)
     deadline = time.monotonic() + 30
     while True:  # counters follow the stream: wait (bounded) until every demo message is final
         windows = requests.get(f"{stack.url}/stats", params=query, timeout=10).json()["windows"]

@@ -34,8 +34,8 @@ from tests.support import (
     DUMMY_AWS,
     EVENTS,
     ROOT,
+    SAMPLES,
     TEMPLATE,
-    WEBHOOK_EVENTS,
     check_sample_reply,
     create_table,
     load_event,
@@ -260,11 +260,11 @@ def built_function(
 
 
 def test_every_sample_event_has_an_expectation() -> None:
-    assert {path.name for path in EVENTS.glob("webhook_*.json")} == set(WEBHOOK_EVENTS)
+    assert {path.name for path in EVENTS.glob("webhook_*.json")} == set(SAMPLES)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("event_name", sorted(WEBHOOK_EVENTS))
+@pytest.mark.parametrize("event_name", sorted(SAMPLES))
 def test_built_function_answers_sample_event(
     built_function: BuiltFunction, moto_server: Server, event_name: str
 ) -> None:

@@ -17,19 +17,14 @@ from botocore.exceptions import ClientError
 from dlrhub.models import Source, StatusReport
 from dlrhub.registration import MAX_BATCH
 from dlrhub.status import Status
-from dlrhub.store import MessageStore, message_key
-from dlrhub_local.gateway import LambdaContext, load_handler
-from dlrhub_local.template import Template
+from dlrhub.store import MessageStore
+from dlrhub.table import message_key, typed_key
+from dlrhub_local.gateway import LambdaContext
 from tests.api_support import API_EVENTS, BATCH, check_api_sample, registration_item, split_key
-from tests.support import EVENTS, TEMPLATE, create_table, load_event
+from tests.support import EVENTS, load_event
 
 Handler = Callable[[dict, Any], dict]
 DAY = {"from": "2026-11-25T00:00:00Z", "to": "2026-11-26T00:00:00Z"}
-
-
-@pytest.fixture
-def table(moto_server: Any) -> str:
-    return create_table(moto_server.endpoint)
 
 
 @pytest.fixture
@@ -38,10 +33,8 @@ def client(moto_server: Any) -> Any:
 
 
 @pytest.fixture
-def handler(moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch) -> Handler:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
-    monkeypatch.setenv("TABLE_NAME", table)
-    return load_handler(Template(TEMPLATE).functions()["ApiFunction"])
+def handler(api_handler: Handler) -> Handler:
+    return api_handler
 
 
 def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def body_of(reply: dict[str, Any]) -> Any:
 
 
 def stored_status(client: Any, table: str, key: str) -> str | None:
-    reply = client.get_item(TableName=table, Key={k: {"S": v} for k, v in message_key(*split_key(key)).items()})
+    reply = client.get_item(TableName=table, Key=typed_key(message_key(*split_key(key))))
     return reply["Item"]["status"]["S"] if "Item" in reply else None
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from dlrhub.accounts import AccountConfig
 from dlrhub.http import HttpClient
-from dlrhub.providers.infin8linx import Infin8linxClient
+from dlrhub.providers.infin8linx import Infin8linxApi, Infin8linxClient
 from dlrhub.status import Status
 from dlrhub.timefmt import iso
 from dlrhub_local.simulators import HuaweiSimulator, Infin8linxSimulator, InnoPaaSSimulator, WebcomSimulator
@@ -107,7 +106,7 @@ def test_infin8linx_code_102_is_retried_with_a_fresh_timestamp(infin8linx: Infin
     """The simulator really checks the ±10 s: a stale first signature is refused, the re-signed retry taken."""
     infin8linx.add("36160109669", 1)
     stale = [time.time() - 60]
-    config = AccountConfig.model_validate(infin8linx.account_secret(SPID))
+    config = Infin8linxApi.model_validate(infin8linx.account_secret(SPID))
     client = Infin8linxClient("a", config, HttpClient(FAST_HTTP), clock=lambda: stale.pop() if stale else time.time())
 
     [report] = client.query(["36160109669"])
@@ -164,10 +163,10 @@ def test_infin8linx_refused_credentials_skip_that_account_only(
 
     bad_run, good_run = harness.poller().run([("infin8linx", bad), ("infin8linx", good)])
 
-    assert bad_run.skipped is not None
-    assert bad_run.skipped.startswith("misconfigured")
-    assert f"code {code}" in bad_run.skipped
-    assert (bad_run.stored, bad_run.failures) == (0, 0)
+    assert bad_run.misconfigured is not None
+    assert bad_run.refused
+    assert f"code {code}" in bad_run.misconfigured
+    assert (bad_run.outcome, bad_run.stored, bad_run.failures) == ("misconfigured", 0, 0)
     assert set(harness.statuses("infin8linx", bad, ids).values()) == {"PENDING"}
     assert (good_run.skipped, good_run.stored, good_run.failures) == (None, 5, 0)
     assert set(harness.statuses("infin8linx", good, ids).values()) == {"DELIVERED"}
@@ -432,9 +431,9 @@ def test_huawei_refused_credentials_skip_the_account(
     account = harness.account("huawei", {**secret, key: value})
     huawei.add("hw-refused", 1)
     run = harness.run("huawei", account)
-    assert run.skipped is not None
-    assert run.skipped.startswith("misconfigured")
-    assert "401" in run.skipped
+    assert run.misconfigured is not None
+    assert run.refused
+    assert "401" in run.misconfigured
     assert harness.item("huawei", account, "hw-refused") is None
     assert checkpoint(harness, account) is None
 
@@ -505,8 +504,8 @@ def test_webcom_wrong_password_skips_the_account(harness: PollHarness, webcom: W
     harness.register("webcom", account, ["82230"])
     webcom.add("82230", "deliver")
     run = harness.run("webcom", account)
-    assert run.skipped is not None
-    assert "Incorrect login or password" in run.skipped
+    assert run.misconfigured is not None
+    assert "Incorrect login or password" in run.misconfigured
     assert webcom.requests == 1
 
 
@@ -581,14 +580,32 @@ def test_innopaas_wrong_password_skips_the_account(harness: PollHarness, innopaa
     account = harness.account("innopaas", {**innopaas.account_secret(API_ACCOUNT), "api_password": "wrong"})
     innopaas_records(innopaas, 3)
     run = harness.run("innopaas", account)
-    assert run.skipped is not None
-    assert run.skipped.startswith("misconfigured")
+    assert run.misconfigured is not None
+    assert run.refused
     assert innopaas.held(API_ACCOUNT) == 3
 
 
-def test_innopaas_without_pull_url_is_push_only(harness: PollHarness, innopaas: InnoPaaSSimulator) -> None:
+def test_innopaas_without_pull_keys_is_push_only_and_not_a_failure(
+    harness: PollHarness, innopaas: InnoPaaSSimulator
+) -> None:
+    pull_keys = {"pull_url", "api_account", "api_password"}
+    secret = {key: value for key, value in innopaas.account_secret(API_ACCOUNT).items() if key not in pull_keys}
+    account = harness.account("innopaas", secret)
+    innopaas_records(innopaas, 3)
+    run = harness.run("innopaas", account)
+    assert (run.outcome, run.requests, run.failures, run.misconfigured, innopaas.requests) == ("skipped", 0, 0, None, 0)
+    assert run.skipped is not None
+    assert "push only" in run.skipped
+
+
+def test_innopaas_pull_keys_without_pull_url_are_a_configuration_error_naming_it(
+    harness: PollHarness, innopaas: InnoPaaSSimulator
+) -> None:
     secret = {key: value for key, value in innopaas.account_secret(API_ACCOUNT).items() if key != "pull_url"}
     account = harness.account("innopaas", secret)
     innopaas_records(innopaas, 3)
     run = harness.run("innopaas", account)
-    assert (run.requests, run.skipped, innopaas.requests) == (0, None, 0)
+    assert (run.outcome, run.requests, run.failures, innopaas.requests) == ("misconfigured", 0, 0, 0)
+    assert run.misconfigured is not None
+    assert "pull_url" in run.misconfigured
+    assert not run.refused

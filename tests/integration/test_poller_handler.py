@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -141,3 +142,61 @@ def test_an_account_without_a_secret_is_skipped(
     result = invoke(handler, timeout_ms=300_000)
     demo, nobody = result["accounts"]
     assert (demo["skipped"], nobody["skipped"]) == (None, "account not configured")
+
+
+def metric_lines(text: str) -> list[dict[str, Any]]:
+    """The EMF metric documents a handler printed."""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"_aws"' in line]
+
+
+def metric_total(documents: list[dict[str, Any]], name: str, **dimensions: str) -> float:
+    """The sum of ``name`` over the documents whose dimensions are exactly ``service`` plus ``dimensions``."""
+    total = 0.0
+    for document in documents:
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        same_dimensions = set(directive["Dimensions"][0]) == {"service", *dimensions}
+        if name in document and same_dimensions and all(document.get(k) == v for k, v in dimensions.items()):
+            value = document[name]
+            total += sum(value) if isinstance(value, list) else value
+    return total
+
+
+def test_push_only_broken_and_good_accounts_in_one_run(
+    harness: PollHarness, simulators: Simulators, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three set-ups that broke the poller: a push-only Infin8linx and Webcom account (no
+    polling keys) counted as failures on every run, and a Huawei account without a
+    webhook_secret (pull only) was never polled. Beside them a broken account (keys
+    present but wrong) is a configuration error, and the good account is polled."""
+    expected = seed(harness, simulators)
+    push_only = {"webhook_secret": "push-only-secret-0123456789"}
+    put_account_secret(harness.endpoint, "infin8linx", "pushonly", push_only, harness.prefix)
+    put_account_secret(harness.endpoint, "webcom", "pushonly", push_only, harness.prefix)
+    broken = {**simulators.infin8linx.account_secret("spid-demo"), "base_url": "not a url"}
+    put_account_secret(harness.endpoint, "infin8linx", "broken", broken, harness.prefix)
+    harness.register("infin8linx", "pushonly", ["p-1", "p-2"])
+    harness.register("webcom", "pushonly", ["900"])
+    listed = "infin8linx/pushonly,infin8linx/broken,webcom/pushonly,infin8linx/demo,huawei/demo"
+    handler = poller_handler(harness, monkeypatch, listed)
+    capsys.readouterr()
+
+    result = invoke(handler, timeout_ms=300_000)
+
+    runs = {(run["provider"], run["account"]): run for run in result["accounts"]}
+    assert runs[("infin8linx", "pushonly")]["outcome"] == "skipped"
+    assert runs[("webcom", "pushonly")]["outcome"] == "skipped"
+    assert "push only" in runs[("webcom", "pushonly")]["skipped"]
+    assert runs[("infin8linx", "broken")]["outcome"] == "misconfigured"
+    assert "base_url" in runs[("infin8linx", "broken")]["misconfigured"]
+    assert "not a url" not in json.dumps(result)  # a key's value is never repeated: it may be a credential
+    for provider in ("infin8linx", "huawei"):
+        assert runs[(provider, "demo")]["outcome"] == "polled"
+        assert runs[(provider, "demo")]["stored"] == 2
+        assert harness.statuses(provider, "demo", expected[provider]) == expected[provider]
+    assert sum(run["failures"] for run in result["accounts"]) == 0
+    assert set(harness.statuses("infin8linx", "pushonly", ["p-1", "p-2"]).values()) == {"PENDING"}
+    documents = metric_lines(capsys.readouterr().out)
+    assert metric_total(documents, "PollFailures") == 0
+    assert metric_total(documents, "MisconfiguredAccounts", provider="infin8linx") == 1
+    assert metric_total(documents, "MisconfiguredAccounts") == 1
+    assert metric_total(documents, "PolledReportsStored", provider="huawei") == 2

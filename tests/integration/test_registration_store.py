@@ -14,7 +14,8 @@ import pytest
 from dlrhub.models import Source, StatusReport
 from dlrhub.registration import Registration
 from dlrhub.status import Status
-from dlrhub.store import PENDING_INDEX, InvalidCursor, MessageStore, Page, Registered, pending_partition
+from dlrhub.store import InvalidCursor, MessageStore, Page, Registered
+from dlrhub.table import PENDING_INDEX, message_key, pending_partition_of, typed_key
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -71,7 +72,7 @@ def report(message_id: str, status: Status, account: str = "demo") -> StatusRepo
 
 def raw_item(client: Any, table_name: str, message_id: str, account: str = "demo") -> dict[str, Any]:
     """The item exactly as DynamoDB holds it (no deserialisation in between)."""
-    key = {"pk": {"S": f"MSG#infin8linx#{account}#{message_id}"}, "sk": {"S": "MSG"}}
+    key = typed_key(message_key("infin8linx", account, message_id))
     return client.get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
 
 
@@ -80,7 +81,7 @@ def in_pending_index(client: Any, table_name: str, message_id: str, account: str
         TableName=table_name,
         IndexName=PENDING_INDEX,
         KeyConditionExpression="pending_pk = :p",
-        ExpressionAttributeValues={":p": {"S": pending_partition("infin8linx", account, message_id)}},
+        ExpressionAttributeValues={":p": {"S": pending_partition_of("infin8linx", account, message_id)}},
     )
     return any(item["message_id"]["S"] == message_id for item in reply["Items"])
 

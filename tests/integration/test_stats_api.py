@@ -16,24 +16,14 @@ from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
 from dlrhub.store import MessageStore
 from dlrhub.stream import handle_batch
-from dlrhub_local.gateway import load_handler
-from dlrhub_local.template import Template
 from tests.integration.test_api_handler import body_of, invoke, request
-from tests.support import TEMPLATE, create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def table(moto_server: Any) -> str:
-    return create_table(moto_server.endpoint)
-
-
-@pytest.fixture
-def handler(moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
-    monkeypatch.setenv("TABLE_NAME", table)
-    return load_handler(Template(TEMPLATE).functions()["ApiFunction"])
+def handler(api_handler: Any) -> Any:
+    return api_handler
 
 
 class Recording(EventPublisher):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from dlrhub.models import Source, StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, accepts
-from dlrhub.store import PENDING_INDEX, MessageStore, Outcome, message_key, pending_partition
+from dlrhub.store import MessageStore, Outcome
+from dlrhub.table import PENDING_INDEX, pending_partition_of
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -113,7 +114,7 @@ def test_pending_index_holds_only_messages_still_waiting(
             TableName=table_name,
             IndexName=PENDING_INDEX,
             KeyConditionExpression="pending_pk = :p",
-            ExpressionAttributeValues={":p": {"S": pending_partition("infin8linx", "demo", mid)}},
+            ExpressionAttributeValues={":p": {"S": pending_partition_of("infin8linx", "demo", mid)}},
         )
         return any(item["message_id"]["S"] == mid for item in reply["Items"])
 
@@ -194,7 +195,3 @@ def test_concurrent_writers_cannot_lose_a_final_status(store: MessageStore, dyna
     item = store.get("infin8linx", "demo", mid)
     assert item["status"] == "DELIVERED"
     assert sum(e["status"] == "DELIVERED" for e in item["history"]) == 1
-
-
-def test_message_key_layout() -> None:
-    assert message_key("infin8linx", "demo", "1") == {"pk": "MSG#infin8linx#demo#1", "sk": "MSG"}

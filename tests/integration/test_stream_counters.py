@@ -10,8 +10,8 @@ import pytest
 
 from dlrhub.events import EventPublisher
 from dlrhub.stats_store import StatsStore
-from dlrhub.store import to_item
 from dlrhub.stream import handle_batch
+from dlrhub.table import message_key, to_item
 from tests.support import create_table
 
 _seq = itertools.count(100000000000000000001)
@@ -34,8 +34,7 @@ def record(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 def message(mid: str, status: str, **extra: Any) -> dict[str, Any]:
     base = {
-        "pk": f"MSG#infin8linx#demo#{mid}",
-        "sk": "MSG",
+        **message_key("infin8linx", "demo", mid),
         "provider": "infin8linx",
         "account": "demo",
         "message_id": mid,

@@ -11,40 +11,29 @@ from typing import Any
 
 import pytest
 
-from dlrhub_local.gateway import LambdaContext, load_handler
-from dlrhub_local.template import Template
+from dlrhub.providers import provider_named
+from dlrhub_local.gateway import LambdaContext
 from tests.support import (
     EVENTS,
-    SAMPLE_ACCOUNTS,
     SAMPLE_SECRET,
-    TEMPLATE,
-    WEBHOOK_EVENTS,
+    SAMPLES,
     check_sample_reply,
-    create_table,
     event_body_items,
     load_event,
     put_sample_accounts,
     read_item,
-    sent_reports,
     unique_name,
 )
 
 Handler = Callable[[dict, Any], dict]
+INNOPAAS_KEYS = provider_named("innopaas").sample_keys  # type: ignore[union-attr]
 
 
 @pytest.fixture
-def table(moto_server: Any) -> str:
-    return create_table(moto_server.endpoint)
-
-
-@pytest.fixture
-def handler(moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch) -> Handler:
+def handler(moto_server: Any, load_function: Callable[..., Handler]) -> Handler:
     prefix = unique_name("handler")
     put_sample_accounts(moto_server.endpoint, prefix)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
-    monkeypatch.setenv("TABLE_NAME", table)
-    monkeypatch.setenv("SECRETS_PREFIX", prefix)
-    return load_handler(Template(TEMPLATE).functions()["WebhookFunction"])
+    return load_function("WebhookFunction", SECRETS_PREFIX=prefix)
 
 
 def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
@@ -74,10 +63,10 @@ def with_path(event: dict[str, Any], provider: str, account: str, secret: str, m
 
 
 def test_every_sample_event_has_an_expectation() -> None:
-    assert {p.name for p in EVENTS.glob("webhook_*.json")} == set(WEBHOOK_EVENTS)
+    assert {p.name for p in EVENTS.glob("webhook_*.json")} == set(SAMPLES)
 
 
-@pytest.mark.parametrize("name", sorted(WEBHOOK_EVENTS))
+@pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_sample_events(handler: Handler, moto_server: Any, table: str, name: str) -> None:
     reply = invoke(handler, load_event(name))
     check_sample_reply(
@@ -150,8 +139,9 @@ def test_table_down_is_503_and_the_provider_retries(handler: Handler, monkeypatc
     assert "Throughput" not in reply["body"]
 
 
-def _items(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {message_id: report.fields for message_id, report in sent_reports(event).items()}
+def _items(event: dict[str, Any], id_key: str) -> dict[str, dict[str, Any]]:
+    """The event body's items by the provider's id field."""
+    return {str(item[id_key]): item for item in event_body_items(event) if isinstance(item, dict) and id_key in item}
 
 
 #: Webcom's zone-less times of webhook_webcom_states.json read at the account's +03:00, in UTC.
@@ -168,7 +158,7 @@ WEBCOM_PROVIDER_TIMES = {
 def test_webcom_states_are_stored_with_every_field_as_given(handler: Handler, moto_server: Any, table: str) -> None:
     event = load_event("webhook_webcom_states.json")
     assert invoke(handler, event)["statusCode"] == 200
-    items = _items(event)
+    items = _items(event, "id_sms")
     assert set(items) == set(WEBCOM_PROVIDER_TIMES)
     for message_id, sent in items.items():
         item = stored(moto_server.endpoint, table, message_id, "webcom")
@@ -187,7 +177,7 @@ def test_innopaas_seed_example_is_stored_with_every_field_as_given(
 ) -> None:
     event = load_event("webhook_innopaas_seed_example.json")
     assert invoke(handler, event)["statusCode"] == 200
-    [(message_id, sent)] = _items(event).items()
+    [(message_id, sent)] = _items(event, "msgid").items()
     item = stored(moto_server.endpoint, table, message_id, "innopaas")
     assert item is not None
     assert item["status"] == "DELIVERED"
@@ -199,8 +189,8 @@ def test_innopaas_seed_example_is_stored_with_every_field_as_given(
     assert item["cost"] == {"amount": "0.0567", "currency": "CNY", "parts": 1}
     assert "pending_pk" not in item
     text = json.dumps(item, default=str)
-    assert SAMPLE_ACCOUNTS["innopaas"]["pswd"] not in text
-    assert SAMPLE_ACCOUNTS["innopaas"]["receiver"] not in text
+    assert INNOPAAS_KEYS["pswd"] not in text
+    assert INNOPAAS_KEYS["receiver"] not in text
 
 
 def test_webcom_item_that_fails_to_store_is_left_out_of_the_acknowledgement(
@@ -246,7 +236,7 @@ def test_innopaas_store_failure_is_503_so_the_push_is_retried(
         {"pswd": ""},
         {"receiver": "", "pswd": ""},
         {"pswd": None},
-        {"pswd": SAMPLE_ACCOUNTS["innopaas"]["pswd"] + " "},
+        {"pswd": INNOPAAS_KEYS["pswd"] + " "},
     ],
 )
 def test_innopaas_wrong_credentials_are_403_and_store_nothing(
@@ -269,12 +259,12 @@ def test_duplicate_pushes_get_200_and_change_nothing(handler: Handler, moto_serv
     replies = [invoke(handler, event) for _ in range(3)]
     assert len({(reply["statusCode"], reply["body"]) for reply in replies}) == 1
     check_sample_reply(name, replies[-1], lambda provider, mid: stored(moto_server.endpoint, table, mid, provider))
-    for report in sent_reports(event).values():
-        item = stored(moto_server.endpoint, table, report.message_id, report.provider)
+    provider, sample = SAMPLES[name]
+    for message_id in sample.stored:
+        item = stored(moto_server.endpoint, table, message_id, provider.name)
         assert item is not None
-        assert item["status"] == WEBHOOK_EVENTS[name].stored[report.message_id]
         # a copy is a duplicate, even a time-less PENDING (Webcom "send") dated on receipt
-        assert len(item["history"]) == 1, report.message_id
+        assert len(item["history"]) == 1, message_id
 
 
 class Capture(logging.Handler):
@@ -294,7 +284,7 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     capture = Capture(service_logger.handlers[0].formatter)
     service_logger.addHandler(capture)
     try:
-        for name in WEBHOOK_EVENTS:
+        for name in SAMPLES:
             invoke(handler, load_event(name))
     finally:
         service_logger.removeHandler(capture)
@@ -305,16 +295,10 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     assert "callback item rejected" in text
     assert SAMPLE_SECRET not in text
     assert "not-the-secret" not in text
-    numbers, credentials = set(), {SAMPLE_ACCOUNTS["innopaas"]["pswd"], SAMPLE_ACCOUNTS["innopaas"]["receiver"]}
-    for name in WEBHOOK_EVENTS:
-        event = load_event(name)
-        numbers |= {report.destination for report in sent_reports(event).values() if report.destination}
-        for item in event_body_items(event):
-            if isinstance(item, dict):
-                numbers |= {str(item["mobile"])} if item.get("mobile") else set()
-                credentials |= {str(item[key]) for key in ("pswd", "receiver") if item.get(key)}
-    assert len(numbers) == 11  # every Infin8linx das and InnoPaaS mobile of the samples
-    assert len(credentials) >= 3  # includes the wrong pswd
-    for secret in sorted(numbers | credentials):
+    private = {value for _, sample in SAMPLES.values() for value in sample.private}
+    private |= {dest for _, sample in SAMPLES.values() for _, _, dest in sample.stored.values() if dest}
+    private |= {value for provider, _ in SAMPLES.values() for value in provider.sample_keys.values()}
+    assert len(private) >= 14  # every Infin8linx das and InnoPaaS mobile and credential of the samples
+    for secret in sorted(private):
         assert secret not in text
     assert json.loads(capture.lines[0])["service"] == "dlrhub"

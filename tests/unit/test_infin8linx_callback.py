@@ -4,20 +4,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dlrhub.accounts import AccountConfig
 from dlrhub.models import Source, StatusReport
-from dlrhub.providers.infin8linx import Infin8linx
+from dlrhub.providers.descriptor import WebhookCredentials
+from dlrhub.providers.infin8linx import PROVIDER
 from dlrhub.status import Status
 from dlrhub.webhook_io import InvalidCallback, WebhookRequest
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 
-CONFIG = AccountConfig(webhook_secret="s")
+CONFIG = WebhookCredentials(webhook_secret="s" * 16)
 
 
 def parse(query: str) -> list[StatusReport]:
-    return Infin8linx().parse_callback(WebhookRequest("GET", query), "demo", CONFIG, NOW).reports
+    return PROVIDER.webhook.parse(WebhookRequest("GET", query), "demo", CONFIG, NOW).reports  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("state", "status"), [("0", Status.PENDING), ("1", Status.DELIVERED), ("2", Status.FAILED)])

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from dlrhub.accounts import AccountConfig
 from dlrhub.models import Cost, Source
-from dlrhub.providers.innopaas import KEPT_FIELDS, InnoPaaS
+from dlrhub.providers.innopaas import KEPT_FIELDS, PROVIDER, InnoPaaSWebhook
 from dlrhub.status import Status
 from dlrhub.store import build_status_update
 from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookRequest
@@ -21,12 +20,15 @@ RECEIVER, PSWD = "rcv-7f3a2c", "pw-91c2e0d4b8"  # distinctive, so a leak is easy
 
 #: Seed 003's example, exactly, but for the receiving credentials.
 SEED_EXAMPLE: dict[str, str] = innopaas_seed_example(receiver=RECEIVER, pswd=PSWD)
-CONFIG = AccountConfig(webhook_secret="s", receiver=RECEIVER, pswd=PSWD)
+SECRET = "s" * 16
+CONFIG = InnoPaaSWebhook(webhook_secret=SECRET, receiver=RECEIVER, pswd=PSWD)
+WEBHOOK = PROVIDER.webhook
+assert WEBHOOK is not None
 
 
-def parse(body: Any, config: AccountConfig = CONFIG) -> ParsedCallback:
+def parse(body: Any, config: InnoPaaSWebhook = CONFIG) -> ParsedCallback:
     text = body if isinstance(body, str) else json.dumps(body)
-    return InnoPaaS().parse_callback(WebhookRequest("POST", body=text), "demo", config, NOW)
+    return WEBHOOK.parse(WebhookRequest("POST", body=text), "demo", config, NOW)
 
 
 def report_of(**changes: Any) -> dict[str, Any]:
@@ -146,14 +148,14 @@ def test_an_array_takes_the_good_reports_and_the_reply_names_the_bad_ones() -> N
     assert [(r.message_id, r.status) for r in parsed.reports] == [("1", Status.DELIVERED), ("3", Status.FAILED)]
     [rejected] = parsed.rejected
     assert (rejected.index, rejected.reason) == (1, "msgid is missing")
-    reply = InnoPaaS().acknowledge(parsed, [True, True])
+    reply = WEBHOOK.acknowledge(parsed, [True, True])
     assert reply.status_code == 400
     assert reply.body == "stored 2, rejected 1: item 1: msgid is missing"
 
 
 def test_a_good_call_is_answered_200_ok() -> None:
     parsed = parse([report_of(msgid="1"), report_of(msgid="2")])
-    reply = InnoPaaS().acknowledge(parsed, [True, True])
+    reply = WEBHOOK.acknowledge(parsed, [True, True])
     assert (reply.status_code, reply.body) == (200, "OK")
 
 
@@ -186,7 +188,8 @@ def test_cost_is_fee_currency_and_sms_num(
     ],
 )
 def test_empty_credentials_are_accepted_when_the_account_is_configured_empty(offered: dict[str, Any]) -> None:
-    for config in (AccountConfig(webhook_secret="s"), AccountConfig(webhook_secret="s", receiver="", pswd="")):
+    empty = (InnoPaaSWebhook(webhook_secret=SECRET), InnoPaaSWebhook(webhook_secret=SECRET, receiver="", pswd=""))
+    for config in empty:
         [report] = parse(report_of(**offered), config).reports
         assert report.message_id == SEED_EXAMPLE["msgid"]
 
@@ -216,7 +219,7 @@ def test_credentials_that_do_not_match_are_forbidden(offered: dict[str, Any]) ->
 
 def test_offered_credentials_are_forbidden_when_the_account_is_configured_empty() -> None:
     with pytest.raises(CallbackForbidden):
-        parse(SEED_EXAMPLE, AccountConfig(webhook_secret="s"))
+        parse(SEED_EXAMPLE, InnoPaaSWebhook(webhook_secret=SECRET))
 
 
 def test_one_report_with_wrong_credentials_forbids_the_whole_call() -> None:
@@ -231,11 +234,6 @@ def test_credentials_are_checked_before_the_report_is_read() -> None:
 
 
 def test_numeric_credentials_configured_and_sent_as_numbers_match() -> None:
-    config = AccountConfig(webhook_secret="s", receiver="1001", pswd=123456)
+    config = InnoPaaSWebhook.model_validate({"webhook_secret": SECRET, "receiver": 1001, "pswd": 123456})
     [report] = parse(report_of(receiver=1001, pswd="123456"), config).reports
     assert report.status is Status.DELIVERED
-
-
-def test_innopaas_posts_and_acknowledges_the_whole_call() -> None:
-    assert InnoPaaS.webhook_methods == frozenset({"POST"})
-    assert InnoPaaS.acknowledges_items is False

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dlrhub.providers import KNOWN_PROVIDERS
+from dlrhub.providers import PROVIDERS
 from dlrhub.registration import MAX_BATCH, Registration, RegistrationBatch, validate_items
 
 
@@ -41,14 +41,20 @@ def test_good_items_are_all_kept_in_order() -> None:
     assert valid[2].submitted_at.utcoffset() == timedelta(hours=3)
 
 
-def test_every_known_provider_can_be_registered() -> None:
-    valid, rejected = validate_items([good(provider=name) for name in sorted(KNOWN_PROVIDERS)])
-    assert (len(valid), rejected) == (len(KNOWN_PROVIDERS), [])
+def test_every_registered_provider_can_be_registered() -> None:
+    valid, rejected = validate_items([good(provider=provider.name) for provider in PROVIDERS])
+    assert (len(valid), rejected) == (len(PROVIDERS), [])
+
+
+def test_an_unknown_provider_is_refused_naming_every_registered_one() -> None:
+    _, [rejected] = validate_items([good(provider="nosuch")])
+    assert rejected.reason.startswith("provider:")
+    for provider in PROVIDERS:
+        assert f"'{provider.name}'" in rejected.reason
 
 
 BAD_ITEMS: dict[str, tuple[Any, str]] = {
     # name: (item, words its reason must contain)
-    "unknown provider": (good(provider="nosuch"), "unknown provider"),
     "missing provider": ({k: v for k, v in good().items() if k != "provider"}, "provider"),
     "missing message_id": ({k: v for k, v in good().items() if k != "message_id"}, "message_id"),
     "missing destination": ({k: v for k, v in good().items() if k != "destination"}, "destination"),

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from dlrhub.models import Cost, Source, StatusReport
 from dlrhub.registration import Registration
 from dlrhub.status import Status
-from dlrhub.store import build_registration, build_status_update, decode_cursor, encode_cursor, pending_partition
+from dlrhub.store import build_registration, build_status_update, decode_cursor, encode_cursor
+from dlrhub.table import pending_partition_of
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
@@ -47,7 +48,7 @@ def test_final_report_leaves_the_pending_index_and_sets_ttl_once() -> None:
 
 def test_pending_report_enters_the_sharded_pending_index() -> None:
     update = build_status_update(report(Status.PENDING), timedelta(days=1))
-    assert values_by_attribute(update)["pending_pk"] == pending_partition("infin8linx", "demo", "42")
+    assert values_by_attribute(update)["pending_pk"] == pending_partition_of("infin8linx", "demo", "42")
     assert "2026-11-25T11:00:00.000Z#42" in update["ExpressionAttributeValues"].values()
     assert "REMOVE" not in update["UpdateExpression"]
     assert "size(#history) < :limit" in update["ConditionExpression"]
@@ -83,7 +84,7 @@ def test_registration_files_pending_only_while_no_final_status() -> None:
 
 
 def test_pending_shards_spread_messages() -> None:
-    partitions = {pending_partition("p", "a", str(i)) for i in range(1000)}
+    partitions = {pending_partition_of("p", "a", str(i)) for i in range(1000)}
     assert len(partitions) == 8
 
 

@@ -8,19 +8,23 @@ from typing import Any
 
 import pytest
 
-from dlrhub.accounts import AccountConfig
+from dlrhub.accounts import read_account
 from dlrhub.models import Source
-from dlrhub.providers.webcom import Webcom
+from dlrhub.providers.descriptor import Capability
+from dlrhub.providers.webcom import PROVIDER, WebcomWebhook
 from dlrhub.status import Status
 from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookRequest
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
-CONFIG = AccountConfig(webhook_secret="s")  # no utc_offset: the documented default, +03:00
+SECRET = "s" * 16
+CONFIG = WebcomWebhook(webhook_secret=SECRET)  # no utc_offset: the documented default, +03:00
+WEBHOOK = PROVIDER.webhook
+assert WEBHOOK is not None
 
 
-def parse(body: Any, config: AccountConfig = CONFIG) -> ParsedCallback:
+def parse(body: Any, config: WebcomWebhook = CONFIG) -> ParsedCallback:
     text = body if isinstance(body, str) else json.dumps(body)
-    return Webcom().parse_callback(WebhookRequest("POST", body=text), "demo", config, NOW)
+    return WEBHOOK.parse(WebhookRequest("POST", body=text), "demo", config, NOW)
 
 
 def item(id_sms: Any = 3234, state: Any = "deliver", time: Any = "2011-01-01 12:57:46", **more: Any) -> dict:
@@ -69,7 +73,7 @@ def test_an_undocumented_state_stays_pending_with_the_word_kept(state: str) -> N
 )
 def test_time_is_read_in_the_accounts_utc_offset(utc_offset: str | None, expected: datetime) -> None:
     extra = {} if utc_offset is None else {"utc_offset": utc_offset}
-    [report] = parse([item()], AccountConfig(webhook_secret="s", **extra)).reports
+    [report] = parse([item()], WebcomWebhook(webhook_secret=SECRET, **extra)).reports
     assert report.provider_time == expected
     assert report.event_time == expected
 
@@ -88,9 +92,10 @@ def test_time_change_state_is_read_when_time_is_absent() -> None:
 
 
 @pytest.mark.parametrize("utc_offset", ["+3", "03:00", "UTC", "+03:00:00", ""])
-def test_a_misconfigured_utc_offset_is_an_error_not_a_guess(utc_offset: str) -> None:
-    with pytest.raises(ValueError, match="utc_offset must look like"):
-        parse([item()], AccountConfig(webhook_secret="s", utc_offset=utc_offset))
+def test_a_misconfigured_utc_offset_is_a_configuration_error_naming_the_key(utc_offset: str) -> None:
+    account = read_account(PROVIDER, "main", {"webhook_secret": SECRET, "utc_offset": utc_offset}, [Capability.WEBHOOK])
+    assert account.on(Capability.WEBHOOK) is None
+    assert "utc_offset" in str(account.problem(Capability.WEBHOOK))
 
 
 def test_every_field_but_the_id_is_kept_as_given() -> None:
@@ -102,7 +107,7 @@ def test_every_field_but_the_id_is_kept_as_given() -> None:
 def test_an_id_given_as_digits_text_is_taken_and_echoed_as_given() -> None:
     parsed = parse([item(id_sms="3235")])
     assert [report.message_id for report in parsed.reports] == ["3235"]
-    reply = Webcom().acknowledge(parsed, [True])
+    reply = WEBHOOK.acknowledge(parsed, [True])
     assert json.loads(reply.body) == [{"id_sms": "3235"}]
 
 
@@ -156,7 +161,7 @@ def test_a_body_that_is_not_an_array_of_items_is_refused_with_a_reason(body: str
 
 def test_the_acknowledgement_names_exactly_the_stored_ids_in_order() -> None:
     parsed = parse([item(id_sms=n, state=s) for n, s in [(10, "deliver"), (11, "read"), (12, "send"), (13, "x")]])
-    reply = Webcom().acknowledge(parsed, [True, False, True, True])
+    reply = WEBHOOK.acknowledge(parsed, [True, False, True, True])
     assert reply.status_code == 200
     assert reply.content_type == "application/json"
     assert json.loads(reply.body) == [{"id_sms": 10}, {"id_sms": 12}, {"id_sms": 13}]
@@ -164,16 +169,11 @@ def test_the_acknowledgement_names_exactly_the_stored_ids_in_order() -> None:
 
 def test_rejected_items_are_not_acknowledged_so_they_are_sent_again() -> None:
     parsed = parse([item(id_sms=20), item(id_sms=21, time="bad"), item(id_sms=22)])
-    reply = Webcom().acknowledge(parsed, [True, True])
+    reply = WEBHOOK.acknowledge(parsed, [True, True])
     assert json.loads(reply.body) == [{"id_sms": 20}, {"id_sms": 22}]
 
 
 def test_nothing_stored_acknowledges_nothing() -> None:
     parsed = parse([item(id_sms=30), item(id_sms=31)])
-    assert json.loads(Webcom().acknowledge(parsed, [False, False]).body) == []
-    assert json.loads(Webcom().acknowledge(parse([]), []).body) == []
-
-
-def test_webcom_posts_and_is_acknowledged_per_item() -> None:
-    assert Webcom.webhook_methods == frozenset({"POST"})
-    assert Webcom.acknowledges_items is True
+    assert json.loads(WEBHOOK.acknowledge(parsed, [False, False]).body) == []
+    assert json.loads(WEBHOOK.acknowledge(parse([]), []).body) == []

@@ -27,9 +27,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dlrhub.events import EventPublisher, status_change, table_arn
-from dlrhub.recount import Recounter, buckets_of, spans
-from dlrhub.stats import bucket_of, parse_time
-from dlrhub.store import from_item
+from dlrhub.recount import Recounter, buckets_of, history, spans
+from dlrhub.stats import parse_time
+from dlrhub.table import from_item, is_message
 from dlrhub_tools.common import accounts, add_aws_arguments, client
 
 SLACK = timedelta(minutes=2)  # around the batch's arrival times
@@ -139,13 +139,13 @@ def replay_id(item: dict[str, Any], entry: dict[str, Any]) -> str:
 def history_events(item: dict[str, Any], start: datetime, end: datetime) -> Iterator[tuple[str, dict[str, Any]]]:
     """Events for the item's history entries received in ``[start, end]``, as they were then
     (the provider's time and the cost are known for the latest status only)."""
-    history = item.get("history") or []
+    entries = history(item)
     previous: str | None = None
-    for position, entry in enumerate(history):
+    for position, entry in enumerate(entries):
         received = entry.get("received_at")
         if received and start <= parse_time(received) <= end:
             state = {**item, **{name: entry.get(name) for name in ENTRY_FIELDS}}
-            if position < len(history) - 1:
+            if position < len(entries) - 1:
                 state |= {"provider_time": None, "cost": None}
             detail = status_change({"status": previous} if previous else {}, state)
             if detail is not None:
@@ -154,7 +154,7 @@ def history_events(item: dict[str, Any], start: datetime, end: datetime) -> Iter
 
 
 def changed_between(item: dict[str, Any], start: datetime, end: datetime) -> bool:
-    times = [entry.get("received_at") for entry in item.get("history") or []] + [item.get("registered_at")]
+    times = [entry.get("received_at") for entry in history(item)] + [item.get("registered_at")]
     return any(start <= parse_time(moment) <= end for moment in times if moment)
 
 
@@ -191,11 +191,10 @@ class Replayer:
         for provider, account in self._accounts:
             keys = self._recounter.message_keys(provider, account, start - self._lookback, end)
             for item in self._recounter.read_items(keys, whole=True):
-                if item.get("sk") != "MSG" or not changed_between(item, start, end):
+                if not is_message(item) or not changed_between(item, start, end):
                     continue
                 events += history_events(item, start, end)
-                if item.get("submitted_at"):
-                    buckets.add((provider, account, bucket_of(parse_time(item["submitted_at"]))))
+                buckets |= buckets_of([item])
         done = Replayed(batch, "records expired: rebuilt from the items", True, len(events))
         return self._finish(done, batch, events, buckets)
 

@@ -1,4 +1,4 @@
-"""Leases and checkpoints kept in the messages table (pk ``LEASE#…`` / ``CURSOR#…``).
+"""Leases and checkpoints kept in the messages table (keys: :mod:`dlrhub.table`).
 
 A lease keeps two runs from working the same account at once: it is taken with a
 conditional write (free, expired, or already ours) and given back at the end; a run that
@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from dlrhub.table import cursor_key, lease_key, typed_key
 from dlrhub.timefmt import iso
 
 
@@ -26,8 +27,7 @@ class Coordination:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    "pk": {"S": f"LEASE#{name}"},
-                    "sk": {"S": "LEASE"},
+                    **typed_key(lease_key(name)),
                     "owner": {"S": owner},
                     "until": {"S": iso(now + ttl)},
                     "expires_at": {"N": str(int((now + ttl + timedelta(days=1)).timestamp()))},
@@ -46,7 +46,7 @@ class Coordination:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"LEASE#{name}"}, "sk": {"S": "LEASE"}},
+                Key=typed_key(lease_key(name)),
                 ConditionExpression="#owner = :owner",
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}},
@@ -56,13 +56,11 @@ class Coordination:
                 raise
 
     def checkpoint(self, name: str) -> str | None:
-        reply = self._client.get_item(
-            TableName=self._table, Key={"pk": {"S": f"CURSOR#{name}"}, "sk": {"S": "CURSOR"}}, ConsistentRead=True
-        )
+        reply = self._client.get_item(TableName=self._table, Key=typed_key(cursor_key(name)), ConsistentRead=True)
         return reply.get("Item", {}).get("value", {}).get("S")
 
     def save_checkpoint(self, name: str, value: str) -> None:
         self._client.put_item(
             TableName=self._table,
-            Item={"pk": {"S": f"CURSOR#{name}"}, "sk": {"S": "CURSOR"}, "value": {"S": value}},
+            Item={**typed_key(cursor_key(name)), "value": {"S": value}},
         )

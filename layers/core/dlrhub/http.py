@@ -9,13 +9,15 @@ returns) is never retried after the request was sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+from dlrhub.provider_api import RETRY_STATUSES, ProviderError
+
 #: Longest wait a provider's ``Retry-After`` gets: a scheduled function has minutes, not hours.
 MAX_RETRY_AFTER = 5.0
 
@@ -26,22 +28,6 @@ class BoundedRetry(Retry):
     def get_retry_after(self, response: object) -> float | None:
         wait = super().get_retry_after(response)  # type: ignore[arg-type]
         return None if wait is None else min(wait, MAX_RETRY_AFTER)
-
-
-class ProviderError(Exception):
-    """A provider call failed. ``retryable``: worth trying again on a later run."""
-
-    def __init__(self, message: str, *, retryable: bool = True, code: str | None = None) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.code = code
-
-
-class AccountMisconfigured(ProviderError):
-    """The provider refused the account's credentials: skip the account until fixed."""
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, retryable=False, code=code)
 
 
 @dataclass(frozen=True)
@@ -92,7 +78,7 @@ class HttpClient:
         self._once = _session(self.settings, frozenset())
         self.requests_made = 0
 
-    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: object) -> requests.Response:
+    def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> requests.Response:
         session = self._safe if idempotent else self._once
         self.requests_made += 1
         try:
@@ -107,12 +93,3 @@ def _host(url: str) -> str:
     """Only scheme and host of a URL go into messages: query strings carry credentials."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def expect_json(response: requests.Response, what: str) -> object:
-    if response.status_code in RETRY_STATUSES:
-        raise ProviderError(f"{what}: HTTP {response.status_code}", code=str(response.status_code))
-    try:
-        return response.json()
-    except ValueError:
-        raise ProviderError(f"{what}: HTTP {response.status_code}, reply is not JSON") from None

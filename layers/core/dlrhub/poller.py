@@ -5,9 +5,11 @@ status rules hold whichever way a report arrives. Per account:
 
 * a lease (:mod:`dlrhub.coordination`) keeps two runs off the same account;
 * messages pending longer than ``max_pending_age`` are closed by rule (``no receipt``);
-* by-id providers (Infin8linx, Webcom) are asked in batches, read from the sparse pending
-  index; feed providers are read by time window (Huawei, with overlap and a checkpoint)
-  or pulled until empty (InnoPaaS, each batch stored before the next is asked for);
+* the account's first polling capability that is on (:data:`POLLING`) says how: asked by
+  id in batches read from the sparse pending index, read by time window (with overlap and
+  a checkpoint), or pulled until empty (each batch stored before the next is asked for);
+  an account with none (push only) is not polled, and that is not a failure;
+* whatever one account raises is logged with its name and counted, and the others go on;
 * no new request starts once the function's remaining time drops below ``reserve``; the
   next run resumes where the pending index and the checkpoints say.
 """
@@ -23,11 +25,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from dlrhub.accounts import AccountConfig, AccountDirectory
+from dlrhub.accounts import Account, AccountDirectory
 from dlrhub.coordination import Coordination
-from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError
 from dlrhub.models import Source, StatusReport
-from dlrhub.providers import PollMode, poll_client
+from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError
+from dlrhub.providers import provider_named
+from dlrhub.providers.descriptor import POLLING, ByIdClient, Capability, Puller, WindowClient
 from dlrhub.status import Status
 from dlrhub.store import MessageStore, Outcome
 from dlrhub.timefmt import iso, utc_now
@@ -62,7 +65,12 @@ class AccountRun:
     ignored: int = 0
     closed: int = 0
     failures: int = 0
+    #: Why the account was not polled (push only, not configured, another run has it).
     skipped: str | None = None
+    #: A configuration error (keys present but wrong, or refused by the provider).
+    misconfigured: str | None = None
+    #: True when the provider itself refused the credentials (code, HTTP 401/403).
+    refused: bool = False
     unfinished: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -73,8 +81,18 @@ class AccountRun:
             else:
                 self.ignored += 1
 
+    @property
+    def outcome(self) -> str:
+        """One word for the account's run: polled, skipped, misconfigured or failed."""
+        if self.misconfigured:
+            return "misconfigured"
+        if self.failures:
+            return "failed"
+        return "skipped" if self.skipped else "polled"
+
     def summary(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        found = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return {**found, "outcome": self.outcome}
 
 
 def parse_accounts(text: str) -> list[tuple[str, str]]:
@@ -106,7 +124,7 @@ class Poller:
         accounts: AccountDirectory,
         store: MessageStore,
         coordination: Coordination,
-        http: HttpClient,
+        http: Http,
         settings: PollSettings,
         *,
         remaining: Callable[[], timedelta],
@@ -139,31 +157,32 @@ class Poller:
         return runs
 
     def _run_account(self, run: AccountRun, batches: ThreadPoolExecutor) -> None:
+        """One account, isolated: whatever it raises is logged with its name and counted."""
+        if provider_named(run.provider) is None:
+            run.misconfigured = "no such provider"
+            logger.error("poll account names no known provider", provider=run.provider, account=run.account)
+            return
         lease = f"poller#{run.provider}#{run.account}"
         try:
             acquired = self._coordination.acquire(lease, self._owner, self._clock(), self._settings.lease)
+            if not acquired:
+                run.skipped = "another run holds the account"
+                return
+            try:
+                account = self._accounts.get(run.provider, run.account)
+                if account is None:
+                    run.skipped = "account not configured"
+                    return
+                self._close_old(run)
+                self._poll(run, account, batches)
+            finally:
+                self._coordination.release(lease, self._owner)
+        except AccountMisconfigured as error:
+            run.misconfigured, run.refused = str(error), True
+            logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
         except Exception:  # raised in a worker thread: it would vanish unless counted here
             run.failures += 1
-            logger.exception("lease not taken", provider=run.provider, account=run.account)
-            return
-        if not acquired:
-            run.skipped = "another run holds the account"
-            return
-        try:
-            config = self._accounts.get(run.provider, run.account)
-            if config is None:
-                run.skipped = "account not configured"
-                return
-            self._close_old(run)
-            self._poll(run, config, batches)
-        except AccountMisconfigured as error:
-            run.skipped = f"misconfigured: {error}"
-            logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
-        except Exception:
-            run.failures += 1
             logger.exception("poll of account failed", provider=run.provider, account=run.account)
-        finally:
-            self._coordination.release(lease, self._owner)
 
     def _close_old(self, run: AccountRun) -> None:
         """Messages with no final status after ``max_pending_age`` are closed by rule."""
@@ -183,17 +202,31 @@ class Poller:
                 if self._store.apply(report).outcome is Outcome.APPLIED:
                     run.closed += 1
 
-    def _poll(self, run: AccountRun, config: AccountConfig, batches: ThreadPoolExecutor) -> None:
-        found = poll_client(run.provider, run.account, config, self._http)
-        if found is None:
-            return  # push only: the no-receipt rule was all there was to do
-        mode, client = found
-        if mode is PollMode.BY_ID:
-            self._poll_by_id(run, client, batches)
-        elif mode is PollMode.WINDOW:
-            self._poll_window(run, client)
-        else:
-            self._pull(run, client)
+    def _poll(self, run: AccountRun, account: Account, batches: ThreadPoolExecutor) -> None:
+        """By the account's first polling capability that is on; none on: push only."""
+        provider = provider_named(run.provider)
+        assert provider is not None  # checked by _run_account
+        for capability in POLLING:
+            spec = provider.spec(capability)
+            if spec is None:
+                continue
+            problem = account.problem(capability)
+            if problem:
+                run.misconfigured = f"{capability.value}: {problem}"
+                return
+            credentials = account.on(capability)
+            if credentials is None:
+                continue
+            client = spec.client(account.name, credentials, self._http)  # type: ignore[arg-type]
+            if capability is Capability.POLL_BY_ID:
+                self._poll_by_id(run, client, spec.batch_size, batches)  # type: ignore[union-attr]
+            elif capability is Capability.POLL_BY_WINDOW:
+                self._poll_window(run, client)
+            else:
+                self._pull(run, client)
+            return
+        # Push only: the no-receipt rule was all there was to do.
+        run.skipped = "push only: no polling keys"
 
     def _apply_all(self, run: AccountRun, reports: Iterable[StatusReport]) -> None:
         """Store the news ("no receipt yet" is none) in parallel; the first failure is raised."""
@@ -201,7 +234,7 @@ class Poller:
         for result in self._writes.map(self._store.apply, news):
             run.count(result.outcome)
 
-    def _poll_by_id(self, run: AccountRun, client: Any, batches: ThreadPoolExecutor) -> None:
+    def _poll_by_id(self, run: AccountRun, client: ByIdClient, batch_size: int, batches: ThreadPoolExecutor) -> None:
         stop = threading.Event()
         failures_in_row = [0]
         lock = threading.Lock()
@@ -222,7 +255,7 @@ class Poller:
                 self._apply_all(run, client.query(ids))
                 failures_in_row[0] = 0
             except AccountMisconfigured as error:
-                run.skipped = f"misconfigured: {error}"
+                run.misconfigured, run.refused = str(error), True
                 logger.error("account misconfigured; skipped this run", provider=run.provider, account=run.account)
                 stop.set()
             except ProviderError as error:
@@ -234,7 +267,7 @@ class Poller:
 
         in_flight: set[Future[None]] = set()
         limit = 2 * self._settings.concurrency
-        for ids in _chunks(self._store.pending(run.provider, run.account), client.batch_size):
+        for ids in _chunks(self._store.pending(run.provider, run.account), batch_size):
             if stop.is_set() or not self.time_left():
                 run.unfinished = True
                 break
@@ -245,7 +278,7 @@ class Poller:
         if stop.is_set():
             run.unfinished = True
 
-    def _poll_window(self, run: AccountRun, client: Any) -> None:
+    def _poll_window(self, run: AccountRun, client: WindowClient) -> None:
         """Read ``[checkpoint - overlap, now]`` page by page; advance the checkpoint when done."""
         name = f"{run.provider}#{run.account}"
         now = self._clock()
@@ -267,7 +300,7 @@ class Poller:
         unsettled = client.oldest_unsettled
         self._coordination.save_checkpoint(name, iso(min(now, unsettled) if unsettled else now))
 
-    def _pull(self, run: AccountRun, puller: Any) -> None:
+    def _pull(self, run: AccountRun, puller: Puller) -> None:
         """Pull until empty. A batch is stored before the next is asked for; a store
         failure stops the pulling (pulled records are deleted at InnoPaaS)."""
         for _ in range(MAX_PULLS):

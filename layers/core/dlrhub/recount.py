@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dlrhub.events import identity
 from dlrhub.stats import BUCKET, CounterKey, bucket_of, changes, parse_time
 from dlrhub.status import Status
-from dlrhub.store import ACCOUNT_INDEX, account_partition, from_item
+from dlrhub.table import ACCOUNT_INDEX, account_partition, counter_key, from_item, is_message, typed_key
 from dlrhub.timefmt import iso
 
 BATCH_GET = 100  # BatchGetItem takes 100 keys a call
@@ -29,9 +30,27 @@ MAX_UNPROCESSED_ROUNDS = 8
 ITEM_FIELDS = "pk, sk, provider, account, #s, registered_at, submitted_at, received_at, event_time, history"
 
 
+#: A history entry stored as one string: ``status|source|received_at|provider_time|raw_status``.
+HISTORY_FIELDS = ("status", "source", "received_at", "provider_time", "raw_status")
+
+
+def history_entry(entry: str | dict[str, Any]) -> dict[str, Any]:
+    """A history entry as named fields, whether stored as a map or as one string."""
+    if isinstance(entry, dict):
+        return entry
+    found: dict[str, Any] = dict(zip(HISTORY_FIELDS, entry.split("|", len(HISTORY_FIELDS) - 1), strict=False))
+    found["provider_time"] = found.get("provider_time") or None
+    found["event_time"] = found["provider_time"] or found.get("received_at")
+    return found
+
+
+def history(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [history_entry(entry) for entry in item.get("history") or []]
+
+
 def first_final_received(item: dict[str, Any]) -> str | None:
     """When the hub received the message's first final status (its history keeps it)."""
-    for entry in item.get("history") or []:
+    for entry in history(item):
         status = entry.get("status")
         if status and Status(status).is_final:
             return entry.get("received_at") or entry.get("event_time")
@@ -40,7 +59,7 @@ def first_final_received(item: dict[str, Any]) -> str | None:
 
 def item_counts(item: dict[str, Any]) -> tuple[CounterKey, Counter[str]] | None:
     """What the stream function counted over the item's whole life, from its current state."""
-    view = dict(item)
+    view = {**item, **dict(zip(("provider", "account", "message_id"), identity(item), strict=True))}
     received = first_final_received(item)
     if received:
         view["received_at"] = received
@@ -143,7 +162,7 @@ class Recounter:
         items = [
             item
             for item in self.read_items(self.message_keys(provider, account, first, stop))
-            if item.get("provider") == provider and item.get("account") == account
+            if identity(item)[:2] == (provider, account)
         ]
         totals = count_items(items)
         written: dict[str, dict[str, int]] = {}
@@ -158,7 +177,7 @@ class Recounter:
         return RecountResult(provider, account, len(buckets), len(items), written)
 
     def _write(self, provider: str, account: str, bucket: str, fields: dict[str, int]) -> None:
-        key = {"pk": {"S": f"STATS#{provider}#{account}"}, "sk": {"S": bucket}}
+        key = typed_key(counter_key(provider, account, bucket))
         if not fields:
             self._client.delete_item(TableName=self._table, Key=key)
             return
@@ -170,9 +189,9 @@ def buckets_of(images: Iterable[dict[str, Any]]) -> set[tuple[str, str, datetime
     """(provider, account, bucket start) of the registered messages among ``images``."""
     found = set()
     for image in images:
-        if image.get("sk") == "MSG" and image.get("submitted_at") and image.get("provider"):
-            submitted = parse_time(image["submitted_at"])
-            found.add((image["provider"], image["account"], bucket_of(submitted)))
+        if is_message(image) and image.get("submitted_at"):
+            provider, account, _ = identity(image)
+            found.add((provider, account, bucket_of(parse_time(image["submitted_at"]))))
     return found
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from dlrhub.models import AccountName, AwareTime, Identifier
-from dlrhub.providers import KNOWN_PROVIDERS
+from dlrhub.providers import PROVIDERS
 from dlrhub.webhook_io import RejectedItem, reason_of
 
 MAX_BATCH = 500
 
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5,20}$")]
+#: Every registered provider's name (the OpenAPI document lists them as an enum).
+ProviderName = Literal[tuple(provider.name for provider in PROVIDERS)]  # type: ignore[valid-type]
 CustomerRef = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
 
@@ -21,7 +23,7 @@ class Registration(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    provider: str = Field(description="infin8linx, huawei, webcom or innopaas")
+    provider: ProviderName = Field(description="the provider the message was sent through")
     account: AccountName
     message_id: Identifier = Field(description="the provider's id of the message")
     destination: Phone = Field(description="the number, digits with the country code")
@@ -29,18 +31,16 @@ class Registration(BaseModel):
     parts: int | None = Field(default=None, ge=1, le=255)
     customer_ref: CustomerRef | None = None
 
-    @field_validator("provider")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in KNOWN_PROVIDERS:
-            raise ValueError(f"unknown provider; one of {', '.join(sorted(KNOWN_PROVIDERS))}")
-        return value
-
 
 class RegistrationBatch(BaseModel):
     """The request body: items are checked one by one, so good ones are kept beside bad ones."""
 
-    messages: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
+    messages: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="each a Registration; checked one by one (bad ones are named, good ones stored)",
+        json_schema_extra={"items": Registration.model_json_schema()},
+    )
 
 
 def validate_items(items: list[Any]) -> tuple[list[Registration], list[RejectedItem]]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dlrhub.status import Status
+from dlrhub.table import is_message
 
 BUCKET = timedelta(minutes=5)
 #: Upper bounds (seconds) of the latency histogram; one more bucket holds the rest.
@@ -53,7 +54,7 @@ def _final(item: dict[str, Any]) -> Status | None:
 
 def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[CounterKey, Counter[str]] | None:
     """The counter increments one change of a message item makes (None when it makes none)."""
-    if new.get("sk") != "MSG" or "registered_at" not in new or "submitted_at" not in new:
+    if not is_message(new) or "registered_at" not in new or "submitted_at" not in new:
         return None
     submitted = parse_time(new["submitted_at"])
     key = CounterKey(new["provider"], new["account"], bucket_of(submitted).strftime("%Y-%m-%dT%H:%M:%SZ"))

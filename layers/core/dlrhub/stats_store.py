@@ -1,4 +1,4 @@
-"""Counters in the messages table (pk ``STATS#{provider}#{account}``, sk bucket start).
+"""Counters in the messages table (keys: :func:`dlrhub.table.counter_key`).
 
 A stream batch is applied in ONE transaction together with the shard's checkpoint (the
 last sequence number applied), conditional on the batch being newer than it: a retried
@@ -15,6 +15,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from dlrhub.stats import CounterKey
+from dlrhub.table import counter_key, counter_partition, stream_position_key, typed_key
 from dlrhub.timefmt import utc_now
 
 #: Sequence numbers are compared as zero-padded text.
@@ -45,7 +46,7 @@ class StatsStore:
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": {"pk": {"S": f"STREAMPOS#{shard}"}, "sk": {"S": "POS"}},
+                    "Key": typed_key(stream_position_key(shard)),
                     "UpdateExpression": "SET #seq = :last, expires_at = :ttl",
                     "ConditionExpression": "attribute_not_exists(#seq) OR #seq < :first",
                     "ExpressionAttributeNames": {"#seq": "sequence"},
@@ -63,7 +64,7 @@ class StatsStore:
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": {"pk": {"S": f"STATS#{key.provider}#{key.account}"}, "sk": {"S": key.bucket}},
+                        "Key": typed_key(counter_key(key.provider, key.account, key.bucket)),
                         "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(fields))),
                         "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(fields)},
                         "ExpressionAttributeValues": {
@@ -88,7 +89,7 @@ class StatsStore:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
             "ExpressionAttributeValues": {
-                ":pk": {"S": f"STATS#{provider}#{account}"},
+                ":pk": {"S": counter_partition(provider, account)},
                 ":from": {"S": start.strftime("%Y-%m-%dT%H:%M:%SZ")},
                 ":to": {"S": (end - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")},
             },

@@ -11,44 +11,40 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from dlrhub.models import StatusReport
-from dlrhub.registration import Registration
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
+from dlrhub.table import (
+    ACCOUNT_INDEX,
+    PENDING_INDEX,
+    PENDING_SHARDS,
+    REF_INDEX,
+    account_partition,
+    from_item,
+    message_id_of_sort_key,
+    message_key,
+    pending_partition,
+    pending_partition_of,
+    ref_sort_key,
+    timed_sort_key,
+    to_item,
+)
 from dlrhub.timefmt import iso
 from dlrhub.update_builder import UpdateBuilder
 
-MESSAGE_SK = "MSG"
-PENDING_INDEX = "pending"
-ACCOUNT_INDEX = "by_account"
-REF_INDEX = "by_ref"
-PENDING_SHARDS = 8
+if TYPE_CHECKING:
+    from dlrhub.registration import Registration
+
 MAX_PAGE = 100
-
-
-def message_key(provider: str, account: str, message_id: str) -> dict[str, str]:
-    return {"pk": f"MSG#{provider}#{account}#{message_id}", "sk": MESSAGE_SK}
-
-
-def pending_partition(provider: str, account: str, message_id: str, shards: int = PENDING_SHARDS) -> str:
-    """Pending messages of one account are spread over ``shards`` index partitions."""
-    shard = zlib.crc32(message_id.encode()) % shards
-    return f"PENDING#{provider}#{account}#{shard}"
-
-
-def account_partition(provider: str, account: str) -> str:
-    return f"{provider}#{account}"
 
 
 class Outcome(StrEnum):
@@ -106,7 +102,7 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         .set("first_seen_at", received_at, keep_existing=True)
         .set("expires_at", int((report.received_at + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(report.provider, report.account))
-        .set("acct_sk", f"{received_at}#{report.message_id}", keep_existing=True)
+        .set("acct_sk", timed_sort_key(received_at, report.message_id), keep_existing=True)
     )
     if report.provider_time is not None:
         update.set("provider_time", iso(report.provider_time))
@@ -119,8 +115,8 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     if report.status.is_final:
         update.remove("pending_pk", "pending_sk")
     else:
-        update.set("pending_pk", pending_partition(report.provider, report.account, report.message_id))
-        update.set("pending_sk", f"{received_at}#{report.message_id}", keep_existing=True)
+        update.set("pending_pk", pending_partition_of(report.provider, report.account, report.message_id))
+        update.set("pending_sk", timed_sort_key(received_at, report.message_id), keep_existing=True)
 
     status = update.name("status")
     condition = [f"attribute_not_exists({status})"]
@@ -158,35 +154,23 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
         .set("first_seen_at", iso(now), keep_existing=True)
         .set("expires_at", int((now + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(reg.provider, reg.account))
-        .set("acct_sk", f"{submitted}#{reg.message_id}")
+        .set("acct_sk", timed_sort_key(submitted, reg.message_id))
     )
     if reg.parts is not None:
         update.set("parts", reg.parts)
     if reg.customer_ref is not None:
         update.set("customer_ref", reg.customer_ref)
         update.set("ref_pk", reg.customer_ref)
-        update.set("ref_sk", f"{submitted}#{reg.provider}#{reg.account}#{reg.message_id}")
+        update.set("ref_sk", ref_sort_key(submitted, reg.provider, reg.account, reg.message_id))
     registered = update.name("registered_at")
     condition = f"attribute_not_exists({registered})"
     if pending:
-        update.set("pending_pk", pending_partition(reg.provider, reg.account, reg.message_id))
-        update.set("pending_sk", f"{submitted}#{reg.message_id}")
+        update.set("pending_pk", pending_partition_of(reg.provider, reg.account, reg.message_id))
+        update.set("pending_sk", timed_sort_key(submitted, reg.message_id))
         status = update.name("status")
         pending_value = update.value(Status.PENDING.value, "pending")
         condition += f" AND (attribute_not_exists({status}) OR {status} = {pending_value})"
     return update.arguments(condition)
-
-
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serialize(value) for key, value in values.items()}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserialize(value) for key, value in item.items()}
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -296,7 +280,7 @@ class MessageStore:
         Reads only the sparse ``pending`` index, whose keys carry the message id.
         """
         for shard in range(PENDING_SHARDS):
-            values = {":p": {"S": f"PENDING#{provider}#{account}#{shard}"}}
+            values = {":p": {"S": pending_partition(provider, account, shard)}}
             condition = "pending_pk = :p"
             if before is not None:
                 condition += " AND pending_sk < :before"
@@ -313,7 +297,7 @@ class MessageStore:
             while True:
                 reply = self._client.query(**args)
                 self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-                ids = [item["pending_sk"]["S"].split("#", 1)[1] for item in reply.get("Items", [])]
+                ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
                 if ids:
                     yield ids
                 if "LastEvaluatedKey" not in reply:

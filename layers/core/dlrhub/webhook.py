@@ -9,10 +9,10 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from dlrhub.accounts import AccountConfig, AccountDirectory
+from dlrhub.accounts import AccountDirectory
 from dlrhub.models import StatusReport
-from dlrhub.providers import webhook_provider
-from dlrhub.providers.base import WebhookProvider
+from dlrhub.providers import provider_named
+from dlrhub.providers.descriptor import Capability, Webhook, WebhookCredentials
 from dlrhub.store import MessageStore, Outcome
 from dlrhub.timefmt import utc_now
 from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookReply, WebhookRequest
@@ -21,7 +21,7 @@ logger = Logger(child=True)
 
 _ACCOUNT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 #: Compared against when the account is unknown, so both paths do the same work.
-_NO_ACCOUNT = AccountConfig(webhook_secret="-" * 43)
+_NO_ACCOUNT = WebhookCredentials(webhook_secret="-" * 43)
 
 
 class WebhookRefused(Exception):
@@ -51,47 +51,53 @@ class WebhookService:
         self._clock = clock
 
     def receive(self, provider_name: str, account: str, secret: str, request: WebhookRequest) -> WebhookOutcome:
-        provider = webhook_provider(provider_name)
-        if provider is None:
-            raise WebhookRefused(404, f"no provider named {provider_name[:32]!r}")
-        if request.method not in provider.webhook_methods:
-            raise WebhookRefused(405, f"{provider.name} callbacks use {', '.join(sorted(provider.webhook_methods))}")
-        config = self._authenticate(provider, account, secret)
-        parsed = self._parse(provider, request, account, config)
-        stored = [self._apply(provider, report) for report in parsed.reports]
+        provider = provider_named(provider_name)
+        if provider is None or provider.webhook is None:
+            raise WebhookRefused(404, f"no provider named {provider_name[:32]!r} takes callbacks")
+        webhook = provider.webhook
+        if request.method not in webhook.methods:
+            raise WebhookRefused(405, f"{provider.name} callbacks use {', '.join(sorted(webhook.methods))}")
+        credentials = self._authenticate(provider.name, account, secret)
+        parsed = self._parse(provider.name, webhook, request, account, credentials)
+        stored = [self._apply(webhook, report) for report in parsed.reports]
         applied = sum(result is Outcome.APPLIED for result in stored)
         ignored = sum(result is Outcome.IGNORED for result in stored)
         return WebhookOutcome(
-            reply=provider.acknowledge(parsed, [result is not None for result in stored]),
+            reply=webhook.acknowledge(parsed, [result is not None for result in stored]),
             stored=applied,
             ignored=ignored,
             rejected=len(parsed.rejected),
             failed=stored.count(None),
         )
 
-    def _authenticate(self, provider: WebhookProvider, account: str, secret: str) -> AccountConfig:
-        config = self._accounts.get(provider.name, account) if _ACCOUNT.match(account) else None
-        matches = (config or _NO_ACCOUNT).webhook_secret_matches(secret)
-        if config is None or not matches:
-            logger.warning("callback refused: unknown account or wrong secret", provider=provider.name)
-            raise WebhookRefused(403, "unknown account or wrong secret")
-        return config
+    def _authenticate(self, provider: str, account: str, secret: str) -> WebhookCredentials:
+        """The account's webhook keys, once the secret in the URL matched one of them."""
+        found = self._accounts.get(provider, account) if _ACCOUNT.match(account) else None
+        credentials: WebhookCredentials | None = found.on(Capability.WEBHOOK) if found else None
+        matches = (credentials or _NO_ACCOUNT).secret_matches(secret)
+        if credentials is not None and matches:
+            return credentials
+        if found is not None and found.problem(Capability.WEBHOOK):
+            # Told to the operator once per cache period (log and metric); the provider retries.
+            raise WebhookRefused(503, "the account's configuration is being fixed; try again later")
+        logger.warning("callback refused: unknown account or wrong secret", provider=provider)
+        raise WebhookRefused(403, "unknown account or wrong secret")
 
     def _parse(
-        self, provider: WebhookProvider, request: WebhookRequest, account: str, config: AccountConfig
+        self, provider: str, webhook: Webhook, request: WebhookRequest, account: str, credentials: WebhookCredentials
     ) -> ParsedCallback:
         try:
-            parsed = provider.parse_callback(request, account, config, self._clock())
+            parsed = webhook.parse(request, account, credentials, self._clock())
         except CallbackForbidden as error:
-            logger.warning("callback refused", provider=provider.name, account=account, reason=str(error))
+            logger.warning("callback refused", provider=provider, account=account, reason=str(error))
             raise WebhookRefused(403, str(error)) from None
         except InvalidCallback as error:
-            logger.warning("callback rejected", provider=provider.name, account=account, reason=str(error))
+            logger.warning("callback rejected", provider=provider, account=account, reason=str(error))
             raise WebhookRefused(400, str(error)) from None
         for item in parsed.rejected:
             logger.warning(
                 "callback item rejected",
-                provider=provider.name,
+                provider=provider,
                 account=account,
                 index=item.index,
                 ref=item.ref,
@@ -99,14 +105,14 @@ class WebhookService:
             )
         return parsed
 
-    def _apply(self, provider: WebhookProvider, report: StatusReport) -> Outcome | None:
+    def _apply(self, webhook: Webhook, report: StatusReport) -> Outcome | None:
         """The outcome, or None when storing failed and the provider will send the item again."""
         try:
             result = self._store.apply(report)
         except Exception:
-            if not provider.acknowledges_items:
+            if not webhook.acknowledges_items:
                 raise
-            logger.exception("report not stored; left out of the acknowledgement", provider=provider.name)
+            logger.exception("report not stored; left out of the acknowledgement", provider=report.provider)
             return None
         logger.info(
             "report " + result.outcome.value,

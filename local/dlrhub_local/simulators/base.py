@@ -12,11 +12,19 @@ it in-process; the local stack starts one per provider. Knobs, all thread-safe:
 * ``requests`` / ``requests_to(path)`` / ``log``: what was received (faulted ones too).
 
 Every wait is on the stop event, so ``stop()`` never waits for a stalled request.
+
+A simulator also plays its provider in the local stack's demo: it makes a demo
+account's keys (:meth:`demo_account`), is started for an account's keys
+(:meth:`for_account`), says which keys point the account at it (:meth:`account_urls`),
+takes the demo's messages (:attr:`demo_messages`, :meth:`hand_over`) and calls back for
+those its provider pushes (:meth:`push_demo`). The registry is
+:data:`dlrhub_local.simulators.SIMULATORS`.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections import Counter, deque
@@ -24,12 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY = 1024 * 1024
 LOG_SIZE = 10_000
+#: Seconds a pushed demo report stays invisible to polls after its callback.
+PUSH_HEAD_START = 60.0
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,65 @@ class Fault:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True)
+class DemoMessage:
+    """A message of the local demo, as its provider will know it."""
+
+    message_id: str
+    destination: str
+    outcome: str  # the provider's final word
+    after: float  # seconds until the provider has it
+    push: bool  # True: the provider calls back; False: the poller has to ask
+    registered: bool = True  # False: sent but never registered (a window poll finds it anyway)
+
+    @property
+    def polls_see_it_after(self) -> float:
+        """A pushed message reads as "no status yet" to polls until well after its callback,
+        so each line on screen shows the path the demo meant for it."""
+        return self.after + (PUSH_HEAD_START if self.push else 0.0)
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class SimulatorServer:
-    """Base of the four provider simulators. Subclasses implement :meth:`route`."""
+    """Base of the provider simulators. Subclasses implement :meth:`route` and the demo hooks."""
 
     name = "simulator"
+    #: The registered provider (dlrhub.providers) this simulator plays.
+    provider: ClassVar[str] = ""
+    #: The local demo's messages for this provider.
+    demo_messages: ClassVar[tuple[DemoMessage, ...]] = ()
+
+    # -- the local stack's demo ----------------------------------------------------------
+
+    @classmethod
+    def demo_account(cls) -> dict[str, str]:
+        """Fresh random keys for a ``{provider}/demo`` account (everything but the URLs)."""
+        raise NotImplementedError
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> Self | None:
+        """A simulator that accepts this account's keys; None when it has none to serve."""
+        raise NotImplementedError
+
+    def account_urls(self) -> dict[str, str]:
+        """The account keys that point the hub at this simulator."""
+        raise NotImplementedError
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        """The provider has the message; its final word is due ``message.after`` seconds from now."""
+        raise NotImplementedError
+
+    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
+        """The provider's callback for a pushed demo message; True when the hub took it."""
+        raise NotImplementedError
+
+    @classmethod
+    def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str] | None:
+        """(what, a curl command) a person can send to try the provider's callback."""
+        return None
 
     def __init__(self, *, port: int = 0, clock: Callable[[], float] = time.time) -> None:
         self._requested_port = port

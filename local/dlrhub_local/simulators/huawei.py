@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dlrhub.providers.huawei import ALGORITHM, DATE_FORMAT, canonical_request
-from dlrhub_local.simulators.base import SimRequest, SimResponse, SimulatorServer, json_reply
+from dlrhub_local.simulators.base import DemoMessage, SimRequest, SimResponse, SimulatorServer, json_reply
 
 PATH = re.compile(r"^/v2/(?P<project>[^/]+)/notifications/sms/report/?$")
 AUTH = re.compile(r"^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$")
@@ -74,7 +74,13 @@ def _whole(value: str | None, default: int | None = None) -> int | None:
 
 
 class HuaweiSimulator(SimulatorServer):
-    name = "huawei"
+    name = provider = "huawei"
+    demo_messages = (
+        DemoMessage("demo-hw-0000000001", "8613400006781", "DELIVRD", 2, push=False),
+        DemoMessage("demo-hw-0000000002", "8613400006782", "REJECTD", 4, push=False),
+        # Sent through Huawei but never registered: the window poll finds and stores it anyway.
+        DemoMessage("demo-hw-unregistered", "8613400006789", "DELIVRD", 3, push=False, registered=False),
+    )
 
     def __init__(
         self,
@@ -101,12 +107,44 @@ class HuaweiSimulator(SimulatorServer):
         self._messages: dict[str, HuaweiMessage] = {}
         self._data_lock = threading.Lock()
 
-    def account_secret(
-        self, *, ak: str | None = None, token: str | None = None, webhook_secret: str | None = None
-    ) -> dict[str, str]:
-        """The account secret pointing the hub at this simulator (AK/SK, or a token)."""
+    # -- the local stack's demo ----------------------------------------------------------
+
+    @classmethod
+    def demo_account(cls) -> dict[str, str]:
+        return {
+            "project_id": secrets.token_hex(16),
+            "sign_id": secrets.token_hex(16),
+            "ak": "DEMO" + secrets.token_hex(8).upper(),
+            "sk": secrets.token_urlsafe(24),
+        }
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> HuaweiSimulator | None:
+        if not keys.get("project_id") or not keys.get("sign_id"):
+            return None
+        signing = {str(keys["ak"]): str(keys["sk"])} if keys.get("ak") and keys.get("sk") else {}
+        tokens = (str(keys["auth_token"]),) if keys.get("auth_token") else ()
+        if not signing and not tokens:
+            return None
+        return cls(project_id=str(keys["project_id"]), sign_ids=(str(keys["sign_id"]),), keys=signing, tokens=tokens)
+
+    def account_urls(self) -> dict[str, str]:
+        return {"endpoint": self.url}
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        status = 1 if message.outcome == "DELIVRD" else 2
+        desc, mobile = message.outcome, message.destination
+        self.add(message.message_id, status, status_desc=desc, after=message.after, mobile=mobile)
+
+    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
+        return False  # Huawei SMN does not call back
+
+    # -- data ------------------------------------------------------------------------------
+
+    def account_secret(self, *, ak: str | None = None, token: str | None = None) -> dict[str, str]:
+        """The account secret pointing the hub at this simulator (AK/SK, or a token); no
+        ``webhook_secret``: Huawei SMN is pull only."""
         secret = {
-            "webhook_secret": webhook_secret or secrets.token_urlsafe(16),
             "endpoint": self.url,
             "project_id": self.project_id,
             "sign_id": sorted(self.sign_ids)[0],

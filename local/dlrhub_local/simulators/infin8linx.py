@@ -28,7 +28,14 @@ from typing import Any
 
 import requests
 
-from dlrhub_local.simulators.base import SimRequest, SimResponse, SimulatorServer, json_reply
+from dlrhub_local.simulators.base import (
+    DemoMessage,
+    SimRequest,
+    SimResponse,
+    SimulatorServer,
+    json_reply,
+    random_secret,
+)
 
 MAX_IDS = 100
 MESSAGES = {
@@ -64,7 +71,13 @@ def signature(spid: str, password: str, timestamp: str) -> str:
 
 
 class Infin8linxSimulator(SimulatorServer):
-    name = "infin8linx"
+    name = provider = "infin8linx"
+    demo_messages = (
+        DemoMessage("90000000001", "628131565741", "1", 2, push=True),
+        DemoMessage("90000000002", "628131565742", "2", 4, push=True),
+        DemoMessage("90000000003", "628131565743", "1", 3, push=False),
+        DemoMessage("90000000004", "628131565744", "2", 5, push=False),
+    )
 
     def __init__(
         self,
@@ -90,6 +103,33 @@ class Infin8linxSimulator(SimulatorServer):
             "spid": spid,
             "password": self.accounts[spid],
         }
+
+    # -- the local stack's demo ----------------------------------------------------------
+
+    @classmethod
+    def demo_account(cls) -> dict[str, str]:
+        return {"webhook_secret": random_secret(), "spid": "demo-spid", "password": random_secret()}
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> Infin8linxSimulator | None:
+        if not keys.get("spid") or not keys.get("password"):
+            return None
+        return cls({str(keys["spid"]): str(keys["password"])})
+
+    def account_urls(self) -> dict[str, str]:
+        return {"base_url": self.url}
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        self.add(message.message_id, int(message.outcome), after=message.polls_see_it_after, das=message.destination)
+
+    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
+        return self.push(webhook_url, message.message_id) == 200
+
+    @classmethod
+    def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str]:
+        return "Infin8linx delivery callback", f"curl '{webhook_url}?msgid=36160109669&das=628131565746&state=1'"
+
+    # -- data ------------------------------------------------------------------------------
 
     def add(self, msgid: str, state: int = 1, *, after: float = 0.0, das: str = "") -> None:
         """A message whose final ``state`` (1 or 2; 0 never final) shows ``after`` seconds from now."""

@@ -14,6 +14,7 @@ not a JSON object"}``, ``{"code": 103, "error": "account or password is incorrec
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -24,7 +25,14 @@ from typing import Any
 
 import requests
 
-from dlrhub_local.simulators.base import SimRequest, SimResponse, SimulatorServer, json_reply
+from dlrhub_local.simulators.base import (
+    DemoMessage,
+    SimRequest,
+    SimResponse,
+    SimulatorServer,
+    json_reply,
+    random_secret,
+)
 
 MAX_COUNT = 100
 DEFAULT_COUNT = 20
@@ -70,8 +78,25 @@ class InnoPaaSReport:
         }
 
 
+#: Seed 003's example report, as a person would try it against the hub.
+SEED_EXAMPLE = {
+    "msgid": "627239445736452096",
+    "mobile": "8618888888888",
+    "status": "DELIVRD",
+    "reportTime": "1749545540967",
+    "fee": "0.0567",
+    "currency": "CNY",
+    "smsNum": "1",
+}
+
+
 class InnoPaaSSimulator(SimulatorServer):
-    name = "innopaas"
+    name = provider = "innopaas"
+    demo_messages = (
+        DemoMessage("900000000000000001", "8618888888881", "DELIVRD", 3, push=True),
+        DemoMessage("900000000000000002", "8618888888882", "DELIVRD", 2, push=False),
+        DemoMessage("900000000000000003", "8618888888883", "REJECTD", 4, push=False),
+    )
 
     def __init__(
         self, accounts: dict[str, str] | None = None, *, port: int = 0, clock: Callable[[], float] = time.time
@@ -84,6 +109,44 @@ class InnoPaaSSimulator(SimulatorServer):
         self._data_lock = threading.Lock()
         #: Every report handed out by a pull, in order (account, report as sent).
         self.pulled: list[tuple[str, dict[str, str]]] = []
+
+    # -- the local stack's demo ----------------------------------------------------------
+
+    @classmethod
+    def demo_account(cls) -> dict[str, str]:
+        return {
+            "webhook_secret": random_secret(),
+            "receiver": "dlrhub-demo",
+            "pswd": random_secret(),
+            "api_account": "demo",
+            "api_password": random_secret(),
+        }
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> InnoPaaSSimulator | None:
+        if not keys.get("api_account") or not keys.get("api_password"):
+            return None
+        return cls({str(keys["api_account"]): str(keys["api_password"])})
+
+    def account_urls(self) -> dict[str, str]:
+        return {"pull_url": self.url}
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        # A report is pushed or pulled, never both: pushed ones are not queued for pull.
+        account = str(keys["api_account"])
+        self.add(account, message.message_id, message.outcome, after=message.after, pull=not message.push)
+
+    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
+        receiver, pswd = str(keys.get("receiver", "")), str(keys.get("pswd", ""))
+        return self.push(webhook_url, str(keys["api_account"]), message.message_id, receiver, pswd) == 200
+
+    @classmethod
+    def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str]:
+        body = {"receiver": keys.get("receiver", ""), "pswd": keys.get("pswd", ""), **SEED_EXAMPLE}
+        command = f"curl -H 'content-type: application/json' -d '{json.dumps(body, separators=(',', ':'))}'"
+        return "InnoPaaS status push", f"{command} '{webhook_url}'"
+
+    # -- data ------------------------------------------------------------------------------
 
     def account_secret(self, account: str, webhook_secret: str | None = None, **extra: str) -> dict[str, str]:
         return {

@@ -35,7 +35,15 @@ from urllib.parse import urlencode
 
 import requests
 
-from dlrhub_local.simulators.base import SimRequest, SimResponse, SimulatorServer, json_reply, text_reply
+from dlrhub_local.simulators.base import (
+    DemoMessage,
+    SimRequest,
+    SimResponse,
+    SimulatorServer,
+    json_reply,
+    random_secret,
+    text_reply,
+)
 
 GET_FORMATS = ("json", "array", "form", "word", "garbage")
 STATES = ("send", "deliver", "read", "not_deliver", "expired", "partly_deliver")
@@ -51,7 +59,12 @@ class WebcomMessage:
 
 
 class WebcomSimulator(SimulatorServer):
-    name = "webcom"
+    name = provider = "webcom"
+    demo_messages = (
+        DemoMessage("900001", "79161234561", "deliver", 3, push=True),
+        DemoMessage("900002", "79161234562", "deliver", 2, push=False),
+        DemoMessage("900003", "79161234563", "not_deliver", 4, push=False),
+    )
 
     def __init__(
         self,
@@ -94,6 +107,40 @@ class WebcomSimulator(SimulatorServer):
             return {**secret, "token": token}
         login = login or sorted(self.logins)[0]
         return {**secret, "login": login, "password": self.logins[login]}
+
+    # -- the local stack's demo ----------------------------------------------------------
+
+    @classmethod
+    def demo_account(cls) -> dict[str, str]:
+        return {
+            "webhook_secret": random_secret(),
+            "utc_offset": "+03:00",
+            "login": "demo",
+            "password": random_secret(),
+            "query": "json",
+        }
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> WebcomSimulator | None:
+        logins = {str(keys["login"]): str(keys["password"])} if keys.get("login") and keys.get("password") else {}
+        tokens = (str(keys["token"]),) if keys.get("token") else ()
+        return cls(logins, tokens=tokens) if logins or tokens else None
+
+    def account_urls(self) -> dict[str, str]:
+        return {"base_url": self.url}
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        self.add(message.message_id, message.outcome, after=message.polls_see_it_after)
+
+    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
+        return bool(self.push(webhook_url, [int(message.message_id)]))
+
+    @classmethod
+    def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str]:
+        body = '[{"id_sms":82216,"time":"2021-04-26 15:15:03","state":"deliver"}]'
+        return "Webcom Mobi JSON webhook", f"curl -d '{body}' '{webhook_url}'"
+
+    # -- data ------------------------------------------------------------------------------
 
     def _offset(self) -> str:
         minutes = int(self.zone.utcoffset(None).total_seconds() // 60)

@@ -5,8 +5,7 @@
 ``X-Auth-Token``. The hub asks by time window, so it also learns of messages it was never
 told about, and stores those too.
 
-Account secret keys: ``endpoint`` (``https://smn.{region}.myhuaweicloud.com``),
-``project_id``, ``sign_id``, and ``ak`` + ``sk`` or ``auth_token``.
+The account keys are :class:`HuaweiApi`.
 """
 
 from __future__ import annotations
@@ -15,12 +14,14 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, unquote, urlsplit
 
-from dlrhub.accounts import AccountConfig
-from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
+from pydantic import Field, SecretStr, model_validator
+
 from dlrhub.models import Source, StatusReport
+from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
+from dlrhub.providers.descriptor import BaseUrl, Credentials, PollByWindow, Provider, Required
 from dlrhub.status import Status
 
 NAME = "huawei"
@@ -112,25 +113,39 @@ def report_from(entry: Mapping[str, Any], account: str, received_at: datetime) -
     )
 
 
+class HuaweiApi(Credentials):
+    """The account keys for ``ListSmsMsgReport``: AK/SK signing, or an IAM token."""
+
+    endpoint: BaseUrl = Field(description="https://smn.{region}.myhuaweicloud.com")
+    project_id: Required
+    sign_id: Required = Field(description="the SMS signature whose reports are read")
+    ak: str | None = Field(default=None, min_length=1, description="access key (with sk)")
+    sk: SecretStr | None = Field(default=None, min_length=1, description="secret key (with ak)")
+    auth_token: SecretStr | None = Field(default=None, min_length=1, description="or a project-scoped IAM token")
+
+    @model_validator(mode="after")
+    def _one_way_to_sign(self) -> Self:
+        if self.auth_token is None and (self.ak is None or self.sk is None):
+            raise ValueError("needs ak and sk, or auth_token")
+        return self
+
+
 class HuaweiClient:
     def __init__(
         self,
         account: str,
-        config: AccountConfig,
-        http: HttpClient,
+        credentials: HuaweiApi,
+        http: Http,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        extra = config.model_extra or {}
         self.account = account
-        self._base = config.credential("endpoint").rstrip("/")
-        self._project = config.credential("project_id")
-        self._sign_id = config.credential("sign_id")
-        self._token = str(extra.get("auth_token") or "")
-        self._ak = str(extra.get("ak") or "")
-        self._sk = str(extra.get("sk") or "")
-        if not self._token and not (self._ak and self._sk):
-            raise AccountMisconfigured("huawei account needs ak and sk, or auth_token")
+        self._base = credentials.endpoint.rstrip("/")
+        self._project = credentials.project_id
+        self._sign_id = credentials.sign_id
+        self._token = credentials.auth_token.get_secret_value() if credentials.auth_token else ""
+        self._ak = credentials.ak or ""
+        self._sk = credentials.sk.get_secret_value() if credentials.sk else ""
         self._http = http
         self._now = now
         #: After :meth:`reports`: the earliest ``submit_time`` of an entry still without a status.
@@ -182,3 +197,12 @@ class HuaweiClient:
             count = int(reply.get("count") or 0)
             if len(data) < PAGE or (count > len(data) and offset >= count):
                 return
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="Huawei Cloud SMN",
+    summary="pull only: ListSmsMsgReport read by time window",
+    poll_by_window=PollByWindow(HuaweiApi, HuaweiClient),
+    docs="huawei-cloud-smn",
+)

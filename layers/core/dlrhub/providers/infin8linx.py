@@ -4,6 +4,9 @@ Push: ``GET {callback_url}?msgid=36160109669&das=628131565746&state=1``. The doc
 nothing of signing, the reply, or retries, so the URL carries the secret and the reply
 is a plain ``200 OK``. ``state``: 0 no receipt yet, 1 delivered, 2 failed. The raw word
 kept is the ``state`` value as sent.
+
+Polled by id (``/sms/state``, up to 100 ids a request) and sent the monitor report
+(``/sms/monitor``), both with the account keys of :class:`Infin8linxApi`.
 """
 
 from __future__ import annotations
@@ -13,11 +16,23 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from dlrhub.accounts import AccountConfig
-from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
+from pydantic import Field, SecretStr
+
 from dlrhub.models import Source, StatusReport
+from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
+from dlrhub.providers.descriptor import (
+    BaseUrl,
+    Credentials,
+    MonitorReport,
+    PollById,
+    Provider,
+    Required,
+    Sample,
+    Webhook,
+    WebhookCredentials,
+)
 from dlrhub.status import Status
 from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookReply, WebhookRequest
 
@@ -53,39 +68,44 @@ def _single(query: dict[str, list[str]], name: str, *, required: bool) -> str | 
     return values[0]
 
 
-class Infin8linx:
-    name: ClassVar[str] = NAME
-    webhook_methods: ClassVar[frozenset[str]] = frozenset({"GET"})
-    acknowledges_items: ClassVar[bool] = False
+class Infin8linxApi(Credentials):
+    """The account keys for ``/sms/state`` and ``/sms/monitor``."""
 
-    def parse_callback(
-        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
-    ) -> ParsedCallback:
-        if len(request.raw_query) > 1024:
-            raise InvalidCallback("query string longer than 1024 characters")
-        query = request.query()
-        msgid = _single(query, "msgid", required=True) or ""
-        if not _MSGID.match(msgid):
-            raise InvalidCallback("msgid must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
-        state = _single(query, "state", required=True) or ""
-        status = map_state(state)
-        das = _single(query, "das", required=False)
-        if das is not None and das != "" and not _DAS.match(das):
-            raise InvalidCallback("das must be a phone number of at most 32 digits")
-        report = StatusReport(
-            provider=NAME,
-            account=account,
-            message_id=msgid,
-            status=status,
-            raw_status=state,
-            received_at=received_at,
-            source=Source.WEBHOOK,
-            destination=das or None,
-        )
-        return ParsedCallback([report], refs=[msgid])
+    base_url: BaseUrl = Field(description="https://{domain} of the account's API")
+    spid: Required = Field(description="the interface account")
+    password: SecretStr = Field(min_length=1, description="its plaintext password (signed per request)")
 
-    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
-        return WebhookReply(200, "OK")
+
+def parse_callback(
+    request: WebhookRequest, account: str, credentials: WebhookCredentials, received_at: datetime
+) -> ParsedCallback:
+    """``GET ?msgid=…&das=…&state=0|1|2``: one report."""
+    if len(request.raw_query) > 1024:
+        raise InvalidCallback("query string longer than 1024 characters")
+    query = request.query()
+    msgid = _single(query, "msgid", required=True) or ""
+    if not _MSGID.match(msgid):
+        raise InvalidCallback("msgid must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    state = _single(query, "state", required=True) or ""
+    status = map_state(state)
+    das = _single(query, "das", required=False)
+    if das is not None and das != "" and not _DAS.match(das):
+        raise InvalidCallback("das must be a phone number of at most 32 digits")
+    report = StatusReport(
+        provider=NAME,
+        account=account,
+        message_id=msgid,
+        status=status,
+        raw_status=state,
+        received_at=received_at,
+        source=Source.WEBHOOK,
+        destination=das or None,
+    )
+    return ParsedCallback([report], refs=[msgid])
+
+
+def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
+    return WebhookReply(200, "OK")
 
 
 def sign(spid: str, password: str, timestamp: int) -> str:
@@ -95,26 +115,23 @@ def sign(spid: str, password: str, timestamp: int) -> str:
 
 
 class Infin8linxClient:
-    """The account's side of Infin8linx's API: ``/sms/state`` and ``/sms/monitor``.
-
-    Account secret keys: ``base_url`` (``https://{domain}``), ``spid``, ``password``.
-    """
+    """The account's side of Infin8linx's API: ``/sms/state`` and ``/sms/monitor``."""
 
     batch_size = STATE_BATCH
 
     def __init__(
         self,
         account: str,
-        config: AccountConfig,
-        http: HttpClient,
+        credentials: Infin8linxApi,
+        http: Http,
         *,
         clock: Callable[[], float] = time.time,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self.account = account
-        self._base = config.credential("base_url").rstrip("/")
-        self._spid = config.credential("spid")
-        self._password = config.credential("password")
+        self._base = credentials.base_url.rstrip("/")
+        self._spid = credentials.spid
+        self._password = credentials.password.get_secret_value()
         self._http = http
         self._clock = clock
         self._now = now or (lambda: datetime.fromtimestamp(clock(), tz=UTC))
@@ -182,3 +199,40 @@ class Infin8linxClient:
             return self._http.request("POST", f"{self._base}/sms/monitor", data=form, idempotent=False)
 
         self._call("infin8linx /sms/monitor", send)
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="Infin8linx",
+    summary="GET callback, status query by id, monitor report",
+    webhook=Webhook(
+        WebhookCredentials,
+        frozenset({"GET"}),
+        parse_callback,
+        acknowledge,
+        sends="`GET ?msgid=…&das=…&state=0|1|2`",
+        answers="`200 OK` (duplicates and late reports too)",
+    ),
+    poll_by_id=PollById(Infin8linxApi, STATE_BATCH, Infin8linxClient),
+    monitor=MonitorReport(Infin8linxApi, Infin8linxClient),
+    samples=(
+        Sample("webhook_infin8linx_delivered.json", 200, {"36160109669": ("DELIVERED", "1", "628131565746")}),
+        Sample("webhook_infin8linx_pending.json", 200, {"36160109670": ("PENDING", "0", "628131565747")}),
+        Sample("webhook_infin8linx_failed.json", 200, {"36160109671": ("FAILED", "2", "628131565748")}),
+        Sample(
+            "webhook_infin8linx_wrong_secret.json",
+            403,
+            not_stored=("36160109672",),
+            reason="wrong secret",
+            private=("628131565749",),
+        ),
+        Sample(
+            "webhook_infin8linx_bad_state.json",
+            400,
+            not_stored=("36160109673",),
+            reason="state must be 0, 1 or 2",
+            private=("628131565740",),
+        ),
+    ),
+    docs="infin8linx",
+)

@@ -14,13 +14,23 @@ import hmac
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from aws_lambda_powertools import Logger
+from pydantic import Field, SecretStr, field_validator
 
-from dlrhub.accounts import AccountConfig
-from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
 from dlrhub.models import Cost, Source, StatusReport
+from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
+from dlrhub.providers.descriptor import (
+    BaseUrl,
+    Credentials,
+    Provider,
+    Pull,
+    Required,
+    Sample,
+    Webhook,
+    WebhookCredentials,
+)
 from dlrhub.status import Status
 from dlrhub.timefmt import from_epoch_ms
 from dlrhub.webhook_io import (
@@ -85,9 +95,29 @@ def _text(item: dict[str, Any], name: str) -> str:
     return str(value)
 
 
-def credentials_match(item: dict[str, Any], config: AccountConfig) -> bool:
-    extra = config.model_extra or {}
-    expected = (str(extra.get("receiver", "")), str(extra.get("pswd", "")))
+class InnoPaaSWebhook(WebhookCredentials):
+    """The receiving credentials configured at InnoPaaS (empty only where empty there)."""
+
+    receiver: str = Field(default="", max_length=256, description="as configured at InnoPaaS")
+    pswd: SecretStr = Field(default=SecretStr(""), max_length=256, description="as configured at InnoPaaS")
+
+    @field_validator("receiver", "pswd", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, value: Any) -> Any:
+        """InnoPaaS sends them as text; a secret may hold them as JSON numbers."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+class InnoPaaSPull(Credentials):
+    """Pull is off unless InnoPaaS support enabled it; these keys switch it on here."""
+
+    pull_url: BaseUrl = Field(description="node, e.g. https://intapi.253.com")
+    api_account: Required
+    api_password: SecretStr = Field(min_length=1)
+
+
+def credentials_match(item: dict[str, Any], credentials: InnoPaaSWebhook) -> bool:
+    expected = (credentials.receiver, credentials.pswd.get_secret_value())
     try:
         offered = (_text(item, "receiver"), _text(item, "pswd"))
     except ValueError:  # an object or list where text belongs matches nothing (403, not a 503 retried forever)
@@ -133,30 +163,27 @@ def report_from(item: Any, account: str, received_at: datetime, source: Source) 
     )
 
 
-class InnoPaaS:
-    name: ClassVar[str] = NAME
-    webhook_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
-    acknowledges_items: ClassVar[bool] = False
+def parse_callback(
+    request: WebhookRequest, account: str, credentials: InnoPaaSWebhook, received_at: datetime
+) -> ParsedCallback:
+    """One report object, or an array of them, each carrying ``receiver``/``pswd``."""
+    body = request.json()
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > MAX_ITEMS:
+        raise InvalidCallback(f"expected one report object or an array of 1 to {MAX_ITEMS}")
+    if any(isinstance(item, dict) and not credentials_match(item, credentials) for item in items):
+        raise CallbackForbidden("receiver/pswd do not match the account")
+    parsed = parse_items(items, lambda item: report_from(item, account, received_at, Source.WEBHOOK), "msgid")
+    if not isinstance(body, list) and parsed.rejected:
+        raise InvalidCallback(parsed.rejected[0].reason)
+    return parsed
 
-    def parse_callback(
-        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
-    ) -> ParsedCallback:
-        body = request.json()
-        items = body if isinstance(body, list) else [body]
-        if not items or len(items) > MAX_ITEMS:
-            raise InvalidCallback(f"expected one report object or an array of 1 to {MAX_ITEMS}")
-        if any(isinstance(item, dict) and not credentials_match(item, config) for item in items):
-            raise CallbackForbidden("receiver/pswd do not match the account")
-        parsed = parse_items(items, lambda item: report_from(item, account, received_at, Source.WEBHOOK), "msgid")
-        if not isinstance(body, list) and parsed.rejected:
-            raise InvalidCallback(parsed.rejected[0].reason)
-        return parsed
 
-    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
-        if parsed.rejected:
-            reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected)
-            return WebhookReply(400, f"stored {sum(stored)}, rejected {len(parsed.rejected)}: {reasons}")
-        return WebhookReply(200, "OK")
+def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
+    if parsed.rejected:
+        reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected)
+        return WebhookReply(400, f"stored {sum(stored)}, rejected {len(parsed.rejected)}: {reasons}")
+    return WebhookReply(200, "OK")
 
 
 PULL_COUNT = 100
@@ -166,14 +193,13 @@ class InnoPaaSPuller:
     """``POST {node}/pull/report`` for accounts that have pull enabled (off by default).
 
     Pulled records are deleted at InnoPaaS, so the request is never retried once sent and
-    the caller stores each batch before asking for the next. Account secret keys:
-    ``pull_url`` (node, e.g. ``https://intapi.253.com``), ``api_account``, ``api_password``.
+    the caller stores each batch before asking for the next.
     """
 
-    def __init__(self, account: str, config: AccountConfig, http: HttpClient, *, now: Any = None) -> None:
+    def __init__(self, account: str, credentials: InnoPaaSPull, http: Http, *, now: Any = None) -> None:
         self.account = account
-        self._url = config.credential("pull_url").rstrip("/") + "/pull/report"
-        self._body = {"account": config.credential("api_account"), "password": config.credential("api_password")}
+        self._url = credentials.pull_url.rstrip("/") + "/pull/report"
+        self._body = {"account": credentials.api_account, "password": credentials.api_password.get_secret_value()}
         self._http = http
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -197,3 +223,45 @@ class InnoPaaSPuller:
             except ValueError as error:  # already deleted at InnoPaaS: it cannot be asked for again
                 logger.warning("pulled record not understood; dropped", account=self.account, reason=reason_of(error))
         return reports
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="InnoPaaS",
+    summary="JSON push with receiving credentials, optional pull",
+    webhook=Webhook(
+        InnoPaaSWebhook,
+        frozenset({"POST"}),
+        parse_callback,
+        acknowledge,
+        sends="`POST` JSON object (or array) with `receiver`/`pswd`",
+        answers="`200 OK`; `403` if `receiver`/`pswd` differ from the account's",
+    ),
+    pull=Pull(InnoPaaSPull, InnoPaaSPuller),
+    samples=(
+        Sample(
+            "webhook_innopaas_seed_example.json", 200, {"627239445736452096": ("DELIVERED", "DELIVRD", "8618888888888")}
+        ),
+        Sample(
+            "webhook_innopaas_array.json",
+            200,
+            {
+                "627239445736452097": ("FAILED", "UNDELIV", "008613800138000"),
+                "627239445736452098": ("REJECTED", "MBBLACK", "8613900139000"),
+            },
+        ),
+        Sample(
+            "webhook_innopaas_wrong_pswd.json",
+            403,
+            not_stored=("627239445736452099",),
+            reason="receiver/pswd",
+            private=("8613700137000", "not-the-pswd"),
+        ),
+        Sample("webhook_innopaas_missing_msgid.json", 400, reason="msgid is missing", private=("8613600136000",)),
+        Sample(
+            "webhook_innopaas_unknown_status.json", 200, {"627239445736452101": ("FAILED", "MK:0005", "8613500135000")}
+        ),
+    ),
+    sample_keys={"receiver": "sample-receiver", "pswd": "sample-pswd-change-me"},
+    docs="innopaas",
+)

@@ -7,6 +7,8 @@ attempts), so an item that could not be stored is left out, and so is a malforme
 
 Times carry no zone in the docs; the platform is Russian, so they are read as UTC+03:00
 unless the account's ``utc_offset`` says otherwise (e.g. ``"+00:00"``).
+
+Polled by id (``json/state.php``, or the GET ``sendsms.php``) with :class:`WebcomApi`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import parse_qsl
 
-from dlrhub.accounts import AccountConfig
-from dlrhub.http import AccountMisconfigured, HttpClient, ProviderError, expect_json
+from pydantic import Field, SecretStr, StringConstraints, model_validator
+
 from dlrhub.models import Source, StatusReport
+from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
+from dlrhub.providers.descriptor import BaseUrl, Credentials, PollById, Provider, Sample, Webhook, WebhookCredentials
 from dlrhub.status import Status
 from dlrhub.webhook_io import (
     InvalidCallback,
@@ -54,14 +58,38 @@ def map_state(word: str) -> Status:
     return STATES.get(word, Status.PENDING)
 
 
-def account_zone(config: AccountConfig | None) -> timezone:
-    raw = str((config.model_extra or {}).get("utc_offset", DEFAULT_UTC_OFFSET)) if config else DEFAULT_UTC_OFFSET
-    found = _OFFSET.match(raw)
+UtcOffset = Annotated[str, StringConstraints(pattern=r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$")]
+
+
+def zone_of(offset: str) -> timezone:
+    """``+03:00`` -> the fixed zone (the credentials models check the form)."""
+    found = _OFFSET.match(offset)
     if not found:
-        raise ValueError(f"utc_offset must look like +03:00, not {raw!r}")
+        raise ValueError("utc_offset must look like +03:00")
     sign, hours, minutes = found.groups()
     delta = timedelta(hours=int(hours), minutes=int(minutes))
     return timezone(-delta if sign == "-" else delta)
+
+
+class WebcomWebhook(WebhookCredentials):
+    utc_offset: UtcOffset = Field(default=DEFAULT_UTC_OFFSET, description="zone of Webcom's times")
+
+
+class WebcomApi(Credentials):
+    """The account keys for status queries: login and password, or a token."""
+
+    base_url: BaseUrl = Field(description="http://lk.mysmpp.ru")
+    login: str | None = Field(default=None, min_length=1)
+    password: SecretStr | None = Field(default=None, min_length=1)
+    token: SecretStr | None = Field(default=None, min_length=1, description="instead of login and password")
+    query: Literal["json", "get"] = Field(default="json", description="json/state.php or GET sendsms.php")
+    utc_offset: UtcOffset = Field(default=DEFAULT_UTC_OFFSET, description="zone of Webcom's times")
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> Self:
+        if self.token is None and (self.login is None or self.password is None):
+            raise ValueError("needs login and password, or token")
+        return self
 
 
 def parse_time(value: Any, zone: timezone) -> datetime | None:
@@ -106,25 +134,22 @@ def report_from(item: Any, account: str, zone: timezone, received_at: datetime, 
     )
 
 
-class Webcom:
-    name: ClassVar[str] = NAME
-    webhook_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
-    acknowledges_items: ClassVar[bool] = True
+def parse_callback(
+    request: WebhookRequest, account: str, credentials: WebcomWebhook, received_at: datetime
+) -> ParsedCallback:
+    """A JSON array of ``{"id_sms","time","state"}``: each item on its own."""
+    items = request.json()
+    if not isinstance(items, list):
+        raise InvalidCallback("the body must be a JSON array of status objects")
+    if len(items) > MAX_ITEMS:
+        raise InvalidCallback(f"at most {MAX_ITEMS} items per call")
+    zone = zone_of(credentials.utc_offset)
+    return parse_items(items, lambda item: report_from(item, account, zone, received_at, Source.WEBHOOK), "id_sms")
 
-    def parse_callback(
-        self, request: WebhookRequest, account: str, config: AccountConfig, received_at: datetime
-    ) -> ParsedCallback:
-        items = request.json()
-        if not isinstance(items, list):
-            raise InvalidCallback("the body must be a JSON array of status objects")
-        if len(items) > MAX_ITEMS:
-            raise InvalidCallback(f"at most {MAX_ITEMS} items per call")
-        zone = account_zone(config)
-        return parse_items(items, lambda item: report_from(item, account, zone, received_at, Source.WEBHOOK), "id_sms")
 
-    def acknowledge(self, parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
-        taken = [{"id_sms": ref} for ref, ok in zip(parsed.refs, stored, strict=True) if ok]
-        return WebhookReply(200, json.dumps(taken), "application/json")
+def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
+    taken = [{"id_sms": ref} for ref, ok in zip(parsed.refs, stored, strict=True) if ok]
+    return WebhookReply(200, json.dumps(taken), "application/json")
 
 
 #: Accepted shapes of the undocumented ``sendsms.php`` status reply (see parse_get_reply).
@@ -160,23 +185,16 @@ def parse_get_reply(text: str) -> dict[str, Any]:
 
 
 class WebcomClient:
-    """Status queries. Account secret keys: ``base_url`` (``http://lk.mysmpp.ru``), ``login``
-    and ``password`` (or ``token``), ``query`` = ``json`` (default) or ``get``, ``utc_offset``.
-    """
+    """Status queries, one ``id_sms`` a request (the docs show one)."""
 
-    batch_size = 1  # the docs show one id_sms per request
-
-    def __init__(self, account: str, config: AccountConfig, http: HttpClient, *, now: Any = None) -> None:
-        extra = config.model_extra or {}
+    def __init__(self, account: str, credentials: WebcomApi, http: Http, *, now: Any = None) -> None:
         self.account = account
-        self._base = config.credential("base_url").rstrip("/")
-        self._token = str(extra.get("token") or "")
-        self._login = str(extra.get("login") or "")
-        self._password = str(extra.get("password") or "")
-        if not self._token and not (self._login and self._password):
-            raise AccountMisconfigured("webcom account needs login and password, or token")
-        self._mode = str(extra.get("query") or "json")
-        self._zone = account_zone(config)
+        self._base = credentials.base_url.rstrip("/")
+        self._token = credentials.token.get_secret_value() if credentials.token else ""
+        self._login = credentials.login or ""
+        self._password = credentials.password.get_secret_value() if credentials.password else ""
+        self._mode = credentials.query
+        self._zone = zone_of(credentials.utc_offset)
         self._http = http
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -218,3 +236,45 @@ class WebcomClient:
         if response.status_code != 200:
             raise ProviderError(f"webcom sendsms.php: HTTP {response.status_code}")
         return parse_get_reply(response.text)
+
+
+PROVIDER = Provider(
+    name=NAME,
+    title="Webcom Mobi",
+    summary="JSON webhook, status query by id (JSON or GET)",
+    webhook=Webhook(
+        WebcomWebhook,
+        frozenset({"POST"}),
+        parse_callback,
+        acknowledge,
+        acknowledges_items=True,
+        sends='`POST` JSON array `[{"id_sms","time","state"}]`',
+        answers='`200` and `[{"id_sms":…}]` of the ids stored; the others are sent again',
+    ),
+    poll_by_id=PollById(WebcomApi, 1, WebcomClient),
+    samples=(
+        Sample(
+            "webhook_webcom_states.json",
+            200,
+            {
+                "3234": ("DELIVERED", "deliver", None),
+                "3235": ("PENDING", "send", None),
+                "3236": ("READ", "read", None),
+                "3237": ("FAILED", "not_deliver", None),
+                "3238": ("EXPIRED", "expired", None),
+                "3239": ("PENDING", "partly_deliver", None),
+            },
+            acknowledged=(3234, 3235, 3236, 3237, 3238, 3239),
+        ),
+        Sample(
+            "webhook_webcom_mixed.json",
+            200,
+            {"3240": ("DELIVERED", "deliver", None), "3243": ("FAILED", "not_deliver", None)},
+            not_stored=("3241", "3242"),
+            acknowledged=(3240, "3243"),
+        ),
+        Sample("webhook_webcom_not_an_array.json", 400, not_stored=("3244",), reason="must be a JSON array"),
+        Sample("webhook_webcom_wrong_secret.json", 403, not_stored=("3245",), reason="wrong secret"),
+    ),
+    docs="webcom-mobi",
+)

@@ -1,0 +1,199 @@
+"""What a provider is to the hub: one declaration per provider module.
+
+A :class:`Provider` names what the provider can do (its capabilities) and, for each,
+the pydantic model of the account keys that capability needs. An account's capability
+is on when its keys are in the account's secret, off when they are absent, and an error
+only when they are present and wrong (see :mod:`dlrhub.accounts`). Everything else
+(the registry, registration, the poller and the reporter, the local stack, the docs)
+derives from these declarations: nothing outside a provider module names a provider.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+from dlrhub.provider_api import Http
+
+if TYPE_CHECKING:
+    from dlrhub.models import StatusReport
+    from dlrhub.webhook_io import ParsedCallback, WebhookReply, WebhookRequest
+
+
+class Capability(StrEnum):
+    WEBHOOK = "webhook"  # the provider calls the hub
+    POLL_BY_ID = "poll_by_id"  # the hub asks about pending messages by id
+    POLL_BY_WINDOW = "poll_by_window"  # the hub reads reports by time window
+    PULL = "pull"  # the hub pulls queued reports until none are left
+    MONITOR = "monitor"  # the hub sends the provider a periodic statistics report
+
+
+#: The capabilities the poller uses, in the order it prefers them.
+POLLING = (Capability.POLL_BY_ID, Capability.POLL_BY_WINDOW, Capability.PULL)
+
+
+#: A provider API's base URL as the account's secret gives it (no query, no fragment).
+BaseUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=512)]
+#: A credential that must not be empty.
+Required = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Credentials(BaseModel):
+    """Base of every capability's account keys. Unknown keys are another capability's."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class WebhookCredentials(Credentials):
+    """Every webhook capability needs the secret in its callback URL.
+
+    ``webhook_secret_previous`` keeps the old secret valid while a provider moves to the
+    new URL (docs/deployment.md, rotating a webhook secret).
+    """
+
+    webhook_secret: SecretStr = Field(min_length=16, description="the secret in the callback URL")
+    webhook_secret_previous: SecretStr | None = Field(
+        default=None, min_length=16, description="also accepted while the provider moves to the new URL"
+    )
+
+    def secret_matches(self, offered: str) -> bool:
+        """Constant-time comparison with each valid secret (both always compared)."""
+        candidates = [self.webhook_secret, self.webhook_secret_previous or self.webhook_secret]
+        results = [hmac.compare_digest(offered.encode(), c.get_secret_value().encode()) for c in candidates]
+        return any(results)
+
+
+class ByIdClient(Protocol):
+    def query(self, message_ids: Sequence[str]) -> list[StatusReport]:
+        """Statuses of up to ``batch_size`` messages; PENDING where there is no news."""
+        ...
+
+
+class WindowClient(Protocol):
+    #: After :meth:`reports`: the earliest submission still without a status (the checkpoint's floor).
+    oldest_unsettled: datetime | None
+
+    def reports(self, start: datetime, end: datetime) -> Any:
+        """Pages (iterables) of the final reports of messages submitted in ``[start, end]``."""
+        ...
+
+
+class Puller(Protocol):
+    def pull(self) -> list[StatusReport]:
+        """One batch of queued reports (deleted at the provider); empty when none are left."""
+        ...
+
+
+class MonitorClient(Protocol):
+    def send_monitor(self, start: int, end: int, total: int, success: int) -> None:
+        """One window's counts (Unix seconds); raises ProviderError unless the provider took it."""
+        ...
+
+
+ParseCallback = Callable[["WebhookRequest", str, Any, datetime], "ParsedCallback"]
+Acknowledge = Callable[["ParsedCallback", Sequence[bool]], "WebhookReply"]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    credentials: type[WebhookCredentials]
+    methods: frozenset[str]
+    #: ``parse(request, account, credentials, received_at)``: raises InvalidCallback (400) or CallbackForbidden (403).
+    parse: ParseCallback
+    #: ``acknowledge(parsed, stored)``: the reply once applied; ``stored[i]`` False where report i failed.
+    acknowledge: Acknowledge
+    #: True when the acknowledgement names each stored item, so one item that could not be
+    #: stored is left out (and sent again) rather than failing the whole call.
+    acknowledges_items: bool = False
+    #: For the docs: what the provider sends, and what the hub answers.
+    sends: str = ""
+    answers: str = ""
+
+
+@dataclass(frozen=True)
+class PollById:
+    credentials: type[Credentials]
+    batch_size: int
+    client: Callable[[str, Any, Http], ByIdClient]
+
+
+@dataclass(frozen=True)
+class PollByWindow:
+    credentials: type[Credentials]
+    client: Callable[[str, Any, Http], WindowClient]
+
+
+@dataclass(frozen=True)
+class Pull:
+    credentials: type[Credentials]
+    client: Callable[[str, Any, Http], Puller]
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    credentials: type[Credentials]
+    client: Callable[[str, Any, Http], MonitorClient]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sample event in ``events/`` and what the hub must make of it (checked by the tests)."""
+
+    event: str
+    status_code: int
+    #: message id -> (status, raw word, destination) stored; every other id stays unstored.
+    stored: Mapping[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    #: ids the event carries that must not be stored (bad items).
+    not_stored: tuple[str, ...] = ()
+    #: The acknowledged ids, in order, where the reply lists them.
+    acknowledged: tuple[int | str, ...] | None = None
+    #: Words a refused call's reply must contain.
+    reason: str = ""
+    #: Phone numbers and credentials the event carries beyond ``stored``: never to be logged.
+    private: tuple[str, ...] = ()
+
+
+Spec = Webhook | PollById | PollByWindow | Pull | MonitorReport
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider: its name, what it can do, what each capability needs, its samples."""
+
+    name: str
+    title: str
+    summary: str
+    webhook: Webhook | None = None
+    poll_by_id: PollById | None = None
+    poll_by_window: PollByWindow | None = None
+    pull: Pull | None = None
+    monitor: MonitorReport | None = None
+    samples: tuple[Sample, ...] = ()
+    #: Account keys the sample events need besides the webhook secret in their URL.
+    sample_keys: Mapping[str, str] = field(default_factory=dict)
+    #: Where the provider's words and choices are written up (docs/providers.md anchor).
+    docs: str = ""
+
+    def capabilities(self) -> dict[Capability, Spec]:
+        specs = {cap: getattr(self, cap.value) for cap in Capability}
+        return {cap: spec for cap, spec in specs.items() if spec is not None}
+
+    def spec(self, capability: Capability) -> Spec | None:
+        return getattr(self, capability.value)
+
+    def own_keys(self) -> dict[Capability, frozenset[str]]:
+        """Per capability, the keys that switch it on: its model's keys that no other
+        capability's model of this provider also has (``webhook_secret`` switches on the
+        webhook; ``base_url`` polling, even when both share ``utc_offset``)."""
+        models = {cap: spec.credentials for cap, spec in self.capabilities().items()}
+        found = {}
+        for cap, model in models.items():
+            others = {key for other in set(models.values()) - {model} for key in other.model_fields}
+            found[cap] = frozenset(model.model_fields) - others
+        return found

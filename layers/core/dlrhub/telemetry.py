@@ -1,0 +1,34 @@
+"""Metrics counted per provider: each is emitted twice, by provider and in total.
+
+The total (dimension ``service`` only) is what alarms watch; the per-provider one
+(``service`` and ``provider``) is what dashboards and runbooks drill into. See
+docs/operations.md for the metric contract.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+
+def count(metrics: Metrics, name: str, provider: str, value: float = 1) -> None:
+    """Add ``value`` to ``name`` in total (flushed with the invocation) and for ``provider`` (now)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in {"1", "true"}:
+        return  # single_metric prints even then
+    dimensions = {**metrics.default_dimensions, "provider": provider}
+    with single_metric(name, MetricUnit.Count, value, namespace=metrics.namespace, default_dimensions=dimensions):
+        pass
+
+
+def misconfigured_counter(metrics: Metrics) -> Callable[[Any, Any, str], None]:
+    """The accounts directory's ``on_problem`` hook: ``MisconfiguredAccounts`` for the account's provider."""
+
+    def told(account: Any, capability: Any, problem: str) -> None:
+        count(metrics, "MisconfiguredAccounts", account.provider)
+
+    return told
