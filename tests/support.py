@@ -13,7 +13,7 @@ import boto3
 
 from dlrhub.providers import PROVIDERS
 from dlrhub.providers.descriptor import Provider, Sample
-from dlrhub.table import message_key
+from dlrhub.table import message_key, read_message
 from dlrhub_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,10 +56,11 @@ def event_body_items(event: dict[str, Any]) -> list[Any]:
 
 
 def read_item(endpoint: str, table: str, provider: str, account: str, message_id: str) -> dict[str, Any] | None:
-    """The stored message item as plain values (numbers are Decimal), or None."""
+    """The stored message item as plain values (numbers are Decimal), history entries named, or None."""
     dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
     key = message_key(provider, account, message_id)
-    return dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
+    item = dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
+    return read_message(item) if item is not None else None
 
 
 def check_sample_reply(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -26,6 +26,7 @@ from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore
 from dlrhub.timefmt import iso
+from dlrhub.tracing import tracer
 from dlrhub.views import (
     ErrorReply,
     MessagePage,
@@ -37,7 +38,6 @@ from dlrhub.views import (
 )
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -231,7 +231,7 @@ def failed(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,9 +22,9 @@ from dlrhub.stream import (
     metric_documents,
     publish_events_enabled,
 )
+from dlrhub.tracing import tracer
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = StreamSettings.from_env()
@@ -36,7 +36,7 @@ METRICS_OFF = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Deployed with a tumbling window, so the event names its shard (``shardId``); an event

@@ -19,7 +19,7 @@ import boto3
 from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
-from dlrhub.table import MESSAGE_SK
+from dlrhub.table import MESSAGE_SK, from_item, with_identity
 from dlrhub_local.demo import Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
@@ -87,10 +87,10 @@ def store_secrets(
 
 def describe(image: dict[str, Any]) -> str:
     """One line for a stored report, from a stream record's new image (numbers masked)."""
-    value = {key: next(iter(attr.values())) for key, attr in image.items() if len(attr) == 1}
+    value = with_identity(from_item(image))
     dest = mask_phone(value.get("destination"))
     return (
-        f"{value.get('provider')}/{value.get('account')} {value.get('message_id')}"
+        f"{value['provider']}/{value['account']} {value['message_id']}"
         f" -> {value.get('status')} (raw {value.get('raw_status')!r}, {value.get('source')})"
         + (f" to {dest}" if dest else "")
     )
@@ -103,7 +103,7 @@ def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
         return f"stored      {describe(new)}"
     if "registered_at" in new and "registered_at" not in old:
-        value = {key: next(iter(attr.values())) for key, attr in new.items() if len(attr) == 1}
+        value = with_identity(from_item(new))
         return (
             f"registered  {value['provider']}/{value['account']} {value['message_id']}"
             f" to {mask_phone(value.get('destination'))}, status {value['status']}"

@@ -88,7 +88,12 @@ def test_function_globals(doc: dict[str, Any]) -> None:
     function = doc["Globals"]["Function"]
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Tracing"] == "Active"
+    # X-Ray follows the Tracing parameter, and the Tracer is told the same (it loads the SDK only when on).
+    assert function["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
+    assert doc["Parameters"]["Tracing"]["Default"] == "Active"
 
 
 def test_functions_log_to_groups_with_retention(doc: dict[str, Any]) -> None:

@@ -283,11 +283,17 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     service_logger = logging.getLogger("dlrhub")
     capture = Capture(service_logger.handlers[0].formatter)
     service_logger.addHandler(capture)
+    loggers = [logging.getLogger(name) for name in logging.root.manager.loggerDict if name.startswith("dlrhub")]
+    levels = [one.level for one in loggers]
+    for one in loggers:
+        one.setLevel(logging.DEBUG)  # the per-report lines are DEBUG: they must be clean too
     try:
         for name in SAMPLES:
             invoke(handler, load_event(name))
     finally:
         service_logger.removeHandler(capture)
+        for one, level in zip(loggers, levels, strict=True):
+            one.setLevel(level)
     text = "\n".join(capture.lines)
     assert "report applied" in text  # the logs were captured at all
     assert "callback refused" in text

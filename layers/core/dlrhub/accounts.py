@@ -15,6 +15,7 @@ same time, so repeated made-up names cost no further calls.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from dlrhub import aws
 from dlrhub.providers.descriptor import Capability, Credentials, Provider
 
 logger = Logger(child=True)
@@ -113,7 +115,7 @@ class AccountDirectory:
         self._providers = {provider.name: provider for provider in providers}
         self._uses = frozenset(uses)
         self._max_age = max_age
-        self._secrets = secrets or SecretsProvider()
+        self._secrets_given = secrets
         self._on_problem = on_problem
         self._clock = clock
         #: secret name -> (valid until, account or None for "no such account").
@@ -135,6 +137,11 @@ class AccountDirectory:
             for capability, problem in found.problems.items():
                 self._tell(found, capability, problem)
         return found
+
+    @functools.cached_property
+    def _secrets(self) -> SecretsProvider:
+        """Made at the first read, with the function's shared session (dlrhub.aws)."""
+        return self._secrets_given or SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
     def _read(self, provider: Provider, account: str, name: str) -> Account | None:
         try:

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import boto3
-
+from dlrhub import aws
 from dlrhub.status import Status
 from dlrhub.table import is_message
 
@@ -92,7 +91,7 @@ class EventPublisher:
     resources: Sequence[str] = ()
 
     def __init__(self, bus_name: str, *, client: Any = None) -> None:
-        self._client = client or boto3.client("events")
+        self._client = client or aws.client("events")
         self._bus = bus_name
 
     @property

@@ -114,7 +114,7 @@ class WebhookService:
                 raise
             logger.exception("report not stored; left out of the acknowledgement", provider=report.provider)
             return None
-        logger.info(
+        logger.debug(
             "report " + result.outcome.value,
             provider=report.provider,
             account=report.account,

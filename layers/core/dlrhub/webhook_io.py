@@ -24,25 +24,46 @@ class CallbackForbidden(PermissionError):
 
 @dataclass(frozen=True)
 class WebhookRequest:
+    """One call. The body is kept as it came and read only by a provider's parser, so
+    nothing in it is looked at before the call is authenticated."""
+
     method: str
     raw_query: str = ""
-    body: str = ""
+    body: str | bytes = ""
     headers: dict[str, str] = field(default_factory=dict)
 
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.raw_query, keep_blank_values=True)
 
-    def json(self) -> Any:
-        if not self.body.strip():
-            raise InvalidCallback("the body is empty; a JSON document is expected")
+    def text(self) -> str:
         if len(self.body) > MAX_BODY:
             raise InvalidCallback(f"the body is larger than {MAX_BODY} bytes")
+        if isinstance(self.body, str):
+            return self.body
         try:
-            return json.loads(self.body)
-        except json.JSONDecodeError as error:
-            raise InvalidCallback(
-                f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-            ) from None
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidCallback("the body is not UTF-8 text") from None
+
+    def json(self) -> Any:
+        text = self.text()
+        if not text.strip():
+            raise InvalidCallback("the body is empty; a JSON document is expected")
+        return parse_json(text)
+
+
+def parse_json(text: str) -> Any:
+    """JSON, or InvalidCallback saying why not (nesting too deep and numbers too long included)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidCallback(
+            f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidCallback("the body is not JSON the hub reads: nested too deep") from None
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise InvalidCallback("the body is not JSON the hub reads: a number is too long") from None
 
 
 def reason_of(error: ValueError) -> str:
