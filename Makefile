@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint format build validate openapi docs bench clean setup
+.PHONY: run test lint format build validate openapi docs bench clean setup recount replay
 
 ## run: start the local stack (embedded DynamoDB, the HTTP API on 127.0.0.1:3000)
 run: $(VENV)/.installed
@@ -64,6 +64,16 @@ docs: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+## recount: rebuild counters from the message items (docs/operations.md), e.g.
+##   make recount ARGS="--table T --accounts infin8linx/main --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z"
+recount: $(VENV)/.installed
+	$(PY) -m dlrhub_tools.recount $(ARGS)
+
+## replay: replay the stream batches parked in the failure queue (docs/operations.md), e.g.
+##   make replay ARGS="--table T --queue-url URL --accounts infin8linx/main --dry-run"
+replay: $(VENV)/.installed
+	$(PY) -m dlrhub_tools.replay $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .cache .pytest_cache .ruff_cache
