@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from dlrhub.stream import BatchMetrics, checkpoint_shard, metric_documents
+from dlrhub.table import message_key
 from dlrhub_local.gateway import LambdaContext, load_handler
 from dlrhub_local.template import Template
 from tests.support import DUMMY_AWS, TEMPLATE, create_table, load_event
@@ -80,11 +81,10 @@ def test_metrics_carry_the_contracts_dimensions(
 
 def test_metric_documents_split_by_provider_and_source() -> None:
     metrics = BatchMetrics()
-    metrics.add({}, {"sk": "MSG", "provider": "webcom", "source": "poll", "status": "PENDING"}, None)
-    metrics.add({"status": "PENDING"}, {"sk": "MSG", "provider": "webcom", "source": "poll", "status": "EXPIRED"}, None)
-    metrics.add(
-        {"status": "DELIVERED"}, {"sk": "MSG", "provider": "webcom", "source": "webhook", "status": "READ"}, None
-    )
+    key = message_key("webcom", "demo", "82216")
+    metrics.add({}, {**key, "source": "poll", "status": "PENDING"}, None)
+    metrics.add({"status": "PENDING"}, {**key, "source": "poll", "status": "EXPIRED"}, None)
+    metrics.add({"status": "DELIVERED"}, {**key, "source": "webhook", "status": "READ"}, None)
     documents = metric_documents(metrics, "DLRHub", "dlrhub-dev", 0)
     changes = {(d["provider"], d["source"]): d["StatusChanges"] for d in documents if "StatusChanges" in d}
     assert changes == {("webcom", "poll"): 2, ("webcom", "webhook"): 1}

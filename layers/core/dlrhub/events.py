@@ -14,7 +14,7 @@ from typing import Any
 
 from dlrhub import aws
 from dlrhub.status import Status
-from dlrhub.table import is_message
+from dlrhub.table import is_message, message_identity
 
 SOURCE = "dlrhub"
 DETAIL_TYPE = "Message status changed"
@@ -56,20 +56,11 @@ def _parts(item: dict[str, Any]) -> int | None:
     return _whole(cost.get("parts")) if isinstance(cost, dict) else None
 
 
-def identity(item: dict[str, Any]) -> tuple[str, str, str]:
-    """(provider, account, message_id) of a message item: its attributes, else its key's parts."""
-    parts = str(item.get("pk") or "").split("#", 3)
-    from_key = parts[1:] if len(parts) == 4 else ["", "", ""]
-    names = ("provider", "account", "message_id")
-    provider, account, message_id = (str(item.get(name) or part) for name, part in zip(names, from_key, strict=True))
-    return provider, account, message_id
-
-
 def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     """The event detail (less its id) for a message whose status changed; None otherwise."""
     if not is_message(new) or "status" not in new or old.get("status") == new["status"]:
         return None
-    provider, account, message_id = identity(new)
+    provider, account, message_id = message_identity(new["pk"])
     detail: dict[str, Any] = {
         "version": VERSION,
         "provider": provider,

@@ -18,34 +18,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dlrhub.events import identity
 from dlrhub.stats import BUCKET, CounterKey, bucket_of, changes, parse_time
 from dlrhub.status import Status
-from dlrhub.table import ACCOUNT_INDEX, account_partition, counter_key, from_item, is_message, typed_key
+from dlrhub.table import (
+    ACCOUNT_INDEX,
+    account_partition,
+    counter_key,
+    from_item,
+    is_message,
+    message_identity,
+    read_history_entry,
+    typed_key,
+    with_identity,
+)
 from dlrhub.timefmt import iso
 
 BATCH_GET = 100  # BatchGetItem takes 100 keys a call
 MAX_UNPROCESSED_ROUNDS = 8
 #: What counting an item needs (``#s``: ``status`` is a reserved word).
-ITEM_FIELDS = "pk, sk, provider, account, #s, registered_at, submitted_at, received_at, event_time, history"
-
-
-#: A history entry stored as one string: ``status|source|received_at|provider_time|raw_status``.
-HISTORY_FIELDS = ("status", "source", "received_at", "provider_time", "raw_status")
-
-
-def history_entry(entry: str | dict[str, Any]) -> dict[str, Any]:
-    """A history entry as named fields, whether stored as a map or as one string."""
-    if isinstance(entry, dict):
-        return entry
-    found: dict[str, Any] = dict(zip(HISTORY_FIELDS, entry.split("|", len(HISTORY_FIELDS) - 1), strict=False))
-    found["provider_time"] = found.get("provider_time") or None
-    found["event_time"] = found["provider_time"] or found.get("received_at")
-    return found
+ITEM_FIELDS = "pk, sk, #s, registered_at, submitted_at, received_at, event_time, history"
 
 
 def history(item: dict[str, Any]) -> list[dict[str, Any]]:
-    return [history_entry(entry) for entry in item.get("history") or []]
+    return [read_history_entry(entry) for entry in item.get("history") or []]
 
 
 def first_final_received(item: dict[str, Any]) -> str | None:
@@ -59,7 +54,7 @@ def first_final_received(item: dict[str, Any]) -> str | None:
 
 def item_counts(item: dict[str, Any]) -> tuple[CounterKey, Counter[str]] | None:
     """What the stream function counted over the item's whole life, from its current state."""
-    view = {**item, **dict(zip(("provider", "account", "message_id"), identity(item), strict=True))}
+    view = with_identity(item)
     received = first_final_received(item)
     if received:
         view["received_at"] = received
@@ -162,7 +157,7 @@ class Recounter:
         items = [
             item
             for item in self.read_items(self.message_keys(provider, account, first, stop))
-            if identity(item)[:2] == (provider, account)
+            if message_identity(item["pk"])[:2] == (provider, account)
         ]
         totals = count_items(items)
         written: dict[str, dict[str, int]] = {}
@@ -190,7 +185,7 @@ def buckets_of(images: Iterable[dict[str, Any]]) -> set[tuple[str, str, datetime
     found = set()
     for image in images:
         if is_message(image) and image.get("submitted_at"):
-            provider, account, _ = identity(image)
+            provider, account, _ = message_identity(image["pk"])
             found.add((provider, account, bucket_of(parse_time(image["submitted_at"]))))
     return found
 

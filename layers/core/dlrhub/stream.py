@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlrhub.events import EventPublisher, identity, status_change, table_arn
+from dlrhub.events import EventPublisher, status_change, table_arn
 from dlrhub.stats import CounterKey, changes, parse_time
 from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
-from dlrhub.table import from_item, is_message
+from dlrhub.table import from_item, is_message, message_identity
 
 #: Checkpoint key suffix when the event names no shard (docs/operations.md, "Stream checkpoints").
 UNSHARDED = "#unsharded"
@@ -56,7 +56,7 @@ class BatchMetrics:
             self._seconds(new)
         if not is_message(new) or "status" not in new or old.get("status") == new["status"]:
             return
-        provider = identity(new)[0] or "unknown"
+        provider = message_identity(new["pk"])[0] or "unknown"
         self.status_changes[(provider, str(new.get("source") or "unknown"))] += 1
         now, before = Status(new["status"]), old.get("status")
         if now.is_final and (before is None or not Status(before).is_final):
@@ -66,7 +66,7 @@ class BatchMetrics:
         received = new.get("received_at") or new.get("event_time")
         if received and new.get("submitted_at"):
             seconds = (parse_time(received) - parse_time(new["submitted_at"])).total_seconds()
-            self.seconds_to_final[identity(new)[0]].append(max(0.0, seconds))
+            self.seconds_to_final[message_identity(new["pk"])[0]].append(max(0.0, seconds))
 
 
 @dataclass(frozen=True)
