@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
 export SAM_CLI_TELEMETRY := 0
@@ -19,11 +20,16 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(DDB_LOCAL)/.installed
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -50,9 +56,10 @@ format: $(VENV)/.installed
 build: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam build
 
-validate: $(SAM_VENV)/.installed $(VENV)/.installed
+validate: $(SAM_VENV)/.installed $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 ## openapi: regenerate docs/openapi.json from the customer API's routes
 openapi: $(VENV)/.installed
@@ -76,4 +83,4 @@ replay: $(VENV)/.installed
 	$(PY) -m dlrhub_tools.replay $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .cache .pytest_cache .ruff_cache
