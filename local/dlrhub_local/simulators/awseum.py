@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from dlrhub_local.simulators.base import DemoMessage, SimRequest, SimResponse, SimulatorServer, json_reply
+from dlrhub_local.simulators.base import DemoMessage, ReportingSimulator
 
 SOURCE = "aws.sms-voice"
 DETAIL_TYPE = "Text Message Delivery Status Updated"
@@ -82,7 +82,8 @@ def put_event(events: Any, message_id: str, event_type: str, destination: str | 
     return not events.put_events(Entries=[entry]).get("FailedEntryCount")
 
 
-class AwsEumSimulator(SimulatorServer):
+class AwsEumSimulator(ReportingSimulator):
+    needs = ()  # events name no account of ours: nothing is needed
     name = provider = "awseum"
     demo_messages = (
         DemoMessage("d1a0e7c2-0000-4000-8000-000000000001", "+15558675401", "TEXT_DELIVERED", 2, push=True),
@@ -105,16 +106,6 @@ class AwsEumSimulator(SimulatorServer):
     def demo_account(cls) -> dict[str, str]:
         return {}  # no keys: the events name no account; the stack's EVENTS_ACCOUNT does
 
-    @classmethod
-    def for_account(cls, keys: dict[str, Any]) -> AwsEumSimulator | None:
-        return cls()
-
-    def account_urls(self) -> dict[str, str]:
-        return {}
-
-    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
-        pass  # everything happens in push_demo
-
     def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
         """The message's events on the local bus (no webhook: ``webhook_url`` is unused)."""
         types = EVENTS.get(message.outcome, (message.outcome,))
@@ -127,12 +118,3 @@ class AwsEumSimulator(SimulatorServer):
             return None
         command = f"{shlex.quote(sys.executable)} -m dlrhub_local.put_event {uuid.uuid4()} TEXT_DELIVERED"
         return "AWS End User Messaging SMS event on the local bus", f"{command} --endpoint {endpoint}"
-
-    def is_api(self, request: SimRequest) -> bool:
-        return False  # no HTTP API: the service reports through EventBridge
-
-    def route(self, request: SimRequest) -> SimResponse:
-        return json_reply(404, {"message": "not found"})
-
-    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
-        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})

@@ -373,3 +373,31 @@ class SimulatorServer:
     def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
         """The provider's own error reply for ``code`` (used by ``code_next``)."""
         raise NotImplementedError
+
+
+class ReportingSimulator(SimulatorServer):
+    """A provider the hub never asks: it only reports in (callbacks, events). Its simulator
+    serves no API; it takes a demo account that has the keys in ``needs`` and does its work
+    in :meth:`push_demo`."""
+
+    #: The account keys without which the simulator has nothing to send.
+    needs: ClassVar[tuple[str, ...]] = ("webhook_secret",)
+
+    @classmethod
+    def for_account(cls, keys: dict[str, Any]) -> Self | None:
+        return cls() if all(keys.get(key) for key in cls.needs) else None
+
+    def account_urls(self) -> dict[str, str]:
+        return {}  # the hub never calls this provider
+
+    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
+        pass  # everything happens in push_demo
+
+    def is_api(self, request: SimRequest) -> bool:
+        return False  # no API of the provider's is simulated: every request gets 404
+
+    def route(self, request: SimRequest) -> SimResponse:
+        return json_reply(404, {"message": "not found"})
+
+    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
+        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})

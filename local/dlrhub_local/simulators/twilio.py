@@ -23,10 +23,7 @@ import requests
 
 from dlrhub_local.simulators.base import (
     DemoMessage,
-    SimRequest,
-    SimResponse,
-    SimulatorServer,
-    json_reply,
+    ReportingSimulator,
     random_secret,
 )
 
@@ -59,7 +56,7 @@ def callback_params(message_sid: str, status: str, to: str) -> dict[str, str]:
     return params
 
 
-class TwilioSimulator(SimulatorServer):
+class TwilioSimulator(ReportingSimulator):
     name = provider = "twilio"
     demo_messages = (
         DemoMessage("SM90000000000000000000000000000001", "+15558675301", "delivered", 2, push=True),
@@ -70,16 +67,6 @@ class TwilioSimulator(SimulatorServer):
     @classmethod
     def demo_account(cls) -> dict[str, str]:
         return {"webhook_secret": random_secret(), "auth_token": secrets.token_hex(16)}
-
-    @classmethod
-    def for_account(cls, keys: dict[str, Any]) -> TwilioSimulator | None:
-        return cls() if keys.get("webhook_secret") else None
-
-    def account_urls(self) -> dict[str, str]:
-        return {}  # the hub never calls Twilio
-
-    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
-        pass  # everything happens in push_demo
 
     def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
         statuses = CALLBACKS.get(message.outcome, (message.outcome,))
@@ -99,12 +86,3 @@ class TwilioSimulator(SimulatorServer):
         signature = sign(webhook_url, params, str(keys.get("auth_token", "")))
         command = f"curl -H {shlex.quote('X-Twilio-Signature: ' + signature)} -d {shlex.quote(urlencode(params))}"
         return "Twilio status callback, signed", f"{command} {shlex.quote(webhook_url)}"
-
-    def is_api(self, request: SimRequest) -> bool:
-        return False  # Twilio's API is not simulated: the hub only takes its callbacks
-
-    def route(self, request: SimRequest) -> SimResponse:
-        return json_reply(404, {"message": "not found"})
-
-    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
-        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})

@@ -25,10 +25,7 @@ import requests
 
 from dlrhub_local.simulators.base import (
     DemoMessage,
-    SimRequest,
-    SimResponse,
-    SimulatorServer,
-    json_reply,
+    ReportingSimulator,
     random_secret,
 )
 
@@ -72,7 +69,7 @@ def receipt(
     return params
 
 
-class VonageSimulator(SimulatorServer):
+class VonageSimulator(ReportingSimulator):
     name = provider = "vonage"
     demo_messages = (
         DemoMessage("0A00000000000001", "447700900001", "delivered", 2, push=True),
@@ -83,16 +80,6 @@ class VonageSimulator(SimulatorServer):
     @classmethod
     def demo_account(cls) -> dict[str, str]:
         return {"webhook_secret": random_secret(), "signature_secret": random_secret(), "signature_method": "sha256"}
-
-    @classmethod
-    def for_account(cls, keys: dict[str, Any]) -> VonageSimulator | None:
-        return cls() if keys.get("webhook_secret") else None
-
-    def account_urls(self) -> dict[str, str]:
-        return {}  # the hub never calls Vonage
-
-    def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
-        pass  # everything happens in push_demo
 
     def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
         params = receipt(message.message_id, message.destination, message.outcome, keys)
@@ -110,12 +97,3 @@ class VonageSimulator(SimulatorServer):
     def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str]:
         params = receipt("0B00000127FDBC63", "447547232824", "delivered", keys)
         return "Vonage delivery receipt (GET), signed now", f"curl {shlex.quote(webhook_url + '?' + urlencode(params))}"
-
-    def is_api(self, request: SimRequest) -> bool:
-        return False  # Vonage's API is not simulated: the hub only takes its receipts
-
-    def route(self, request: SimRequest) -> SimResponse:
-        return json_reply(404, {"message": "not found"})
-
-    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
-        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})
