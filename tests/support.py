@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,38 @@ def innopaas_seed_example(**changes: str) -> dict[str, str]:
     """Seed 003's example object, as events/webhook_innopaas_seed_example.json carries it, with ``changes``."""
     [body] = event_body_items(load_event("webhook_innopaas_seed_example.json"))
     return {**body, **changes}
+
+
+class LogCapture(logging.Handler):
+    """Keeps the lines the service's loggers write, formatted as in Lambda (Powertools JSON)."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def captured_logs() -> Iterator[LogCapture]:
+    """Every line of the ``dlrhub`` loggers while the block runs, DEBUG included (what a more
+    verbose LogLevel would write must be as clean as the default)."""
+    service_logger = logging.getLogger("dlrhub")
+    capture = LogCapture(service_logger.handlers[0].formatter if service_logger.handlers else None)
+    loggers = [logging.getLogger(name) for name in logging.root.manager.loggerDict if name.startswith("dlrhub")]
+    levels = [one.level for one in loggers]
+    service_logger.addHandler(capture)
+    for one in loggers:
+        one.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        service_logger.removeHandler(capture)
+        for one, level in zip(loggers, levels, strict=True):
+            one.setLevel(level)

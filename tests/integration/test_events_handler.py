@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from tests.support import (
     EVENT_SAMPLES,
     EVENTS,
     EVENTS_ACCOUNT,
+    captured_logs,
     check_event_sample,
     load_event,
     read_item,
@@ -167,26 +167,11 @@ def test_a_registered_message_reads_back_through_the_customer_api(
     assert body["cost"] == {"amount": "0.00881", "currency": "USD", "parts": 1}
 
 
-class Capture(logging.Handler):
-    def __init__(self, formatter: logging.Formatter | None) -> None:
-        super().__init__()
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 def test_logs_carry_no_phone_number(handler: Handler) -> None:
-    service_logger = logging.getLogger("dlrhub")
-    capture = Capture(service_logger.handlers[0].formatter)
-    service_logger.addHandler(capture)
-    try:
+    with captured_logs() as capture:
         for name in EVENT_SAMPLES:
             invoke(handler, load_event(name))
-    finally:
-        service_logger.removeHandler(capture)
-    text = "\n".join(capture.lines)
+    text = capture.text
     assert "report applied" in text
     assert "event dropped: malformed" in text
     for name in EVENT_SAMPLES:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from tests.support import (
     EVENTS,
     SAMPLE_SECRET,
     SAMPLES,
+    captured_logs,
     check_sample_reply,
     event_body_items,
     load_event,
@@ -263,34 +263,11 @@ def test_duplicate_pushes_get_200_and_change_nothing(handler: Handler, moto_serv
         assert len(item["history"]) == 1, message_id
 
 
-class Capture(logging.Handler):
-    """Formats records with the service logger's own (Powertools JSON) formatter."""
-
-    def __init__(self, formatter: logging.Formatter | None) -> None:
-        super().__init__()
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handler) -> None:
-    service_logger = logging.getLogger("dlrhub")
-    capture = Capture(service_logger.handlers[0].formatter)
-    service_logger.addHandler(capture)
-    loggers = [logging.getLogger(name) for name in logging.root.manager.loggerDict if name.startswith("dlrhub")]
-    levels = [one.level for one in loggers]
-    for one in loggers:
-        one.setLevel(logging.DEBUG)  # the per-report lines are DEBUG: they must be clean too
-    try:
+    with captured_logs() as capture:
         for name in SAMPLES:
             invoke(handler, load_event(name))
-    finally:
-        service_logger.removeHandler(capture)
-        for one, level in zip(loggers, levels, strict=True):
-            one.setLevel(level)
-    text = "\n".join(capture.lines)
+    text = capture.text
     assert "report applied" in text  # the logs were captured at all
     assert "callback refused" in text
     assert "callback rejected" in text
