@@ -5,6 +5,11 @@ VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
+# The benchmark's cold-init interpreter: Python 3.13 as on Lambda, when this machine has one
+# (on PATH, or installed by pyenv); else `make bench` measures on the default interpreter.
+BENCH_VENV := .venv-bench313
+PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint format build validate openapi bench clean setup
@@ -58,8 +63,16 @@ validate: $(SAM_VENV)/.installed $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(PY) -m dlrhub_local.openapi
 
-bench: $(VENV)/.installed
-	$(PY) -m bench
+## bench: the figures of issue 10 (docs in bench/cli.py); e.g. make bench ARGS="--baseline ../main --short"
+bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
+	$(PY) -m bench $(ARGS)
+
+# Python 3.13 with the layer's pins and the boto3/botocore pins of the tests: the cold-init interpreter.
+$(BENCH_VENV)/.installed: layers/core/requirements.txt requirements-dev.txt
+	$(PYTHON313) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r layers/core/requirements.txt \
+		$$(grep -E '^(boto3|botocore)==' requirements-dev.txt)
+	touch $@
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(BENCH_VENV) .aws-sam .cache .pytest_cache .ruff_cache
