@@ -3,8 +3,10 @@
 Two botocore event hooks on the client: one adds ``ReturnConsumedCapacity=INDEXES`` to every
 write, the other notes the ``ConsumedCapacity`` of the reply (table and each GSI apart). A write
 whose condition failed has no ``ConsumedCapacity`` in its reply (on AWS as on DynamoDB Local),
-yet AWS charges it by the size of the item already there: :meth:`CapacityMeter.settle` reads the
-item and charges ``ceil(size / 1 KB)`` on the table, marked ``computed``.
+yet AWS charges it by the size of the item already there, at least 1 (DynamoDB developer guide,
+"Conditional writes": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html):
+:meth:`CapacityMeter.settle` reads the item and charges ``ceil(size / 1 KB)`` on the table, marked
+``computed``.
 """
 
 from __future__ import annotations

@@ -193,8 +193,13 @@ class Run:
         lines += machine_facts(interpreter_version(self.python))
         for tree in self.trees:
             lines.append(f"{tree.label + ' tree':<11} {tree.path} ({tree.revision()})")
+        mode = "short (CI: proves it works, figures not meaningful)" if self.args.short else "full"
+        lines.append(f"mode        {mode}")
+        sizes = self.sizes
         lines.append(
-            f"mode        {'short (CI: proves it works, figures not meaningful)' if self.args.short else 'full'}"
+            f"sizes       cold init {sizes.cold_runs} runs a target; warm path {sizes.reports} reports and as many"
+            f" UpdateItems (blocks of {sizes.block}, {sizes.warm_up} untimed first); poller {sizes.messages:,}"
+            f" messages, write throughput from {sizes.throughput_writes:,} writes"
         )
         lines.append("")
         lines += table(self.rows(), with_before=self.before is not None)
