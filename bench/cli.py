@@ -12,6 +12,7 @@ nothing worth reading). Progress goes to stderr; the report to stdout.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,7 @@ class Run:
         self.python = interpreter()
         self.results: dict[str, dict[str, Any]] = {part: {} for part in PARTS}
         self.profile: list[import_profile.ModuleTime] = []
+        self.facts = machine_facts(interpreter_version(self.python))
 
     def measure(self) -> None:
         parts = self.args.parts
@@ -190,7 +192,8 @@ class Run:
 
     def report(self) -> list[str]:
         lines = ["DLR Hub benchmarks (issue 10): python -m bench " + " ".join(sys.argv[1:])]
-        lines += machine_facts(interpreter_version(self.python))
+        lines += self.facts
+        lines.append(f"{'':12}load average {os.getloadavg()[0]:.2f} at the end (other work skews figures)")
         for tree in self.trees:
             lines.append(f"{tree.label + ' tree':<11} {tree.path} ({tree.revision()})")
         mode = "short (CI: proves it works, figures not meaningful)" if self.args.short else "full"
