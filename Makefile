@@ -67,11 +67,12 @@ openapi: $(VENV)/.installed
 bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
 	$(PY) -m bench $(ARGS)
 
-# Python 3.13 with the layer's pins and the boto3/botocore pins of the tests: the cold-init interpreter.
-$(BENCH_VENV)/.installed: layers/core/requirements.txt requirements-dev.txt
+# Python 3.13 with the layer's pins and the tests' boto3/botocore (and PyYAML, to read the template):
+# the interpreter of the cold-init imports and of the benchmark's runners, as on Lambda.
+$(BENCH_VENV)/.installed: layers/core/requirements.txt requirements-dev.txt Makefile
 	$(PYTHON313) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r layers/core/requirements.txt \
-		$$(grep -E '^(boto3|botocore)==' requirements-dev.txt)
+		$$(grep -E '^(boto3|botocore|PyYAML)==' requirements-dev.txt)
 	touch $@
 
 clean:

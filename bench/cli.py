@@ -36,6 +36,7 @@ class Sizes:
     reports: int
     block: int
     warm_up: int
+    profile_reports: int
     messages: int
     throughput_writes: int
     jvm_warm_up: int
@@ -47,12 +48,21 @@ FULL = Sizes(
     reports=400,
     block=25,
     warm_up=30,
+    profile_reports=100,
     messages=10_000,
     throughput_writes=2000,
-    jvm_warm_up=600,
+    jvm_warm_up=300,
 )
 SHORT = Sizes(
-    cold_runs=1, profile_runs=1, reports=10, block=5, warm_up=2, messages=200, throughput_writes=50, jvm_warm_up=0
+    cold_runs=1,
+    profile_runs=1,
+    reports=10,
+    block=5,
+    warm_up=2,
+    profile_reports=3,
+    messages=200,
+    throughput_writes=50,
+    jvm_warm_up=0,
 )
 
 
@@ -86,6 +96,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         reports=args.reports or base.reports,
         block=base.block,
         warm_up=base.warm_up,
+        profile_reports=base.profile_reports,
         messages=args.messages or base.messages,
         throughput_writes=min(base.throughput_writes, args.messages or base.throughput_writes),
         jvm_warm_up=base.jvm_warm_up,
@@ -107,9 +118,10 @@ class Run:
         self.trees = [tree for tree in (self.before, self.after) if tree is not None]
         self.clock = Clock()
         self.python = interpreter()
+        self.runner_python = cold_init.runner_interpreter(self.python)
         self.results: dict[str, dict[str, Any]] = {part: {} for part in PARTS}
         self.profile: list[import_profile.ModuleTime] = []
-        self.facts = machine_facts(interpreter_version(self.python))
+        self.facts = machine_facts(interpreter_version(self.python), interpreter_version(self.runner_python))
 
     def measure(self) -> None:
         parts = self.args.parts
@@ -127,15 +139,20 @@ class Run:
         for tree in self.trees:
             if "write-units" in parts or "cost" in parts:
                 progress(self.clock, f"write units, {tree.label}")
-                self.results["write-units"][tree.label] = run_once(tree, "write-units", config, timeout=600)
+                self.results["write-units"][tree.label] = run_once(
+                    tree, "write-units", config, timeout=600, python=self.runner_python
+                )
             if "warm-path" in parts or "cost" in parts:
                 progress(self.clock, f"warm path, {tree.label}: {self.sizes.reports} reports")
                 warm = config | {
                     "reports": self.sizes.reports,
                     "block": self.sizes.block,
                     "warm_up": self.sizes.warm_up,
+                    "profile_reports": self.sizes.profile_reports,
                 }
-                self.results["warm-path"][tree.label] = run_once(tree, "warm-path", warm, timeout=1200)
+                self.results["warm-path"][tree.label] = run_once(
+                    tree, "warm-path", warm, timeout=1200, python=self.runner_python
+                )
         if "poller" in parts:
             settings = PollerSettings(
                 self.sizes.messages,
@@ -146,7 +163,7 @@ class Run:
             )
             for tree in self.trees:
                 progress(self.clock, f"poller, {tree.label}: {settings.messages:,} messages")
-                self.results["poller"][tree.label] = measure_poller(tree, endpoints, settings)
+                self.results["poller"][tree.label] = measure_poller(tree, endpoints, settings, self.runner_python)
 
     def cold_init(self) -> None:
         runs = self.sizes.cold_runs

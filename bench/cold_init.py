@@ -38,6 +38,15 @@ def interpreter() -> str:
     return str(candidate) if candidate.exists() else sys.executable
 
 
+def runner_interpreter(python: str) -> str:
+    """``python`` for the runners too when it has what they import (the template reader's PyYAML), else this one."""
+    try:
+        probe = subprocess.run([python, "-c", "import boto3, pydantic, yaml"], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return sys.executable
+    return python if probe.returncode == 0 else sys.executable
+
+
 def interpreter_version(python: str) -> str:
     reply = subprocess.run(
         [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, timeout=60

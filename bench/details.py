@@ -75,6 +75,28 @@ def warm_path_section(results: dict[str, Any]) -> list[str]:
             lines.append(f"  NOT 200: {result['failures']}")
         sample = result["log_sample"].rstrip("\n").splitlines()
         lines += ["  one report's output:"] + [f"    {line}" for line in sample]
+        lines += profile_lines(result.get("profile") or {})
+    return lines
+
+
+def profile_lines(profiles: dict[str, Any]) -> list[str]:
+    """cProfile per report of the handler and of the bare UpdateItem (inflated by the profiler)."""
+    if not profiles:
+        return []
+    lines = []
+    for name, found in profiles.items():
+        python = found["total_ms"] - found["socket_ms"]
+        lines.append(
+            f"  cProfile, {name} ({found['reports']} calls): {found['total_ms']:.2f} ms a call, of which"
+            f" {found['socket_ms']:.2f} blocked on sockets and {python:.2f} in Python"
+        )
+    handler = profiles["handler"]
+    lines.append(f"  handler, top {len(handler['top_cumulative'])} by cumulative ms a report (calls a report, own ms):")
+    for function, calls, own, cumulative in handler["top_cumulative"]:
+        lines.append(f"    {cumulative:7.2f} {calls:6.1f} {own:6.2f}  {function}")
+    lines.append(f"  handler, top {len(handler['top_own'])} by own ms a report:")
+    for function, calls, own, _ in handler["top_own"]:
+        lines.append(f"    {own:7.2f} {calls:6.1f}  {function}")
     return lines
 
 
@@ -82,16 +104,19 @@ def poller_section(results: dict[str, Any]) -> list[str]:
     lines = ["", "## Poller (the PollerFunction handler, Infin8linx simulator in another process)"]
     for label, result in results.items():
         seeded = result["seeded"]
-        throughput = seeded["throughput"]
         lines.append(
-            f"{label}: seeded {result['settings']['messages']:,} registrations in {seeded['seed_seconds']:.1f} s;"
-            f" bare conditional UpdateItem: {throughput['writes']:,} at {result['settings']['write_concurrency']}"
-            f" threads in {throughput['seconds']:.2f} s = {throughput['per_second']:,.0f}/s"
+            f"{label}: seeded {result['settings']['messages']:,} registrations in {seeded['seed_seconds']:.1f} s"
         )
         for case in ("nothing-new", "all-final"):
             outcome = result[case]
             lines.append(
                 f"  {case:<12} {outcome['elapsed']:.2f} s, {outcome['requests']} requests; reply {outcome['reply']}"
+            )
+        for when, measured in zip(("before", "after"), result["all-final"].get("throughput") or [], strict=False):
+            lines.append(
+                f"  bare conditional UpdateItem {when} all-final: {measured['writes']:,} at"
+                f" {result['settings']['write_concurrency']} threads in {measured['seconds']:.2f} s"
+                f" = {measured['per_second']:,.0f}/s"
             )
     return lines
 

@@ -1,10 +1,11 @@
 """The poller function over N pending Infin8linx messages (runs in a tree's runner).
 
-Seeds N registered messages through ``MessageStore.register``, measures DynamoDB Local's
-conditional-write throughput with bare concurrent ``UpdateItem``s at the poller's write
-concurrency, then invokes the template's ``PollerFunction`` handler once per case, when the
-parent says so (it sets the simulator's answers in between): ``nothing-new`` (every message
-still pending at the provider) and ``all-final``.
+Seeds N registered messages through ``MessageStore.register``, then invokes the template's
+``PollerFunction`` handler once per case, when the parent says so (it sets the simulator's
+answers in between): ``nothing-new`` (every message still pending at the provider) and
+``all-final``. Around ``all-final``, just before and just after it, DynamoDB Local's
+conditional-write throughput is measured with bare concurrent ``UpdateItem``s at the poller's
+write concurrency: the write-bound reference (the machine's load drifts; the two bracket it).
 """
 
 from __future__ import annotations
@@ -105,8 +106,10 @@ def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
     table = create_table(tree, client, "bench-poll")
     ids = message_ids(config["messages"])
     seconds = seed(MessageStore(table, client=client), ids, config["account"])
-    throughput = write_throughput(client, tree, table, config["throughput_writes"], config["write_concurrency"])
-    channel.send(phase="seeded", seed_seconds=seconds, throughput=throughput)
+    channel.send(phase="seeded", seed_seconds=seconds)
+
+    def throughput() -> dict[str, float]:
+        return write_throughput(client, tree, table, config["throughput_writes"], config["write_concurrency"])
 
     template = tree_template(tree)
     function = template.functions()["PollerFunction"]
@@ -126,8 +129,12 @@ def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
     memory = int(function_setting(template, function.logical_id, "MemorySize", 128))
     for case in CASES:
         channel.wait_for(case)
+        # The write-bound reference is taken just before and just after the case it is for.
+        before = throughput() if case == "all-final" else None
         request = str(uuid.uuid4())
         context = LambdaContext("PollerFunction", request, memory, timeout_ms, started=time.monotonic())
         started = time.perf_counter()
         reply = handler(event, context)
-        channel.send(case=case, elapsed=time.perf_counter() - started, reply=reply)
+        elapsed = time.perf_counter() - started
+        after = throughput() if case == "all-final" else None
+        channel.send(case=case, elapsed=elapsed, reply=reply, throughput=[before, after] if before else [])

@@ -38,7 +38,7 @@ def put_secret(endpoint: str, name: str, value: dict[str, Any]) -> None:
     client.create_secret(Name=name, SecretString=json.dumps(value))
 
 
-def measure(tree: Tree, endpoints: Endpoints, settings: PollerSettings) -> dict[str, Any]:
+def measure(tree: Tree, endpoints: Endpoints, settings: PollerSettings, python: str | None = None) -> dict[str, Any]:
     account = f"bench{uuid.uuid4().hex[:6]}"
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     ids = message_ids(settings.messages)
@@ -58,7 +58,7 @@ def measure(tree: Tree, endpoints: Endpoints, settings: PollerSettings) -> dict[
         for message_id in ids:
             simulator.add(message_id, 0)
         simulator.latency = settings.latency
-        with Runner(tree, "poller", config) as runner:
+        with Runner(tree, "poller", config, python=python) as runner:
             result["seeded"] = runner.receive(timeout=1800)
             for case in CASES:
                 if case == "all-final":

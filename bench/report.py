@@ -23,13 +23,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_facts(cold_python: str) -> list[str]:
+def machine_facts(cold_python: str, runner_python: str) -> list[str]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return [
         f"date        {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"machine     {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}, "
         f"load average {load[0]:.2f} at start",
-        f"python      harness and runners {platform.python_version()}; cold init on Python {cold_python}",
+        f"python      harness {platform.python_version()}; tree runners (handlers, store) {runner_python};"
+        f" cold init {cold_python}",
     ]
 
 

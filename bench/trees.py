@@ -135,7 +135,9 @@ class Runner:
         self.stop()
 
 
-def run_once(tree: Tree, part: str, config: dict[str, Any], timeout: float) -> dict[str, Any]:
+def run_once(
+    tree: Tree, part: str, config: dict[str, Any], timeout: float, python: str | None = None
+) -> dict[str, Any]:
     """A part that answers with one result."""
-    with Runner(tree, part, config) as runner:
+    with Runner(tree, part, config, python=python) as runner:
         return runner.receive(timeout)

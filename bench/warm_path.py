@@ -31,6 +31,8 @@ import boto3
 from botocore.config import Config
 
 from bench.lambda_env import DUMMY_CREDENTIALS, function_environment, tree_template
+from bench.trees import HARNESS
+from bench.warm_profile import profiled, summarize
 from bench.write_units import create_table, dynamodb_client
 from tests.support import put_sample_accounts
 
@@ -102,6 +104,7 @@ def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     from dlrhub_local.gateway import LambdaContext, load_handler
 
     reports, block, warm_up = config["reports"], config["block"], config["warm_up"]
+    profile_reports = config.get("profile_reports", 0)
     client = dynamodb_client(config["dynamodb"])
     table = create_table(tree, client, "bench-warm")
     template = tree_template(tree)
@@ -121,7 +124,7 @@ def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     # The store's client config (MessageStore's default), the endpoint from the same variables.
     bare = boto3.client("dynamodb", config=Config(max_pool_connections=10))
 
-    total = warm_up + reports
+    total = warm_up + reports + profile_reports
     keys = bare_keys(tree, table, total)
     ids = [str(4_000_000_000 + n) for n in range(total)]
     store = MessageStore(table, client=client)
@@ -150,11 +153,24 @@ def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     calls = iter(range(total))
     bare_calls = iter(range(total))
 
-    def one_report(timed: bool, output: Output) -> None:
-        nonlocal sample
+    def prepared_report() -> tuple[dict[str, Any], Any]:
         n = next(calls)
         event = callback(template_event, ids[n], "1" if n % 2 == 0 else "2")
-        context = LambdaContext("WebhookFunction", event["requestContext"]["requestId"], memory_limit_in_mb=256)
+        return event, LambdaContext("WebhookFunction", event["requestContext"]["requestId"], memory_limit_in_mb=256)
+
+    def prepared_bare() -> dict[str, Any]:
+        n = next(bare_calls)
+        return {
+            "TableName": table,
+            "Key": keys[n],
+            "UpdateExpression": "SET #v = :v",
+            "ExpressionAttributeNames": {"#v": "bench_value"},
+            "ExpressionAttributeValues": {":v": {"N": str(n)}},
+        }
+
+    def one_report(timed: bool, output: Output) -> None:
+        nonlocal sample
+        event, context = prepared_report()
         before = output.sizes()
         started = time.perf_counter()
         reply = handler(event, context)
@@ -170,15 +186,9 @@ def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
             sample = sample or text[:SAMPLE_CHARS]
 
     def one_bare(timed: bool) -> None:
-        n = next(bare_calls)
+        arguments = prepared_bare()
         started = time.perf_counter()
-        bare.update_item(
-            TableName=table,
-            Key=keys[n],
-            UpdateExpression="SET #v = :v",
-            ExpressionAttributeNames={"#v": "bench_value"},
-            ExpressionAttributeValues={":v": {"N": str(n)}},
-        )
+        bare.update_item(**arguments)
         if timed:
             bare_ms.append((time.perf_counter() - started) * 1000)
 
@@ -197,7 +207,19 @@ def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
                     else:
                         one_bare(True)
             rounds += 1
+        profiles = {}
+        if profile_reports:
+            roots = (HARNESS, tree.resolve(), Path(sys.prefix))
+            profile_calls = [prepared_report() for _ in range(profile_reports)]
+            handler_stats = profiled([lambda e=event, c=context: handler(e, c) for event, context in profile_calls])
+            bares = [prepared_bare() for _ in range(profile_reports)]
+            bare_stats = profiled([lambda a=arguments: bare.update_item(**a) for arguments in bares])
+            profiles = {
+                "handler": summarize(handler_stats, profile_reports, roots),
+                "bare": summarize(bare_stats, profile_reports, roots),
+            }
     return {
+        "profile": profiles,
         "handler_ms": handler_ms,
         "bare_ms": bare_ms,
         "log_bytes": log_bytes,
