@@ -6,6 +6,11 @@ SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
+# The benchmark's cold-init interpreter: Python 3.13 as on Lambda, when this machine has one
+# (on PATH, or installed by pyenv); else `make bench` measures on the default interpreter.
+BENCH_VENV := .venv-bench313
+PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint format build validate openapi docs bench clean setup recount replay
@@ -69,8 +74,17 @@ openapi: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(PY) -m dlrhub_local.docs
 
-bench: $(VENV)/.installed
-	$(PY) -m bench
+## bench: the figures of issue 10 (docs in bench/cli.py); e.g. make bench ARGS="--baseline ../main --short"
+bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
+	$(PY) -m bench $(ARGS)
+
+# Python 3.13 with the layer's pins and the tests' boto3/botocore (and PyYAML, to read the template):
+# the interpreter of the cold-init imports and of the benchmark's runners, as on Lambda.
+$(BENCH_VENV)/.installed: layers/core/requirements.txt requirements-dev.txt Makefile
+	$(PYTHON313) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r layers/core/requirements.txt \
+		$$(grep -E '^(boto3|botocore|PyYAML)==' requirements-dev.txt)
+	touch $@
 
 ## recount: rebuild counters from the message items (docs/operations.md), e.g.
 ##   make recount ARGS="--table T --accounts infin8linx/main --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z"
@@ -83,4 +97,4 @@ replay: $(VENV)/.installed
 	$(PY) -m dlrhub_tools.replay $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(BENCH_VENV) .aws-sam .cache .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
-"""``python -m bench`` (``make bench``): the local stack's reply times per route."""
+"""``python -m bench`` (``make bench``): the figures of issue 10; ``--help`` lists the options."""
 
-from bench.local_stack_latency import main
+from bench.cli import main
 
 raise SystemExit(main())

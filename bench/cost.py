@@ -1,0 +1,138 @@
+"""Cost per million reports from the measured figures, at the prices of :mod:`bench.prices`.
+
+A report here is one provider callback carrying one final report of a registered message: one
+HTTP API request, one Lambda invocation of the webhook function (its measured warm duration,
+billed per started millisecond, at the template's memory, Arm), the measured write units of
+that report kind, and the log bytes: the handler's measured stdout/stderr, the Lambda runtime's
+START/END/REPORT lines, and the HTTP API's access-log line (the template's format, filled in).
+EventBridge (one event per status change) and X-Ray (sampled traces) are separate lines. The
+stream function's batched invocations and counter writes are not costed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import prices
+from bench.lambda_env import function_setting, tree_template
+
+MILLION = 1_000_000
+WRU = prices.DYNAMODB_WRITE_UNIT.usd
+#: Write units a final report of a registered message needs: the item (<= 1 KB) and leaving the
+#: sparse pending index. The floor's assumption.
+FLOOR_WRITE_UNITS = 2.0
+
+#: Sample values for the access-log format's $context variables.
+ACCESS_LOG_VALUES = {
+    "requestId": "JLpvxhKfoAMEJ9A=",
+    "routeKey": "GET /webhooks/{provider}/{account}/{secret}",
+    "status": "200",
+    "responseLatency": "18",
+    "integrationErrorMessage": "-",
+    "identity.sourceIp": "203.0.113.10",
+}
+
+
+def runtime_lines(duration_ms: float, memory: int) -> str:
+    """The Lambda runtime's own lines of one invocation (text format), with typical values."""
+    request = str(uuid.UUID(int=0x8F5C0D1E2A3B4C5D6E7F8091A2B3C4D5))
+    billed = math.ceil(duration_ms)
+    return (
+        f"START RequestId: {request} Version: $LATEST\n"
+        f"END RequestId: {request}\n"
+        f"REPORT RequestId: {request}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+        f"Memory Size: {memory} MB\tMax Memory Used: 98 MB\t\n"
+    )
+
+
+def access_log_line(tree: Path) -> str:
+    settings = tree_template(tree).resources["HttpApi"]["Properties"].get("AccessLogSettings") or {}
+    text = str(settings.get("Format") or "")
+    return re.sub(r"\$context\.([A-Za-z.]+)", lambda m: ACCESS_LOG_VALUES.get(m.group(1), "-"), text) + "\n"
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    basis: str
+    usd: float
+
+
+@dataclass(frozen=True)
+class CostPerMillion:
+    lines: list[Line]
+    separate: list[Line]
+    floor: float
+    floor_basis: str
+
+    @property
+    def total(self) -> float:
+        return sum(line.usd for line in self.lines)
+
+    @property
+    def ratio(self) -> float:
+        return self.total / self.floor
+
+
+def webhook_memory(tree: Path) -> int:
+    return int(function_setting(tree_template(tree), "WebhookFunction", "MemorySize", 128))
+
+
+def per_million(tree: Path, duration_ms: float, write_units: float, handler_log_bytes: float) -> CostPerMillion:
+    memory = webhook_memory(tree)
+    billed_ms = math.ceil(duration_ms)
+    gb_seconds = billed_ms / 1000 * memory / 1024
+    runtime = len(runtime_lines(duration_ms, memory).encode())
+    access = len(access_log_line(tree).encode())
+    log_bytes = handler_log_bytes + runtime + access
+    lines = [
+        Line("HTTP API requests", "1 per report", MILLION * prices.HTTP_API_REQUEST.usd),
+        Line("Lambda requests", "1 per report", MILLION * prices.LAMBDA_REQUEST.usd),
+        Line(
+            "Lambda duration",
+            f"{billed_ms} ms billed (median {duration_ms:.1f} ms) x {memory} MB, Arm",
+            MILLION * gb_seconds * prices.LAMBDA_ARM_GB_SECOND.usd,
+        ),
+        Line("DynamoDB writes", f"{write_units:g} WRU per report", MILLION * write_units * WRU),
+        Line(
+            "CloudWatch Logs",
+            f"{log_bytes:,.0f} B per report (handler {handler_log_bytes:,.0f}, runtime {runtime}, access log {access})",
+            MILLION * log_bytes / prices.GB * prices.LOGS_INGESTED_GB.usd,
+        ),
+    ]
+    separate = [
+        Line("EventBridge events", "1 per status change", MILLION * prices.EVENTBRIDGE_EVENT.usd),
+        Line(
+            "X-Ray traces",
+            f"{prices.XRAY_DEFAULT_RATE:.0%} of requests sampled (default rule, busy function)",
+            MILLION * prices.XRAY_DEFAULT_RATE * prices.XRAY_TRACE.usd,
+        ),
+    ]
+    floor = MILLION * (
+        prices.HTTP_API_REQUEST.usd + prices.LAMBDA_REQUEST.usd + FLOOR_WRITE_UNITS * prices.DYNAMODB_WRITE_UNIT.usd
+    )
+    basis = f"HTTP API + Lambda request + {FLOOR_WRITE_UNITS:g} WRU (the item <= 1 KB, leaving the pending index)"
+    return CostPerMillion(lines, separate, floor, basis)
+
+
+def registration_line(write_units: float) -> Line:
+    """Registration, per message (customer API, batched: its requests and duration left out)."""
+    return Line(
+        "registration writes",
+        f"{write_units:g} WRU per message",
+        MILLION * write_units * WRU,
+    )
+
+
+def describe(cost: CostPerMillion) -> list[str]:
+    rows = [f"  {line.name:<20} {line.basis:<80} ${line.usd:8.4f}" for line in cost.lines]
+    rows.append(f"  {'total':<20} {'':<80} ${cost.total:8.4f}")
+    rows.append(f"  {'floor':<20} {cost.floor_basis:<80} ${cost.floor:8.4f}")
+    rows.append(f"  {'ratio':<20} {'total / floor':<80} {cost.ratio:8.2f}x")
+    rows.append("  separate lines (each can be switched off by the user):")
+    rows += [f"  {line.name:<20} {line.basis:<80} ${line.usd:8.4f}" for line in cost.separate]
+    return rows
