@@ -19,7 +19,7 @@ import boto3
 from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
-from dlrhub.table import MESSAGE_SK, from_item, with_identity
+from dlrhub.table import MESSAGE_SK, read_image
 from dlrhub_local import event_router
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
@@ -88,7 +88,7 @@ def store_secrets(
 
 def describe(image: dict[str, Any]) -> str:
     """One line for a stored report, from a stream record's new image (numbers masked)."""
-    value = with_identity(from_item(image))
+    value = read_image(image)
     dest = mask_phone(value.get("destination"))
     return (
         f"{value['provider']}/{value['account']} {value['message_id']}"
@@ -104,7 +104,7 @@ def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
         return f"stored      {describe(new)}"
     if "registered_at" in new and "registered_at" not in old:
-        value = with_identity(from_item(new))
+        value = read_image(new)
         return (
             f"registered  {value['provider']}/{value['account']} {value['message_id']}"
             f" to {mask_phone(value.get('destination'))}, status {value['status']}"

@@ -186,9 +186,20 @@ def test_alarms_and_dashboard_read_the_functions_namespace(dev: Deployed) -> Non
 
 def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev: Deployed) -> None:
     topic = dev.properties("AlarmTopic")
-    assert topic["KmsMasterKeyId"] == "<AlarmKey>"
-    statements = dev.properties("AlarmKey")["KeyPolicy"]["Statement"]
+    assert topic["KmsMasterKeyId"] == "<StackKey>"
+    statements = dev.properties("StackKey")["KeyPolicy"]["Statement"]
     assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+
+
+def test_every_log_group_is_encrypted_with_the_stacks_key_which_logs_may_use(dev: Deployed) -> None:
+    groups = {name: r["Properties"] for name, r in dev.resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
+    assert len(groups) >= 7
+    key = {"Fn::GetAtt": ["StackKey", "Arn"]}
+    assert all(props.get("KmsKeyId") == key for props in groups.values()), groups
+    statements = dev.properties("StackKey")["KeyPolicy"]["Statement"]
+    [logs] = [s for s in statements if s["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}]
+    context = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert context.endswith(":log-group:/dlrhub/dlrhub-dev/*")
     assert dev.properties("AlarmEmailSubscription")["Endpoint"] == "oncall@example.com"
     assert "AlarmEmailSubscription" not in Deployed.of("quiet").resources
 

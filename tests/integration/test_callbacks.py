@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 
 from dlrhub.events import EventPublisher, status_change
+from dlrhub.table import message_key
 from dlrhub_local.callbacks import CallbackAuth, DeliverySettings, describe, start_callback_delivery
 from dlrhub_local.processes import LOOPBACK, Server
 from tests.support import DUMMY_AWS, ROOT
@@ -75,10 +76,7 @@ def aws(moto_server: Server) -> dict[str, Any]:
 
 def message(status: str, previous: str | None = None, message_id: str = "90000000001") -> dict[str, Any]:
     item = {
-        "sk": "MSG",
-        "provider": "infin8linx",
-        "account": "demo",
-        "message_id": message_id,
+        **message_key("infin8linx", "demo", message_id),
         "status": status,
         "destination": "628131565746",
         "received_at": "2026-11-25T10:00:12.345Z",

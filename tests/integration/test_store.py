@@ -74,6 +74,13 @@ def test_first_report_for_an_unknown_message_is_stored_with_everything(store: Me
     assert "pending_pk" not in item
 
 
+def test_expiry_is_set_by_the_first_report_and_kept(store: MessageStore) -> None:
+    mid = new_id()
+    store.apply(report(mid, Status.PENDING))
+    store.apply(report(mid, Status.DELIVERED, minute=60 * 24 * 30))  # a month later
+    assert int(store.get("infin8linx", "demo", mid)["expires_at"]) == int((T0 + timedelta(days=90)).timestamp())
+
+
 def test_duplicate_is_ignored_and_changes_nothing(store: MessageStore) -> None:
     mid = new_id()
     assert store.apply(report(mid, Status.FAILED)).outcome is Outcome.APPLIED

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 from dlrhub.events import EventPublisher, status_change, table_arn
 from dlrhub.recount import Recounter, buckets_of, history, spans
 from dlrhub.stats import parse_time
-from dlrhub.table import from_item, is_message
+from dlrhub.table import is_message, read_image
 from dlrhub_tools.common import accounts, add_aws_arguments, client
 
 SLACK = timedelta(minutes=2)  # around the batch's arrival times
@@ -125,7 +125,7 @@ def record_events(records: Iterable[dict[str, Any]]) -> Iterator[tuple[str, dict
     """The events the stream function would have published, with the records' ids."""
     for record in records:
         images = record.get("dynamodb", {})
-        detail = status_change(from_item(images.get("OldImage") or {}), from_item(images.get("NewImage") or {}))
+        detail = status_change(read_image(images.get("OldImage") or {}), read_image(images.get("NewImage") or {}))
         if detail is not None:
             yield record.get("eventID", ""), detail
 
@@ -181,7 +181,7 @@ class Replayer:
         records = read_range(self._streams, batch)
         if records is not None:
             events = list(record_events(records))
-            images = [from_item(r["dynamodb"].get(side) or {}) for r in records for side in ("NewImage", "OldImage")]
+            images = [read_image(r["dynamodb"].get(side) or {}) for r in records for side in ("NewImage", "OldImage")]
             done = Replayed(batch, "replayed from its stream records", True, len(events))
             return self._finish(done, batch, events, buckets_of(images))
         if not self._accounts:

@@ -45,7 +45,7 @@ class Source(StrEnum):
 class Cost(BaseModel):
     """What the provider charged for the message, as it said it (amounts stay decimal text)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     amount: Annotated[str, StringConstraints(max_length=32, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
     currency: Annotated[str, StringConstraints(max_length=8)] | None = None
@@ -55,7 +55,7 @@ class Cost(BaseModel):
 class StatusReport(BaseModel):
     """One provider report of one message's status, already normalised."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     provider: Identifier
     account: AccountName

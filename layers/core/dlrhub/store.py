@@ -32,14 +32,12 @@ from dlrhub.table import (
     account_partition,
     from_item,
     history_entry,
-    message_id_of_sort_key,
+    message_identity,
     message_key,
     message_key_of,
     pending_partition,
     pending_partition_of,
     read_message,
-    ref_sort_key,
-    timed_sort_key,
     to_item,
     typed_key,
     with_identity,
@@ -84,6 +82,18 @@ class InvalidCursor(ValueError):
     pass
 
 
+def iso_at_or_after(moment: datetime) -> str:
+    """The earliest stored time (milliseconds) at or after ``moment``."""
+    text = iso(moment)
+    return text if moment.microsecond % 1000 == 0 else iso(moment + timedelta(milliseconds=1))
+
+
+def iso_before(moment: datetime) -> str:
+    """The latest stored time (milliseconds) before ``moment``: ranges are half-open."""
+    text = iso(moment)
+    return text if moment.microsecond % 1000 else iso(moment - timedelta(milliseconds=1))
+
+
 def build_status_update(report: StatusReport, retention: timedelta) -> dict[str, Any]:
     """The ``UpdateItem`` arguments (less table and key) that apply ``report``. Pure."""
     event_time = iso(report.event_time)
@@ -91,21 +101,17 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     # One string per entry; the latest report's details are in provider_details, not copied here.
     provider_time = iso(report.provider_time) if report.provider_time is not None else None
     entry = history_entry(report.status.value, report.source.value, received_at, provider_time, report.raw_status)
+    # received_at, source, provider_time and first_seen_at are in the history (table.read_message).
     update = (
         UpdateBuilder()
         .set("status", report.status.value)
         .set("raw_status", report.raw_status)
         .set("event_time", event_time)
-        .set("received_at", received_at)
-        .set("source", report.source.value)
         .append("history", [entry])
-        .set("first_seen_at", received_at, keep_existing=True)
         .set("expires_at", int((report.received_at + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(report.provider, report.account))
-        .set("acct_sk", timed_sort_key(received_at, report.message_id), keep_existing=True)
+        .set("acct_sk", received_at, keep_existing=True)
     )
-    if provider_time is not None:
-        update.set("provider_time", provider_time)
     if report.destination:
         update.set("destination", report.destination, keep_existing=True)
     if report.details:
@@ -116,7 +122,7 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         update.remove("pending_pk", "pending_sk")
     else:
         update.set("pending_pk", pending_partition_of(report.provider, report.account, report.message_id))
-        update.set("pending_sk", timed_sort_key(received_at, report.message_id), keep_existing=True)
+        update.set("pending_sk", received_at, keep_existing=True)
 
     status = update.name("status")
     condition = [f"attribute_not_exists({status})"]
@@ -148,22 +154,21 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
         .set("registered_at", iso(now))
         .set("status", Status.PENDING.value, keep_existing=True)
         .set("event_time", submitted, keep_existing=True)
-        .set("first_seen_at", iso(now), keep_existing=True)
         .set("expires_at", int((now + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(reg.provider, reg.account))
-        .set("acct_sk", timed_sort_key(submitted, reg.message_id))
+        .set("acct_sk", submitted)
     )
     if reg.parts is not None:
         update.set("parts", reg.parts)
     if reg.customer_ref is not None:
         update.set("customer_ref", reg.customer_ref)
         update.set("ref_pk", reg.customer_ref)
-        update.set("ref_sk", ref_sort_key(submitted, reg.provider, reg.account, reg.message_id))
+        update.set("ref_sk", submitted)
     registered = update.name("registered_at")
     condition = f"attribute_not_exists({registered})"
     if pending:
         update.set("pending_pk", pending_partition_of(reg.provider, reg.account, reg.message_id))
-        update.set("pending_sk", timed_sort_key(submitted, reg.message_id))
+        update.set("pending_sk", submitted)
         status = update.name("status")
         pending_value = update.value(Status.PENDING.value, "pending")
         condition += f" AND (attribute_not_exists({status}) OR {status} = {pending_value})"
@@ -295,7 +300,7 @@ class MessageStore:
             "IndexName": PENDING_INDEX,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
-            "ProjectionExpression": "pending_sk",
+            "ProjectionExpression": "pk",
             "Limit": page_size,
             "ReturnConsumedCapacity": "TOTAL",
         }
@@ -303,7 +308,7 @@ class MessageStore:
             reply = self._client.query(**args)
             with self._lock:
                 self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-            ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
+            ids = [message_identity(item["pk"]["S"])[2] for item in reply.get("Items", [])]
             if ids:
                 yield ids
             if "LastEvaluatedKey" not in reply:
@@ -392,9 +397,11 @@ class MessageStore:
         """Messages of one account submitted (or first seen) in ``[start, end)``, oldest first."""
         values = {
             ":acct": {"S": account_partition(provider, account)},
-            ":from": {"S": iso(start)},
-            ":to": {"S": iso(end)},
+            ":from": {"S": iso_at_or_after(start)},
+            ":to": {"S": iso_before(end)},
         }
+        if values[":from"]["S"] > values[":to"]["S"]:
+            return Page([], None)  # no stored time (milliseconds) falls in so short a range
         query: dict[str, Any] = {
             "IndexName": ACCOUNT_INDEX,
             "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",

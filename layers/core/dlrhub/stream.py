@@ -11,7 +11,7 @@ from dlrhub.events import EventPublisher, status_change, table_arn
 from dlrhub.stats import CounterKey, changes, parse_time
 from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
-from dlrhub.table import from_item, is_message, message_identity
+from dlrhub.table import is_message, message_identity, read_image
 
 #: Checkpoint key suffix when the event names no shard (docs/operations.md, "Stream checkpoints").
 UNSHARDED = "#unsharded"
@@ -89,8 +89,8 @@ def handle_batch(
     metrics = BatchMetrics()
     for record in records:
         images = record.get("dynamodb", {})
-        old = from_item(images.get("OldImage") or {})
-        new = from_item(images.get("NewImage") or {})
+        old = read_image(images.get("OldImage") or {})
+        new = read_image(images.get("NewImage") or {})
         detail = status_change(old, new)
         if detail is not None:
             events.append((record.get("eventID", ""), detail))

@@ -65,21 +65,8 @@ def pending_partition_of(provider: str, account: str, message_id: str) -> str:
     return pending_partition(provider, account, pending_shard(message_id))
 
 
-def timed_sort_key(moment: str, message_id: str) -> str:
-    """``{time}#{message_id}``: oldest first, unique per message (``pending_sk``, ``acct_sk``)."""
-    return f"{moment}#{message_id}"
-
-
-def message_id_of_sort_key(sort_key: str) -> str:
-    return sort_key.split("#", 1)[1]
-
-
 def account_partition(provider: str, account: str) -> str:
     return f"{provider}#{account}"
-
-
-def ref_sort_key(submitted: str, provider: str, account: str, message_id: str) -> str:
-    return f"{submitted}#{provider}#{account}#{message_id}"
 
 
 # -- other items -----------------------------------------------------------------------
@@ -148,11 +135,29 @@ def read_history_entry(entry: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def read_message(item: dict[str, Any]) -> dict[str, Any]:
-    """A plain message item as readers see it: its identity from the key, its history named."""
+    """A plain message item as readers see it: its identity read off the key, its history named,
+    and what the history already says of the latest report (``received_at``, ``source``,
+    ``provider_time``) and of the first sight (``first_seen_at``) filled in: an item does not
+    store them twice. Items written before keep the attributes they have."""
     found = with_identity(item)
+    history = [read_history_entry(entry) for entry in found.get("history") or []]
     if "history" in found:
-        found["history"] = [read_history_entry(entry) for entry in found["history"]]
+        found["history"] = history
+    if history:
+        latest = history[-1]
+        for name in ("received_at", "source", "provider_time"):
+            if latest.get(name):
+                found.setdefault(name, latest[name])
+    seen = [moment for moment in (found.get("registered_at"), history[0]["received_at"] if history else None) if moment]
+    if seen:
+        found.setdefault("first_seen_at", min(seen))
     return found
+
+
+def read_image(image: dict[str, Any]) -> dict[str, Any]:
+    """A stream record's (or a raw item's) typed attributes as plain values; a message as read_message reads it."""
+    plain = from_item(image)
+    return read_message(plain) if is_message(plain) else plain
 
 
 def typed_key(key: Key) -> dict[str, dict[str, str]]:

@@ -49,7 +49,8 @@ Required = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 class Credentials(BaseModel):
     """Base of every capability's account keys. Unknown keys are another capability's."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    # defer_build: a model is built when first used; a function uses a few of the many declared.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, defer_build=True)
 
 
 def same_text(offered: str, expected: str) -> bool:

@@ -1,0 +1,23 @@
+"""Pure parts of the store: pending shards and listing cursors. What a write does is tested on
+DynamoDB itself (tests/integration/test_store.py, test_registration_store.py), not on its text."""
+
+from __future__ import annotations
+
+from dlrhub.store import decode_cursor, encode_cursor
+from dlrhub.table import pending_partition_of
+
+
+def test_pending_shards_spread_messages() -> None:
+    partitions = {pending_partition_of("p", "a", str(i)) for i in range(1000)}
+    assert len(partitions) == 8
+
+
+def test_cursor_round_trip_and_garbage() -> None:
+    key = {"pk": {"S": "MSG#a"}, "sk": {"S": "MSG"}}
+    assert decode_cursor(encode_cursor(key)) == key
+    for bad in ("%%%", "bm90IGpzb24", encode_cursor({"pk": "plain"})):
+        try:
+            decode_cursor(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
