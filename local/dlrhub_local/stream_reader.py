@@ -193,6 +193,7 @@ class StreamReader:
         observe: Callable[[list[Record]], None] | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        retry_waits: tuple[float, float] = RETRY_WAITS,
     ) -> None:
         self._streams = streams
         self._dynamodb = dynamodb
@@ -206,6 +207,7 @@ class StreamReader:
         self._observe = observe
         self._clock = clock
         self._monotonic = monotonic
+        self._retry_waits = retry_waits
         self._problems = Problems(self._say, clock=monotonic)
         self.arn: str | None = None
         self.shards: dict[str, Shard] = {}
@@ -401,7 +403,7 @@ class StreamReader:
                 continue
             else:
                 pending[0] = (batch, retries + 1)
-            first, longest = RETRY_WAITS
+            first, longest = self._retry_waits
             if self._stop.wait(min(longest, first * 2 ** min(failures - 1, 10))):
                 return False
         return True
