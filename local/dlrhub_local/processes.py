@@ -178,10 +178,12 @@ def find_java() -> Java | None:
 
 def dynamodb_local_command(jar: Path, port: int, java: str, data_dir: Path | None = None) -> list[str]:
     """One database for every credential and region (``-sharedDb``), in memory or in ``data_dir``;
-    no telemetry. DynamoDB Local has no host option: it listens on every interface."""
+    no telemetry. DynamoDB Local has no host option: it listens on every interface. The JIT's
+    first tier only: it listens and creates a table in about half the time, and writes no slower."""
     storage = ["-dbPath", str(data_dir)] if data_dir is not None else ["-inMemory"]
     return [
         java,
+        "-XX:TieredStopAtLevel=1",
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),

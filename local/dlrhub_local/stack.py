@@ -255,12 +255,13 @@ def start(
         os.environ.update(env)
         functions = template.functions()
         handlers = {name: load_handler(function) for name, function in functions.items()}
+        services.moto.wait_ready()  # up first: the secrets go in while DynamoDB Local may still be starting
+        prefix = env.get("SECRETS_PREFIX", "dlrhub")
+        store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
         if not services.wait_ready():  # DynamoDB Local failed: the table is on moto, the clients must be anew
             os.environ.update(services.environment())
             handlers = {name: load_handler(function) for name, function in functions.items()}
         create_tables(template, boto3.client("dynamodb"))
-        prefix = env.get("SECRETS_PREFIX", "dlrhub")
-        store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
         gateway = Gateway(template.http_routes(), handlers)
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
