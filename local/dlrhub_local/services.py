@@ -81,9 +81,12 @@ class Services:
         return True
 
     def stop(self) -> None:
-        if self.dynamodb is not None:
-            self.dynamodb.stop()
-        self.moto.stop()
+        """Both at once (each takes a moment to end)."""
+        servers = [server for server in (self.dynamodb, self.moto) if server is not None]
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.stop()
 
 
 def spawn_services(
