@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.report_every > 0:
             emit(
                 f"  Infin8linx monitor report every {args.report_every:g} s: {args.monitor_window}-minute windows,"
-                f" {args.monitor_lag} minute(s) after they end"
+                f" reported {args.monitor_lag} min after they end"
             )
         if stack.simulators:
             every = f"polled every {args.poll_every:g} s" if args.poll_every > 0 else "not polled (--poll-every 0)"
