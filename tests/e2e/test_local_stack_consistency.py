@@ -25,6 +25,7 @@ import requests
 
 from dlrhub.stats import bucket_of, parse_time
 from dlrhub.status import Status
+from dlrhub.table import MESSAGE_SK, counter_partition
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport
@@ -91,11 +92,17 @@ def items(stack: StackProcess, ids: list[str]) -> dict[str, dict[str, Any]]:
         for _ in range(20):  # unprocessed keys are asked again (bounded)
             reply = client.batch_get_item(RequestItems=request)
             for item in reply["Responses"].get(stack.table, []):
-                found[item["message_id"]["S"]] = item
+                found[identity(item)[2]] = item
             request = reply.get("UnprocessedKeys") or {}
             if not request:
                 break
     return found
+
+
+def identity(item: dict[str, Any]) -> tuple[str, str, str]:
+    """(provider, account, message_id) of a message item, read off its key."""
+    _, provider, account, message_id = item["pk"]["S"].split("#", 3)
+    return provider, account, message_id
 
 
 def history(item: dict[str, Any]) -> list[tuple[str, str]]:
@@ -188,9 +195,10 @@ def counters_and_recount(stack: StackProcess) -> tuple[dict[tuple, Counter[str]]
             if pk.startswith("STATS#"):
                 values = {name: int(item[name]["N"]) for name in ("submitted", "delivered", "failed") if name in item}
                 counted[(pk, sk)] = Counter({k: v for k, v in values.items() if v})
-            elif sk == "MSG" and "registered_at" in item:
+            elif sk == MESSAGE_SK and "registered_at" in item:
                 bucket = bucket_of(parse_time(item["submitted_at"]["S"])).strftime("%Y-%m-%dT%H:%M:%SZ")
-                key = (f"STATS#{item['provider']['S']}#{item['account']['S']}", bucket)
+                provider, account, _ = identity(item)
+                key = (counter_partition(provider, account), bucket)
                 status = Status(item["status"]["S"])
                 recount.setdefault(key, Counter())["submitted"] += 1
                 if status.is_final:
