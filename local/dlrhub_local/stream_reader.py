@@ -153,7 +153,8 @@ class Problems:
 
     def recovered(self) -> None:
         if self._count:
-            self._say(f"stream      reading the table's stream again (after {self._count} errors)")
+            errors = f"{self._count} error{'s' if self._count != 1 else ''}"
+            self._say(f"stream      reading the table's stream again (after {errors})")
         self._count = 0
         self._told = None
 
