@@ -8,9 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
-from dlrhub_local import config as local_config
-from dlrhub_local.services import APPROXIMATE, MOTO
-from dlrhub_local.stack import MONITOR_LAG, MONITOR_WINDOW, start
+from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
+from dlrhub_local.services import APPROXIMATE, MOTO, spawn_services
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -107,27 +106,36 @@ def main(argv: list[str] | None = None) -> int:
     def emit(line: str) -> None:
         print(line, flush=True)
 
-    config = local_config.load_or_create(args.config)
-    try:
-        polled = poll_accounts(args.poll_accounts, config["accounts"])
-    except ValueError as error:
-        cli.error(f"--poll-accounts: {error}")
     state_dir = args.state_dir or args.config.with_suffix("")
-    stack = start(
-        args.template,
-        config,
-        args.port,
-        emit,
-        verbose=args.verbose,
-        poll_every=args.poll_every,
-        report_every=args.report_every,
-        poll_accounts=polled,
-        monitor_window=args.monitor_window,
-        monitor_lag=args.monitor_lag,
-        dynamodb=args.dynamodb,
-        data_dir=args.data_dir.resolve() if args.data_dir else None,
-        state_dir=state_dir,
-    )
+    data_dir = args.data_dir.resolve() if args.data_dir else None
+    # DynamoDB Local's JVM is the slowest to start: first, while Python imports the functions' code.
+    services = spawn_services(dynamodb=args.dynamodb, data_dir=data_dir, log_dir=state_dir)
+    try:
+        from dlrhub_local import config as local_config
+        from dlrhub_local.stack import start
+
+        config = local_config.load_or_create(args.config)
+        try:
+            polled = poll_accounts(args.poll_accounts, config["accounts"])
+        except ValueError as error:
+            cli.error(f"--poll-accounts: {error}")
+        stack = start(
+            args.template,
+            config,
+            args.port,
+            emit,
+            verbose=args.verbose,
+            poll_every=args.poll_every,
+            report_every=args.report_every,
+            poll_accounts=polled,
+            monitor_window=args.monitor_window,
+            monitor_lag=args.monitor_lag,
+            state_dir=state_dir,
+            services=services,
+        )
+    except BaseException:
+        services.stop()
+        raise
     try:
         services = stack.services
         if services.fallback:

@@ -19,6 +19,7 @@ from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
 from dlrhub.table import MESSAGE_SK
+from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
@@ -32,8 +33,6 @@ REGION = "us-east-1"
 TABLE_NAMES = {"MessagesTable": "dlrhub-local-messages"}
 STREAM = "StreamFunction"
 REPORTER = "ReporterFunction"
-#: Locally the monitor reports 5-minute windows one minute after they end (``--monitor-window``, ``--monitor-lag``).
-MONITOR_WINDOW, MONITOR_LAG = 5, 1
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -79,6 +78,32 @@ def create_tables(template: Template, dynamodb: Any) -> None:
             if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
             dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
+
+
+def prepare_tables(services: Services, template: Template) -> Callable[[], bool]:
+    """Create the tables on DynamoDB Local as soon as it listens, in a thread, while the functions load.
+    The call returned waits for it: False when DynamoDB Local failed (the tables are then still to make,
+    on moto server)."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["local"] = services.wait_ready()
+            if outcome["local"]:
+                create_tables(template, boto3.session.Session().client("dynamodb"))  # a session per thread
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="tables", daemon=True)
+    thread.start()
+
+    def done() -> bool:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return bool(outcome["local"])
+
+    return done
 
 
 def store_secrets(
@@ -231,16 +256,18 @@ def start(
     dynamodb: str = "local",
     data_dir: Path | None = None,
     state_dir: Path | None = None,
+    services: Services | None = None,
 ) -> LocalStack:
     """DynamoDB Local and moto server, the table, the secrets, the provider simulators, the HTTP API,
     the stream reader, and (when ``poll_every`` > 0) the poller function every ``poll_every`` seconds.
 
     ``poll_accounts`` (default: every account of ``config``) are the poller's and the reporter's;
     ``dynamodb="moto"`` puts the table on moto server; ``data_dir`` keeps DynamoDB Local's data (and the
-    stream reader's position) between runs; ``state_dir`` holds the parked stream batches and logs."""
+    stream reader's position) between runs; ``state_dir`` holds the parked stream batches and logs.
+    ``services``: already started (``spawn_services``), else started here with those three."""
     template = Template(template_path)
     state = state_dir or template.root / ".dlrhub-local"
-    services = spawn_services(dynamodb=dynamodb, data_dir=data_dir, log_dir=state)
+    services = services or spawn_services(dynamodb=dynamodb, data_dir=data_dir, log_dir=state)
     simulators: dict[str, SimulatorServer] = {}
     try:
         simulators = start_simulators(config["accounts"])
@@ -253,15 +280,16 @@ def start(
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
+        tables_made = prepare_tables(services, template)
         functions = template.functions()
         handlers = {name: load_handler(function) for name, function in functions.items()}
-        services.moto.wait_ready()  # up first: the secrets go in while DynamoDB Local may still be starting
+        services.moto.wait_ready()
         prefix = env.get("SECRETS_PREFIX", "dlrhub")
         store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
-        if not services.wait_ready():  # DynamoDB Local failed: the table is on moto, the clients must be anew
+        if not tables_made():  # DynamoDB Local failed: the table is on moto, the clients must be anew
             os.environ.update(services.environment())
             handlers = {name: load_handler(function) for name, function in functions.items()}
-        create_tables(template, boto3.client("dynamodb"))
+            create_tables(template, boto3.client("dynamodb"))
         gateway = Gateway(template.http_routes(), handlers)
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
