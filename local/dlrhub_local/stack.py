@@ -296,7 +296,7 @@ def start(
         threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]
         reader = None
         if STREAM in handlers:
-            positions = data_dir / "stream-positions.json" if services.data_dir else None
+            positions = services.data_dir / "stream-positions.json" if services.data_dir else None
             reader = stream_reader(
                 template, handlers[STREAM], env["TABLE_NAME"], emit, stop, state / "parked-batches.jsonl", positions
             )
