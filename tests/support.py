@@ -13,7 +13,7 @@ import boto3
 
 from dlrhub.providers import PROVIDERS
 from dlrhub.providers.descriptor import Provider, Sample
-from dlrhub.table import message_key
+from dlrhub.table import message_key, read_message
 from dlrhub_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,10 +21,16 @@ EVENTS = ROOT / "events"
 TEMPLATE = ROOT / "template.yaml"
 SAMPLE_SECRET = "sample-secret-change-me"  # the secret every sample event's URL carries (test data)
 
-#: Every sample event of every registered provider: file name -> (provider, what it must do).
+#: Every webhook sample event of every registered provider: file name -> (provider, what it must do).
 SAMPLES: dict[str, tuple[Provider, Sample]] = {
-    sample.event: (provider, sample) for provider in PROVIDERS for sample in provider.samples
+    sample.event: (provider, sample) for provider in PROVIDERS for sample in provider.samples if sample.is_webhook
 }
+#: Every EventBridge sample event (``eventbridge_*.json``) of every provider that takes events.
+EVENT_SAMPLES: dict[str, tuple[Provider, Sample]] = {
+    sample.event: (provider, sample) for provider in PROVIDERS for sample in provider.samples if not sample.is_webhook
+}
+#: The hub account EventBridge events belong to in the tests (the functions' EVENTS_ACCOUNT).
+EVENTS_ACCOUNT = "demo"
 
 
 def sample_account(provider: Provider) -> dict[str, str]:
@@ -56,10 +62,11 @@ def event_body_items(event: dict[str, Any]) -> list[Any]:
 
 
 def read_item(endpoint: str, table: str, provider: str, account: str, message_id: str) -> dict[str, Any] | None:
-    """The stored message item as plain values (numbers are Decimal), or None."""
+    """The stored message item as plain values (numbers are Decimal), history entries named, or None."""
     dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
     key = message_key(provider, account, message_id)
-    return dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
+    item = dynamodb.Table(table).get_item(Key=key, ConsistentRead=True).get("Item")
+    return read_message(item) if item is not None else None
 
 
 def check_sample_reply(
@@ -71,7 +78,7 @@ def check_sample_reply(
     assert reply.get("statusCode") == expected.status_code, f"{name}: {reply!r}{context}"
     if expected.status_code == 200:
         if expected.acknowledged is None:
-            assert body == "OK", f"{name}: reply body {body!r}"
+            assert body == expected.body, f"{name}: reply body {body!r}"
         else:
             assert json.loads(body) == [{"id_sms": ref} for ref in expected.acknowledged], f"{name}: {body!r}"
     else:
@@ -87,6 +94,26 @@ def check_sample_reply(
         assert item["status"] == status, f"{name}: {message_id}"
         assert item["raw_status"] == raw
         assert item["source"] == "webhook"
+        assert item.get("destination") == destination
+
+
+def check_event_sample(
+    name: str, result: dict[str, Any], read: Callable[[str, str], dict[str, Any] | None], context: str = ""
+) -> None:
+    """Assert that the events function's ``result`` and the table are what the EventBridge sample says:
+    200 applied (or ignored, a duplicate), 400 dropped with the reason."""
+    provider, expected = EVENT_SAMPLES[name]
+    if expected.status_code == 200:
+        assert result.get("outcome") in {"applied", "ignored"}, f"{name}: {result!r}{context}"
+    else:
+        assert result.get("outcome") == "rejected", f"{name}: {result!r}{context}"
+        assert expected.reason in result.get("reason", ""), f"{name}: {result!r}"
+    for message_id in expected.not_stored:
+        assert read(provider.name, message_id) is None, f"{name}: {message_id} must not be stored"
+    for message_id, (status, raw, destination) in expected.stored.items():
+        item = read(provider.name, message_id)
+        assert item is not None, f"{name}: {message_id} not stored{context}"
+        assert (item["status"], item["raw_status"], item["source"]) == (status, raw, "event"), f"{name}: {item!r}"
         assert item.get("destination") == destination
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -26,6 +27,7 @@ from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore
 from dlrhub.timefmt import iso
+from dlrhub.tracing import tracer
 from dlrhub.views import (
     ErrorReply,
     MessagePage,
@@ -35,9 +37,9 @@ from dlrhub.views import (
     message_summary,
     message_view,
 )
+from dlrhub.webhook_io import InvalidCallback, parse_json
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -230,8 +232,26 @@ def failed(error: Exception) -> Response:
     return _error(503, "temporarily unavailable, try again")
 
 
+def unreadable_body(event: dict) -> str | None:
+    """Why a JSON body cannot be read (too deep, a number too long, not JSON), before routing:
+    the router's own parsing would let RecursionError out as a 503."""
+    body = event.get("body")
+    if not body or event.get("isBase64Encoded"):
+        return None
+    try:
+        parse_json(body)
+    except InvalidCallback as error:
+        return str(error)
+    return None
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    content_type = (event.get("headers") or {}).get("content-type", "")
+    reason = unreadable_body(event) if content_type.startswith("application/json") else None
+    if reason is not None:
+        body = json.dumps({"message": reason})
+        return {"statusCode": 400, "headers": {"Content-Type": "application/json"}, "body": body}
     return app.resolve(event, context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,9 +19,9 @@ from dlrhub.settings import PollerSettings
 from dlrhub.status import Status
 from dlrhub.store import MessageStore
 from dlrhub.telemetry import count, misconfigured_counter
+from dlrhub.tracing import tracer
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = PollerSettings.from_env()
@@ -51,7 +51,7 @@ poll_settings = PollSettings(
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     poller = Poller(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,9 +19,9 @@ from dlrhub.providers.descriptor import Capability
 from dlrhub.settings import MonitorEnv
 from dlrhub.stats_store import StatsStore
 from dlrhub.telemetry import count, misconfigured_counter
+from dlrhub.tracing import tracer
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = MonitorEnv.from_env()
@@ -46,7 +46,7 @@ http = HttpClient()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reporter = MonitorReporter(directory, stats, coordination, http, reporter_settings, owner=context.aws_request_id)

@@ -2,35 +2,62 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dlrhub.events import EventPublisher
 from dlrhub.settings import StreamSettings
 from dlrhub.stats_store import StatsStore
-from dlrhub.stream import handle_batch
+from dlrhub.stream import (
+    UNSHARDED,
+    BatchMetrics,
+    checkpoint_shard,
+    handle_batch,
+    metric_documents,
+    publish_events_enabled,
+)
+from dlrhub.tracing import tracer
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = StreamSettings.from_env()
-publisher = EventPublisher(settings.event_bus_name)
+publisher = EventPublisher(settings.event_bus_name) if publish_events_enabled(os.environ) else None
 stats = StatsStore(settings.table_name)
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DLRHub")
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "dlrhub")
+METRICS_OFF = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true"
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Configured with a tumbling window so the event names its shard (``shardId``)."""
+    """Deployed with a tumbling window, so the event names its shard (``shardId``); an event
+    without one (``sam local generate-event dynamodb update``) is checkpointed per stream."""
     records = event.get("Records") or []
     if records:
-        outcome = handle_batch(event["shardId"], records, publisher, stats)
+        shard = checkpoint_shard(event)
+        if shard.endswith(UNSHARDED):
+            logger.warning("the event names no shard: one checkpoint for the whole stream")
+        outcome = handle_batch(shard, records, publisher, stats)
         metrics.add_metric(name="StatusEventsPublished", unit=MetricUnit.Count, value=outcome.events)
-        if not outcome.counted:
+        if outcome.counted:  # a batch delivered again adds no metrics either
+            emit_metrics(outcome.metrics)
+        else:
             logger.info("batch counted before; counters unchanged", records=outcome.records)
     return {"state": {}}
+
+
+def emit_metrics(batch: BatchMetrics) -> None:
+    """Per-provider metrics as embedded-metric-format log lines (one per dimension group)."""
+    if METRICS_OFF:
+        return
+    for document in metric_documents(batch, NAMESPACE, SERVICE, int(time.time() * 1000)):
+        print(json.dumps(document, separators=(",", ":")))  # EMF: CloudWatch reads metrics from stdout

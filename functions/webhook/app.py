@@ -1,9 +1,18 @@
-"""Provider delivery-report callbacks: ``/webhooks/{provider}/{account}/{secret}``."""
+"""Provider delivery-report callbacks: ``/webhooks/{provider}/{account}/{secret}``.
+
+API Gateway has already matched the route, so the handler reads the path parameters
+itself (no router to load at cold start), hands the call to the core, and shapes the
+reply. Nothing the caller sent is read before the provider, the method and the secret
+are checked.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+import base64
+import binascii
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,17 +23,14 @@ from dlrhub.providers.descriptor import Capability
 from dlrhub.settings import Settings
 from dlrhub.store import MessageStore
 from dlrhub.telemetry import misconfigured_counter
+from dlrhub.tracing import tracer
 from dlrhub.webhook import WebhookRefused, WebhookService
-from dlrhub.webhook_io import WebhookRequest
+from dlrhub.webhook_io import WebhookRequest, called_url
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayHttpResolver()
 
 settings = Settings.from_env()
-
-
 service = WebhookService(
     AccountDirectory(
         settings.secrets_prefix,
@@ -37,61 +43,57 @@ service = WebhookService(
 )
 
 
-def _text(status_code: int, body: str) -> Response:
-    return Response(status_code=status_code, content_type="text/plain; charset=utf-8", body=body)
+def _text(status_code: int, body: str, content_type: str = "text/plain; charset=utf-8") -> dict[str, Any]:
+    return {"statusCode": status_code, "headers": {"content-type": content_type}, "body": body}
 
 
-@app.route("/webhooks/<provider>/<account>/<secret>", method=["GET", "POST"])
-def callback(provider: str, account: str, secret: str) -> Response:
-    event = app.current_event
-    request = WebhookRequest(
-        method=event.request_context.http.method,
-        raw_query=event.raw_query_string or "",
-        body=event.decoded_body or "",
-        headers=dict(event.headers or {}),
-    )
-    outcome = service.receive(provider, account, secret, request)
-    metrics.add_metric(name="ReportsStored", unit=MetricUnit.Count, value=outcome.stored)
-    metrics.add_metric(name="ReportsIgnored", unit=MetricUnit.Count, value=outcome.ignored)
-    metrics.add_metric(name="ReportsRejected", unit=MetricUnit.Count, value=outcome.rejected)
-    metrics.add_metric(name="ReportsFailed", unit=MetricUnit.Count, value=outcome.failed)
+def _count(name: str, value: int) -> None:
+    if value:  # nothing is sent for a zero: a metric costs log bytes
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _request(event: dict[str, Any]) -> WebhookRequest:
+    body: str | bytes = event.get("body") or ""
+    if event.get("isBase64Encoded") and body:
+        try:
+            body = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            body = b"\xff"  # not base64 as API Gateway promised: unreadable, told as such once authenticated
+    context = event.get("requestContext") or {}
+    headers, raw_query = event.get("headers") or {}, event.get("rawQueryString") or ""
+    # The URL the provider called, which a signature covers (Twilio): API Gateway's domain name, else Host.
+    host = str(context.get("domainName") or headers.get("host") or "")
+    url = called_url(headers.get("x-forwarded-proto"), host, event.get("rawPath") or "", raw_query)
+    method = context.get("http", {}).get("method", "")
+    return WebhookRequest(method, raw_query, body, headers, url)
+
+
+def receive(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    params = event.get("pathParameters") or {}
+    provider, account, secret = params.get("provider", ""), params.get("account", ""), params.get("secret")
+    if secret is None:  # the URL without its secret: refused like a wrong one, nothing stored
+        _count("Refused403", 1)
+        return _text(403, "the callback URL must end with the account's secret")
+    try:
+        remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+        outcome = service.receive(provider, account, secret, _request(event), remaining)
+    except WebhookRefused as error:
+        _count(f"Refused{error.status_code}", 1)
+        return _text(error.status_code, error.reason)
+    except AccountUnavailable as error:
+        logger.error("account configuration unavailable", reason=str(error))
+        return _text(503, "temporarily unavailable, try again")
+    except Exception:  # nothing was acknowledged, so the provider sends it again: say so, without details
+        logger.exception("callback failed")
+        return _text(503, "temporarily unavailable, try again")
+    _count("ReportsRejected", outcome.rejected)
+    _count("ReportsFailed", outcome.failed)
     reply = outcome.reply
-    return Response(status_code=reply.status_code, content_type=reply.content_type, body=reply.body)
-
-
-@app.route("/webhooks/<provider>/<account>", method=["GET", "POST"])
-def no_secret(provider: str, account: str) -> Response:
-    """A callback URL without its secret: refused like a wrong one, nothing stored."""
-    metrics.add_metric(name="Refused403", unit=MetricUnit.Count, value=1)
-    return _text(403, "the callback URL must end with the account's secret")
-
-
-@app.exception_handler(WebhookRefused)
-def refused(error: WebhookRefused) -> Response:
-    metrics.add_metric(name=f"Refused{error.status_code}", unit=MetricUnit.Count, value=1)
-    return _text(error.status_code, error.reason)
-
-
-@app.exception_handler(AccountUnavailable)
-def unavailable(error: AccountUnavailable) -> Response:
-    logger.error("account configuration unavailable", reason=str(error))
-    return _text(503, "temporarily unavailable, try again")
-
-
-@app.exception_handler(Exception)
-def failed(error: Exception) -> Response:
-    """Nothing was acknowledged, so the provider will send it again: say so, without details."""
-    logger.exception("callback failed")
-    return _text(503, "temporarily unavailable, try again")
-
-
-@app.not_found
-def not_found(_: Exception) -> Response:
-    return _text(404, "no such route")
+    return _text(reply.status_code, reply.body, reply.content_type)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return receive(event, context)

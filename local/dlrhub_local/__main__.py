@@ -161,11 +161,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Infin8linx monitor report every {args.report_every:g} s: {args.monitor_window}-minute windows,"
                 f" reported {args.monitor_lag} min after they end"
             )
-        if stack.simulators:
+        asked = {provider: sim for provider, sim in stack.simulators.items() if sim.account_urls()}
+        if asked:
             every = f"polled every {args.poll_every:g} s" if args.poll_every > 0 else "not polled (--poll-every 0)"
             emit(f"  provider simulators ({every}):")
-            for provider, simulator in stack.simulators.items():
+            for provider, simulator in asked.items():
                 emit(f"    {provider:<10} {simulator.url}")
+        calling = sorted(set(stack.simulators) - set(asked))
+        if calling:  # the hub never asks these: their simulators only call back, or put events on the local bus
+            emit(f"  simulated providers that only report in: {', '.join(calling)}")
         emit("try:")
         for what, command in stack.examples():
             emit(f"  # {what}")

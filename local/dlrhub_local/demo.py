@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
+from dlrhub.providers import provider_named
 from dlrhub_local.simulators import SIMULATORS, DemoMessage, SimulatorServer
 
 DEMO = "demo"
@@ -123,8 +125,11 @@ class Demo:
         simulator = self._simulators[provider]
         try:
             keys = self._accounts[demo_account_name(provider)]
-            taken = simulator.push_demo(self._webhook_url(provider), message, keys)
-        except requests.RequestException as error:
+            known = provider_named(provider)
+            # A provider whose reports are events (no webhook) gets no URL: its simulator puts them on the bus.
+            url = self._webhook_url(provider) if known is not None and known.webhook is not None else ""
+            taken = simulator.push_demo(url, message, keys)
+        except (requests.RequestException, BotoCoreError, ClientError) as error:
             self._say(f"demo: {provider} callback failed: {type(error).__name__}")
             return
         if not taken:

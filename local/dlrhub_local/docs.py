@@ -27,6 +27,7 @@ CAPABILITY_WORDS = {
     Capability.POLL_BY_WINDOW: "polling by time window",
     Capability.PULL: "pull",
     Capability.MONITOR: "monitor report",
+    Capability.EVENTS: "events",
 }
 
 
@@ -38,9 +39,11 @@ def key_text(name: str, field: FieldInfo) -> str:
 def keys_text(provider: Provider) -> str:
     """Each credentials model once, with the capabilities it serves."""
     models: dict[type, list[str]] = {}
-    for capability, spec in provider.capabilities().items():
+    for capability, spec in provider.keyed().items():
         models.setdefault(spec.credentials, []).append(CAPABILITY_WORDS[capability])
     parts = []
+    if provider.events is not None:
+        parts.append("**events**: none (the account is the template parameter `EventsAccount`)")
     for model, capabilities in models.items():
         keys = "; ".join(key_text(name, field) for name, field in model.model_fields.items())
         parts.append(f"**{', '.join(capabilities)}**: {keys}")
@@ -52,8 +55,10 @@ def cell(text: str) -> str:
 
 
 def row(provider: Provider) -> str:
-    webhook = provider.webhook
-    if webhook is None:
+    webhook, events = provider.webhook, provider.events
+    if webhook is None and events is not None:
+        url, sends, answers = "none: an EventBridge rule on the default bus", events.sends, events.answers
+    elif webhook is None:
         url, sends, answers = "none: the hub asks", "—", "—"
     else:
         url = f"`https://{{api}}/webhooks/{provider.name}/{{account}}/{{webhook_secret}}`"

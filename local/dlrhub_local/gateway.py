@@ -15,7 +15,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
@@ -34,7 +34,7 @@ class LambdaContext:
     aws_request_id: str
     memory_limit_in_mb: int = 256
     timeout_ms: int = 10_000
-    started: float = 0.0
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def invoked_function_arn(self) -> str:
@@ -96,6 +96,9 @@ def build_event(
     query: dict[str, str] = {}
     for key, value in parse_qsl(split.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
+    # As API Gateway does: the scheme the caller used (here always plain HTTP on loopback) and
+    # its address, so a function can rebuild the URL that was called (what Twilio signs).
+    headers = {**headers, "x-forwarded-proto": "http", "x-forwarded-for": ip}
     content_type = headers.get("content-type", "")
     is_text = not body or content_type.startswith(TEXT_TYPES)
     now = datetime.now(UTC)

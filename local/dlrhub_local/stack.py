@@ -18,9 +18,10 @@ from botocore.exceptions import ClientError
 from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
-from dlrhub.table import MESSAGE_SK
+from dlrhub.table import MESSAGE_SK, from_item, with_identity
+from dlrhub_local import event_router
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
-from dlrhub_local.demo import Demo, demo_urls, start_simulators
+from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
 from dlrhub_local.processes import LOOPBACK, Server
@@ -119,10 +120,10 @@ def store_secrets(
 
 def describe(image: dict[str, Any]) -> str:
     """One line for a stored report, from a stream record's new image (numbers masked)."""
-    value = {key: next(iter(attr.values())) for key, attr in image.items() if len(attr) == 1}
+    value = with_identity(from_item(image))
     dest = mask_phone(value.get("destination"))
     return (
-        f"{value.get('provider')}/{value.get('account')} {value.get('message_id')}"
+        f"{value['provider']}/{value['account']} {value['message_id']}"
         f" -> {value.get('status')} (raw {value.get('raw_status')!r}, {value.get('source')})"
         + (f" to {dest}" if dest else "")
     )
@@ -135,7 +136,7 @@ def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
         return f"stored      {describe(new)}"
     if "registered_at" in new and "registered_at" not in old:
-        value = {key: next(iter(attr.values())) for key, attr in new.items() if len(attr) == 1}
+        value = with_identity(from_item(new))
         return (
             f"registered  {value['provider']}/{value['account']} {value['message_id']}"
             f" to {mask_phone(value.get('destination'))}, status {value['status']}"
@@ -213,9 +214,10 @@ class LocalStack:
         for provider, simulator in SIMULATORS.items():
             keys = self.config["accounts"].get(f"{provider}/demo")
             known = provider_named(provider)
-            if keys is None or known is None or known.webhook is None or "webhook_secret" not in keys:
+            if keys is None or known is None:
                 continue
-            example = simulator.example(self.webhook_url(provider), keys)
+            url = self.webhook_url(provider) if known.webhook and "webhook_secret" in keys else ""
+            example = simulator.example(url, keys) if url or known.webhook is None else None
             if example is not None:
                 found.append(example)
         found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
@@ -277,6 +279,7 @@ def start(
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
         env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
+        env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
@@ -301,6 +304,9 @@ def start(
                 template, handlers[STREAM], env["TABLE_NAME"], emit, stop, state / "parked-batches.jsonl", positions
             )
             threads.append(threading.Thread(target=reader.run, name="stream", daemon=True))
+        routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
+        args = (routes, handlers, boto3.client("sqs"), emit, stop)
+        threads.append(threading.Thread(target=event_router.route, args=args, name="events", daemon=True))
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))

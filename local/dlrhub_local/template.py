@@ -46,6 +46,16 @@ class Route:
 
 
 @dataclass(frozen=True)
+class EventRule:
+    """An ``EventBridgeRule`` event of a function: its pattern, on the default bus unless named."""
+
+    function: str
+    name: str
+    pattern: dict[str, Any]
+    bus: str = "default"
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     source: Path
@@ -106,6 +116,20 @@ class Template:
                 auth = props.get("Auth", {}).get("Authorizer")
                 routes.append(Route(props["Method"].upper(), props["Path"], logical_id, auth))
         return routes
+
+    def event_rules(self) -> list[EventRule]:
+        """Every function's ``EventBridgeRule`` events (rules with a pattern; schedules are not here)."""
+        rules = []
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            for name, event in resource["Properties"].get("Events", {}).items():
+                if event["Type"] != "EventBridgeRule":
+                    continue
+                props = event["Properties"]
+                bus = props.get("EventBusName", "default")
+                rules.append(EventRule(logical_id, name, props["Pattern"], bus if isinstance(bus, str) else "default"))
+        return rules
 
     def table_logical_ids(self) -> list[str]:
         return [name for name, res in self.resources.items() if res["Type"] == "AWS::DynamoDB::Table"]

@@ -15,7 +15,7 @@ import requests
 
 from dlrhub.providers import PROVIDERS
 from dlrhub.providers.descriptor import POLLING
-from dlrhub_local.simulators import SIMULATORS
+from dlrhub_local.simulators import SIMULATORS, DemoMessage
 from tests.stack_process import StackProcess, local_stack
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,15 @@ pytestmark = pytest.mark.slow
 POLLED = {provider.name for provider in PROVIDERS if any(provider.spec(cap) for cap in POLLING)}
 #: (provider, message) of every demo message.
 MESSAGES = [(provider, m) for provider, simulator in SIMULATORS.items() for m in simulator.demo_messages]
-STORED = re.compile(r"stored\s+(\w+)/demo (\S+) -> (\w+) \(raw '[^']*', (webhook|poll|rule)\)")
+STORED = re.compile(r"stored\s+(\w+)/demo (\S+) -> (\w+) \(raw '[^']*', (webhook|poll|rule|event)\)")
+#: Providers whose reports arrive as EventBridge events (their simulators put them on the local bus).
+EVENT_INPUT = {provider.name for provider in PROVIDERS if provider.events is not None}
+
+
+def source_of(provider: str, message: DemoMessage) -> str:
+    if provider in EVENT_INPUT:
+        return "event"
+    return "webhook" if message.push else "poll"
 
 
 def stored(stack: StackProcess) -> set[tuple[str, str, str, str]]:
@@ -44,7 +52,7 @@ def test_the_banner_names_a_simulator_per_polled_provider(stack: StackProcess) -
 
 def test_demo_reports_are_stored_by_polling_for_every_provider_and_by_callbacks(stack: StackProcess) -> None:
     # Messages never registered are found by polling all the same (a window poll).
-    expected = {m.message_id: ("webhook" if m.push else "poll", provider) for provider, m in MESSAGES}
+    expected = {m.message_id: (source_of(provider, m), provider) for provider, m in MESSAGES}
     deadline = time.monotonic() + 45
     while not set(expected) <= {message_id for _, message_id, _, _ in stored(stack)}:
         if time.monotonic() > deadline:

@@ -24,16 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
+from dlrhub_local.template import Template
 from tests.api_support import API_EVENTS, check_api_sample, split_key
 from tests.support import (
     DUMMY_AWS,
+    EVENT_SAMPLES,
     EVENTS,
+    EVENTS_ACCOUNT,
     ROOT,
     SAMPLES,
     TEMPLATE,
+    check_event_sample,
     check_sample_reply,
     create_table,
     load_event,
@@ -176,9 +181,20 @@ class BuiltFunction:
 
 @contextmanager
 def running_built(
-    build: Path, shim: Path, function: str, endpoint: str, table: str, prefix: str, log_dir: Path
+    build: Path,
+    shim: Path,
+    function: str,
+    endpoint: str,
+    table: str,
+    prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    env_vars: dict[str, str] | None = None,
 ) -> Iterator[BuiltFunction]:
-    """The built ``function`` (with the built layer and the runtime shim only) behind the RIE."""
+    """The built ``function`` (with the built layer and the runtime shim only) behind the RIE.
+
+    ``env_vars``: the function's variables as ``sam local invoke --env-vars`` sets them; then
+    no ``AWS_ENDPOINT_URL`` is given, only what they say."""
     function_dir = build / function
     layer_dir = build / "CoreLayer" / "python"
     env = {
@@ -195,7 +211,11 @@ def running_built(
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
+        **(extra_env or {}),
     }
+    if env_vars is not None:
+        del env["AWS_ENDPOINT_URL"]
+        env.update(env_vars)
     port, api_port = free_port(), free_port()
     command = [
         str(rie_binary()),
@@ -262,6 +282,33 @@ def test_built_function_answers_sample_event(
     check_sample_reply(event_name, reply, read, context)
 
 
+@pytest.fixture(scope="module")
+def built_events_function(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltFunction]:
+    endpoint = moto_server.endpoint
+    table = create_table(endpoint)
+    log_dir = tmp_path_factory.mktemp("rie-events")
+    env = {"EVENTS_ACCOUNT": EVENTS_ACCOUNT}
+    with running_built(host_build, runtime_shim, "EventsInFunction", endpoint, table, "unused", log_dir, env) as built:
+        yield built
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("event_name", sorted(EVENT_SAMPLES))
+def test_built_events_function_answers_eventbridge_sample(
+    built_events_function: BuiltFunction, moto_server: Server, event_name: str
+) -> None:
+    """The events function, built, applies each EventBridge sample as the deployed one would."""
+    result = built_events_function.invoke(load_event(event_name))
+    context = f"\n--- RIE log ---\n{built_events_function.log_tail()}"
+
+    def read(provider: str, message_id: str) -> dict[str, Any] | None:
+        return read_item(moto_server.endpoint, built_events_function.table_name, provider, EVENTS_ACCOUNT, message_id)
+
+    check_event_sample(event_name, result, read, context)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("event_name", sorted(API_EVENTS))
 def test_built_api_function_answers_sample_event(
@@ -290,3 +337,84 @@ def test_built_layers(host_build: Path, target_build: Path) -> None:
     assert (target_layer / "dlrhub" / "__init__.py").is_file()
     assert (target_layer / TARGET_NATIVE).is_file(), sorted(p.name for p in (target_layer / "pydantic_core").iterdir())
     print(f"\ntarget CoreLayer: {directory_mb(target_layer):.1f} MB")
+
+
+# --- sam local invoke --env-vars events/env-local.json, under the RIE ------------------
+
+ENV_FILE = EVENTS / "env-local.json"
+LOCAL_PORTS = ("http://127.0.0.1:8000", "http://127.0.0.1:5000")  # what env-local.json assumes
+
+
+def env_file_vars(function: str, endpoint: str) -> dict[str, str]:
+    """What ``sam local invoke --env-vars events/env-local.json`` gives ``function``, its local
+    endpoints moved to ``endpoint`` (the test's moto server, DynamoDB and the rest alike)."""
+    document = json.loads(ENV_FILE.read_text())
+    found = {**document.get("Parameters", {}), **document.get(function, {})}
+    for key, value in found.items():
+        for local in LOCAL_PORTS:
+            if value == local:
+                found[key] = endpoint
+    return found
+
+
+def declared_variables(function: str) -> set[str]:
+    return set(Template(TEMPLATE).functions()[function].environment)
+
+
+@pytest.mark.parametrize("function", ["WebhookFunction", "ApiFunction", "PollerFunction", "StreamFunction"])
+def test_env_vars_file_sets_only_variables_the_template_declares(function: str) -> None:
+    """``--env-vars`` overrides declared variables only: anything else would silently do nothing."""
+    undeclared = set(env_file_vars(function, "x")) - declared_variables(function)
+    assert not undeclared, f"{function}: sam local would ignore {sorted(undeclared)}"
+    assert {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} <= set(env_file_vars(function, "x"))
+
+
+def ensure_local_table(endpoint: str, name: str) -> None:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
+    if name not in client.list_tables()["TableNames"]:
+        create_table(endpoint, name)
+
+
+def ensure_sample_accounts(endpoint: str, prefix: str) -> None:
+    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
+    try:
+        client.describe_secret(SecretId=f"{prefix}/infin8linx/{ACCOUNT}")
+    except client.exceptions.ResourceNotFoundException:
+        put_sample_accounts(endpoint, prefix, ACCOUNT)
+
+
+@pytest.mark.slow
+def test_built_functions_run_with_the_env_vars_file(
+    host_build: Path, runtime_shim: Path, moto_server: Server, tmp_path: Path
+) -> None:
+    """The README's sam local invoke commands, with the RIE in place of Docker: the webhook
+    stores a sample callback, the stream function takes the stream events of events/."""
+    endpoint = moto_server.endpoint
+    webhook_env = env_file_vars("WebhookFunction", endpoint)
+    ensure_local_table(endpoint, webhook_env["TABLE_NAME"])
+    ensure_sample_accounts(endpoint, webhook_env["SECRETS_PREFIX"])
+    table = webhook_env["TABLE_NAME"]
+    name = "webhook_infin8linx_delivered.json"
+    with running_built(host_build, runtime_shim, "WebhookFunction", "", table, "", tmp_path, webhook_env) as built:
+        reply = built.invoke(load_event(name))
+
+        def read(provider: str, message_id: str) -> dict[str, Any] | None:
+            return read_item(endpoint, table, provider, ACCOUNT, message_id)
+
+        check_sample_reply(name, reply, read, f"\n--- RIE log ---\n{built.log_tail()}")
+    stream_env = env_file_vars("StreamFunction", endpoint)
+    with running_built(host_build, runtime_shim, "StreamFunction", "", table, "", tmp_path, stream_env) as built:
+        for event in ("stream_generated_update.json", "stream_message_delivered.json"):
+            reply = built.invoke(load_event(event))
+            assert reply == {"state": {}}, f"{event}: {reply}\n--- RIE log ---\n{built.log_tail()}"
+        log = built.log.read_text(errors="replace")
+    assert "628131565746" not in log.replace('"destination"', "")  # EMF lines and logs carry no number
+    stats = read_stats(endpoint, table)
+    assert stats.get("delivered") == 1, stats
+
+
+def read_stats(endpoint: str, table: str) -> dict[str, int]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
+    key = {"pk": {"S": "STATS#infin8linx#demo"}, "sk": {"S": "2026-11-25T10:00:00Z"}}
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+    return {name: int(value["N"]) for name, value in item.items() if "N" in value}

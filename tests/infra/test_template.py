@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,12 @@ def test_function_globals(doc: dict[str, Any]) -> None:
     function = doc["Globals"]["Function"]
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Tracing"] == "Active"
+    # X-Ray follows the Tracing parameter, and the Tracer is told the same (it loads the SDK only when on).
+    assert function["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
+    assert doc["Parameters"]["Tracing"]["Default"] == "Active"
 
 
 def test_functions_log_to_groups_with_retention(doc: dict[str, Any]) -> None:
@@ -100,3 +107,22 @@ def test_functions_log_to_groups_with_retention(doc: dict[str, Any]) -> None:
         assert isinstance(group, dict), f"{name} has no LoggingConfig.LogGroup"
         assert group.get("Ref") in log_groups, f"{name} logs to {group!r}, not a log group of this template"
         assert "RetentionInDays" in log_groups[group["Ref"]]["Properties"], f"{group['Ref']} keeps logs forever"
+
+
+def test_each_event_input_provider_has_its_rule_with_the_modules_pattern(doc: dict[str, Any]) -> None:
+    """The EventBridge rules of template.yaml are exactly the patterns the provider modules declare,
+    each routed to the events function with the account parameter."""
+    from dlrhub.providers import PROVIDERS
+    from dlrhub_local.template import Template
+
+    declared = [provider.events.pattern for provider in PROVIDERS if provider.events is not None]
+    rules = Template(TEMPLATE).event_rules()
+    assert declared
+    canonical = partial(json.dumps, sort_keys=True)
+    assert sorted(map(canonical, (rule.pattern for rule in rules))) == sorted(map(canonical, declared))
+    for rule in rules:
+        assert rule.function == "EventsInFunction"
+        assert rule.bus == "default"
+    function = doc["Resources"]["EventsInFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["EVENTS_ACCOUNT"] == {"Ref": "EventsAccount"}
+    assert function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"

@@ -9,7 +9,7 @@ import pytest
 
 from dlrhub_local.gateway import load_handler
 from dlrhub_local.template import Template
-from tests.support import TEMPLATE, create_table
+from tests.support import TEMPLATE, create_table, put_sample_accounts, unique_name
 
 Handler = Callable[[dict, Any], dict]
 
@@ -36,3 +36,11 @@ def load_function(moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def api_handler(load_function: Callable[..., Handler]) -> Handler:
     return load_function("ApiFunction")
+
+
+@pytest.fixture
+def webhook_handler(moto_server: Any, load_function: Callable[..., Handler]) -> Handler:
+    """The webhook function, with every provider's sample account (the sample events' secrets)."""
+    prefix = unique_name("handler")
+    put_sample_accounts(moto_server.endpoint, prefix)
+    return load_function("WebhookFunction", SECRETS_PREFIX=prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import uuid
@@ -202,7 +203,7 @@ def test_bad_items_are_named_and_the_good_ones_stored(handler: Handler, client: 
     items = [
         registration_item("good-0"),
         registration_item("bad-1", provider="nosuch"),
-        registration_item("good-2", provider="webcom", customer_ref="c-1"),
+        registration_item("good-2", provider="huawei", customer_ref="c-1"),
         registration_item("bad-3", submitted_at="2026-11-25T10:00:00"),
         "not an item",
         registration_item("bad-5", destination="call me"),
@@ -222,7 +223,7 @@ def test_bad_items_are_named_and_the_good_ones_stored(handler: Handler, client: 
     assert "provider" in reasons[0]
     assert "timezone" in reasons[1]
     assert "destination" in reasons[3]
-    for key in ("infin8linx/demo/good-0", "webcom/demo/good-2", "infin8linx/demo/good-6"):
+    for key in ("infin8linx/demo/good-0", "huawei/demo/good-2", "infin8linx/demo/good-6"):
         assert stored_status(client, table, key) == "PENDING", key
     for key in ("nosuch/demo/bad-1", "infin8linx/demo/bad-3", "infin8linx/demo/bad-5"):
         assert stored_status(client, table, key) is None, key
@@ -328,3 +329,25 @@ def test_table_failure_is_503_without_details(handler: Handler, monkeypatch: pyt
     reply = invoke(handler, load_event(name))
     assert reply["statusCode"] == 503
     assert body_of(reply) == {"message": "temporarily unavailable, try again"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ('{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deep"),
+        ('{"messages": [{"parts": ' + "9" * 5000 + "}]}", "number is too long"),
+    ],
+)
+def test_json_too_deep_or_with_too_long_numbers_is_400(
+    handler: Handler, client: Any, table: str, raw: str, words: str
+) -> None:
+    event = request("POST", "/messages", body={"messages": []})
+    event["body"] = raw
+    assert_client_error(invoke(handler, event), 400, words)
+    assert count_items(client, table) == 0
+
+
+def test_a_cursor_nested_too_deep_is_400(handler: Handler) -> None:
+    cursor = base64.urlsafe_b64encode(("[" * 768 + "]" * 768).encode()).decode()  # the longest cursor taken
+    assert len(cursor) == 2048
+    assert_client_error(invoke(handler, list_ref("order-1", {"cursor": cursor})), 400, "cursor")

@@ -609,3 +609,20 @@ def test_innopaas_pull_keys_without_pull_url_are_a_configuration_error_naming_it
     assert run.misconfigured is not None
     assert "pull_url" in run.misconfigured
     assert not run.refused
+
+
+def test_an_event_input_account_needs_no_secret_and_gets_the_no_receipt_rule(harness: PollHarness) -> None:
+    """AWS End User Messaging SMS accounts have no secret (the events name no account): listed in
+    PollAccounts, their messages that never got a final event are still closed by rule."""
+    account = "eum-no-secret"
+    old = harness.register(
+        "awseum", account, ["e0000000-0000-4000-8000-000000000001"], submitted_at=datetime.now(UTC) - timedelta(hours=2)
+    )
+    young = harness.register("awseum", account, ["e0000000-0000-4000-8000-000000000002"])
+
+    run = harness.run("awseum", account, settings=replace(FAST, max_pending_age=timedelta(hours=1)))
+
+    assert (run.closed, run.requests, run.failures, run.misconfigured) == (1, 0, 0, None)
+    assert run.skipped is not None
+    assert "push only" in run.skipped
+    assert harness.statuses("awseum", account, old + young) == {old[0]: "UNKNOWN", young[0]: "PENDING"}

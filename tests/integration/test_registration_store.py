@@ -15,7 +15,7 @@ from dlrhub.models import Source, StatusReport
 from dlrhub.registration import Registration
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore, Page, Registered
-from dlrhub.table import PENDING_INDEX, message_key, pending_partition_of, typed_key
+from dlrhub.table import PENDING_INDEX, message_identity, message_key, pending_partition_of, typed_key
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ def in_pending_index(client: Any, table_name: str, message_id: str, account: str
         KeyConditionExpression="pending_pk = :p",
         ExpressionAttributeValues={":p": {"S": pending_partition_of("infin8linx", account, message_id)}},
     )
-    return any(item["message_id"]["S"] == message_id for item in reply["Items"])
+    return any(message_identity(item["pk"]["S"])[2] == message_id for item in reply["Items"])
 
 
 def follow(list_page: Any, limit: int) -> list[list[str]]:

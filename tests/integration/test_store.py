@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from dlrhub.models import Source, StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, accepts
 from dlrhub.store import MessageStore, Outcome
-from dlrhub.table import PENDING_INDEX, pending_partition_of
+from dlrhub.table import PENDING_INDEX, message_identity, pending_partition_of
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -116,7 +116,7 @@ def test_pending_index_holds_only_messages_still_waiting(
             KeyConditionExpression="pending_pk = :p",
             ExpressionAttributeValues={":p": {"S": pending_partition_of("infin8linx", "demo", mid)}},
         )
-        return any(item["message_id"]["S"] == mid for item in reply["Items"])
+        return any(message_identity(item["pk"]["S"])[2] == mid for item in reply["Items"])
 
     assert in_index(waiting)
     assert not in_index(done)

@@ -8,7 +8,15 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from dlrhub.accounts import Account, AccountDirectory, AccountUnavailable, read_account
+from dlrhub.accounts import (
+    LOOKUP_BURST,
+    LOOKUP_EVERY,
+    MAX_MISSING,
+    Account,
+    AccountDirectory,
+    AccountUnavailable,
+    read_account,
+)
 from dlrhub.providers import PROVIDERS, provider_named
 from dlrhub.providers.descriptor import POLLING, Capability, Provider
 
@@ -64,7 +72,7 @@ def test_only_the_capabilities_a_function_uses_are_checked() -> None:
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
 def test_every_capability_is_off_without_its_keys_and_broken_with_bad_ones(provider: Provider) -> None:
     own_keys = provider.own_keys()
-    for capability in provider.capabilities():
+    for capability in provider.keyed():  # event-bus input has no account keys to be off or broken
         off = read_account(provider, "a", {"unrelated": "x"}, [capability])
         assert (off.on(capability), off.problem(capability)) == (None, None)
         bad = {key: ["not", "text"] for key in own_keys[capability]}
@@ -146,3 +154,28 @@ def test_an_unreachable_secret_store_is_unavailable_not_unknown() -> None:
     secrets.down = True
     with pytest.raises(AccountUnavailable):
         directory(secrets, told, clock).get("infin8linx", "main")
+
+
+def test_a_flood_of_made_up_names_costs_a_bounded_number_of_lookups() -> None:
+    secrets, told, clock = FakeSecrets({"p/infin8linx/main": {"webhook_secret": SECRET}}), [], Clock()
+    accounts = directory(secrets, told, clock)
+    assert accounts.get("infin8linx", "main") is not None
+    for number in range(300):
+        assert accounts.get("infin8linx", f"made-up-{number}") is None
+    assert secrets.calls == LOOKUP_BURST  # the first one (main) and 29 made-up ones, then none
+    clock.now += 301  # main's cache period is over: a known name is read again whatever the budget
+    before = secrets.calls
+    assert accounts.get("infin8linx", "main") is not None
+    assert secrets.calls == before + 1
+
+
+def test_missing_names_are_remembered_up_to_a_bound() -> None:
+    secrets, told, clock = FakeSecrets({}), [], Clock()
+    accounts = directory(secrets, told, clock)
+    for number in range(MAX_MISSING + 50):
+        clock.now += LOOKUP_EVERY  # a slow trickle: every name is looked up once
+        accounts.get("infin8linx", f"made-up-{number}")
+    assert len(accounts._missing) == MAX_MISSING
+    calls = secrets.calls
+    accounts.get("infin8linx", f"made-up-{MAX_MISSING + 49}")  # still remembered: no call
+    assert secrets.calls == calls

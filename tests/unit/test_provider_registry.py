@@ -10,7 +10,7 @@ from dlrhub.accounts import read_account
 from dlrhub.providers import PROVIDERS
 from dlrhub.providers.descriptor import POLLING, Capability, Credentials, Provider, WebhookCredentials
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
-from tests.support import EVENTS, SAMPLES
+from tests.support import EVENT_SAMPLES, EVENTS, SAMPLES
 
 NAMES = [provider.name for provider in PROVIDERS]
 
@@ -25,6 +25,9 @@ def test_each_capability_has_a_credentials_model(provider: Provider) -> None:
     capabilities = provider.capabilities()
     assert capabilities, f"{provider.name} can do nothing"
     for capability, spec in capabilities.items():
+        if capability is Capability.EVENTS:  # EventBridge input: no account secret, the deployment names the account
+            assert spec.credentials is None
+            continue
         assert issubclass(spec.credentials, Credentials)
         assert provider.own_keys()[capability], f"{provider.name} {capability}: no key switches it on"
     if provider.webhook is not None:
@@ -34,20 +37,36 @@ def test_each_capability_has_a_credentials_model(provider: Provider) -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=NAMES)
 def test_a_provider_that_calls_back_has_sample_events_with_expectations(provider: Provider) -> None:
+    webhook = [sample for sample in provider.samples if sample.is_webhook]
     if provider.webhook is None:
-        assert not provider.samples
+        assert not webhook
         return
-    assert any(sample.status_code == 200 and sample.stored for sample in provider.samples)
-    assert any(sample.status_code == 403 for sample in provider.samples), "a refused sample (wrong credentials)"
-    for sample in provider.samples:
+    assert any(sample.status_code == 200 and sample.stored for sample in webhook)
+    assert any(sample.status_code == 403 for sample in webhook), "a refused sample (wrong credentials)"
+    for sample in webhook:
         assert (EVENTS / sample.event).is_file(), sample.event
         assert sample.event.startswith(f"webhook_{provider.name}_"), sample.event
 
 
-def test_every_webhook_sample_event_belongs_to_exactly_one_provider() -> None:
+@pytest.mark.parametrize("provider", PROVIDERS, ids=NAMES)
+def test_a_provider_that_sends_events_has_sample_events_with_expectations(provider: Provider) -> None:
+    events = [sample for sample in provider.samples if not sample.is_webhook]
+    if provider.events is None:
+        assert not events
+        return
+    assert any(sample.status_code == 200 and sample.stored for sample in events)
+    assert any(sample.status_code == 400 for sample in events), "a malformed event, dropped"
+    for sample in events:
+        assert (EVENTS / sample.event).is_file(), sample.event
+        assert sample.event.startswith(f"eventbridge_{provider.name}_"), sample.event
+        assert sample.status_code in (200, 400), "an EventBridge target answers no HTTP status"
+
+
+def test_every_sample_event_belongs_to_exactly_one_provider() -> None:
     declared = [sample.event for provider in PROVIDERS for sample in provider.samples]
     assert len(declared) == len(set(declared))
     assert {path.name for path in EVENTS.glob("webhook_*.json")} == set(SAMPLES)
+    assert {path.name for path in EVENTS.glob("eventbridge_*.json")} == set(EVENT_SAMPLES)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=NAMES)
@@ -77,4 +96,4 @@ def test_a_demo_account_is_accepted_by_its_providers_models(name: str, simulator
         started.stop()
     account = read_account(provider, "demo", keys, list(Capability))
     assert account.problems == {}
-    assert set(account.credentials) == set(provider.capabilities())
+    assert set(account.credentials) == set(provider.keyed())

@@ -127,3 +127,12 @@ def test_batch_needs_a_list_of_messages(body: Any) -> None:
 def test_batch_keeps_bad_items_for_item_by_item_checks() -> None:
     batch = RegistrationBatch.model_validate({"messages": [good(), "junk", None]})
     assert batch.messages[1:] == ["junk", None]
+
+
+def test_a_webcom_id_must_be_a_number_as_webcom_gives_it() -> None:
+    valid, [rejected] = validate_items(
+        [good(provider="webcom", message_id="82216"), good(provider="webcom", message_id="ab")]
+    )
+    assert [reg.message_id for reg in valid] == ["82216"]
+    assert (rejected.index, rejected.ref) == (1, "ab")
+    assert "whole number" in rejected.reason

@@ -16,12 +16,13 @@ from dlrhub.stats import (
     median_latency,
     summarize,
 )
+from dlrhub.table import message_key
 
 SUBMITTED = "2026-11-25T10:07:30.000Z"
 
 
 def item(status: str, registered: bool = True, received: str | None = None) -> dict:
-    found = {"sk": "MSG", "provider": "infin8linx", "account": "demo", "status": status}
+    found = {**message_key("infin8linx", "demo", "42"), "status": status}
     if registered:
         found |= {"registered_at": "2026-11-25T10:07:31.000Z", "submitted_at": SUBMITTED}
     if received:

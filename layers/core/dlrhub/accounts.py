@@ -10,12 +10,18 @@ into a metric). A function checks only the capabilities it uses.
 
 Secrets are read with Powertools Parameters; the validated account is cached for
 ``max_age`` seconds, and an account that does not exist is remembered as missing for the
-same time, so repeated made-up names cost no further calls.
+same time (the most recent :data:`MAX_MISSING` names), so a repeated made-up name costs no
+further call. Names never seen are looked up at most :data:`LOOKUP_BURST` at once and then
+one per :data:`LOOKUP_EVERY` seconds per function instance: a flood of made-up names is
+answered "unknown" without a call (a real account's first callback during such a flood is
+refused too, and its provider sends it again).
 """
 
 from __future__ import annotations
 
+import functools
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from dlrhub import aws
 from dlrhub.providers.descriptor import Capability, Credentials, Provider
 
 logger = Logger(child=True)
@@ -73,11 +80,11 @@ def read_account(provider: Provider, name: str, value: Any, uses: Collection[Cap
     """Validate a secret's keys against the models of the capabilities in ``uses``."""
     if not isinstance(value, dict):
         problem = "the secret is not a JSON object of keys"
-        return Account(provider.name, name, problems={cap: problem for cap in provider.capabilities()})
+        return Account(provider.name, name, problems={cap: problem for cap in provider.keyed()})
     credentials: dict[Capability, Credentials] = {}
     problems: dict[Capability, str] = {}
     own_keys = provider.own_keys()
-    for capability, spec in provider.capabilities().items():
+    for capability, spec in provider.keyed().items():
         if capability not in uses or not own_keys[capability] & value.keys():
             continue
         try:
@@ -93,6 +100,31 @@ def _is_not_found(error: BaseException) -> bool:
 
 
 ProblemHook = Callable[[Account, Capability, str], None]
+
+#: Made-up names remembered as missing (the oldest forgotten first).
+MAX_MISSING = 1024
+#: Lookups of names not cached: this many at once, then one per LOOKUP_EVERY seconds.
+LOOKUP_BURST = 30
+LOOKUP_EVERY = 2.0
+
+
+class LookupBudget:
+    """A token bucket: how many uncached names may still be looked up now."""
+
+    def __init__(self, clock: Callable[[], float], burst: int = LOOKUP_BURST, every: float = LOOKUP_EVERY) -> None:
+        self._clock, self._burst, self._every = clock, burst, every
+        self._tokens, self._at = float(burst), clock()
+        self.refused = 0
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._every)
+        self._at = now
+        if self._tokens < 1:
+            self.refused += 1
+            return False
+        self._tokens -= 1
+        return True
 
 
 class AccountDirectory:
@@ -113,11 +145,13 @@ class AccountDirectory:
         self._providers = {provider.name: provider for provider in providers}
         self._uses = frozenset(uses)
         self._max_age = max_age
-        self._secrets = secrets or SecretsProvider()
+        self._secrets_given = secrets
         self._on_problem = on_problem
         self._clock = clock
-        #: secret name -> (valid until, account or None for "no such account").
-        self._cache: dict[str, tuple[float, Account | None]] = {}
+        #: secret name -> (valid until, account); and the names found missing -> until when.
+        self._found: dict[str, tuple[float, Account]] = {}
+        self._missing: OrderedDict[str, float] = OrderedDict()
+        self._budget = LookupBudget(clock)
 
     def get(self, provider: str, account: str) -> Account | None:
         """The account, or None when no such account is configured (or no such provider)."""
@@ -126,15 +160,33 @@ class AccountDirectory:
             return None
         name = secret_name(self._prefix, provider, account)
         now = self._clock()
-        cached = self._cache.get(name)
+        cached = self._found.get(name)
         if cached is not None and cached[0] > now:
             return cached[1]
+        if self._missing.get(name, 0.0) > now:
+            return None
+        if cached is None and not self._budget.take():
+            return None  # an unknown name beyond the lookup budget: not looked up, not remembered
         found = self._read(known, account, name)
-        self._cache[name] = (now + self._max_age, found)
-        if found is not None:
-            for capability, problem in found.problems.items():
-                self._tell(found, capability, problem)
+        if found is None:
+            self._forget(name)
+            self._missing[name] = now + self._max_age
+            while len(self._missing) > MAX_MISSING:
+                self._missing.popitem(last=False)
+            return None
+        self._found[name] = (now + self._max_age, found)
+        for capability, problem in found.problems.items():
+            self._tell(found, capability, problem)
         return found
+
+    def _forget(self, name: str) -> None:
+        self._found.pop(name, None)
+        self._missing.pop(name, None)
+
+    @functools.cached_property
+    def _secrets(self) -> SecretsProvider:
+        """Made at the first read, with the function's shared session (dlrhub.aws)."""
+        return self._secrets_given or SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
     def _read(self, provider: Provider, account: str, name: str) -> Account | None:
         try:

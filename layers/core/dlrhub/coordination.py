@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from dlrhub import aws
 from dlrhub.table import cursor_key, lease_key, typed_key
 from dlrhub.timefmt import iso
 
 
 class Coordination:
     def __init__(self, table_name: str, *, client: Any = None) -> None:
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or aws.client("dynamodb")
         self._table = table_name
 
     def acquire(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:

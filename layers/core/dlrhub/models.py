@@ -39,6 +39,7 @@ class Source(StrEnum):
     WEBHOOK = "webhook"
     POLL = "poll"
     RULE = "rule"
+    EVENT = "event"  # an EventBridge event (AWS End User Messaging SMS)
 
 
 class Cost(BaseModel):

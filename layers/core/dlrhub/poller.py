@@ -41,6 +41,8 @@ NO_RECEIPT = "no receipt"
 #: After this many failed requests in a row, an account is left for the next run.
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_PULLS = 1000
+#: Polled reports waiting for their write at most; a status query waits for room beyond it.
+MAX_QUEUED_WRITES = 5000
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ class Poller:
 
     def _run_account(self, run: AccountRun, batches: ThreadPoolExecutor) -> None:
         """One account, isolated: whatever it raises is logged with its name and counted."""
-        if provider_named(run.provider) is None:
+        provider = provider_named(run.provider)
+        if provider is None:
             run.misconfigured = "no such provider"
             logger.error("poll account names no known provider", provider=run.provider, account=run.account)
             return
@@ -170,6 +173,9 @@ class Poller:
                 return
             try:
                 account = self._accounts.get(run.provider, run.account)
+                if account is None and provider.keyless:
+                    # Its reports come as events: no secret to read, but the no-receipt rule still applies.
+                    account = Account(run.provider, run.account)
                 if account is None:
                     run.skipped = "account not configured"
                     return
@@ -246,13 +252,38 @@ class Poller:
                 if failures_in_row[0] >= MAX_CONSECUTIVE_FAILURES:
                     stop.set()
 
+        room = threading.BoundedSemaphore(MAX_QUEUED_WRITES)
+        writes: list[Future[Any]] = []
+
+        def store_later(reports: list[StatusReport]) -> None:
+            """The news go to the write pool; the request slot is free for the next query at once."""
+            news = [report for report in reports if report.status is not Status.PENDING]
+            told = threading.Event()  # one failure counted per batch, however many of its writes fail
+
+            def written(future: Future[Any]) -> None:
+                room.release()
+                error = future.exception()
+                if error is None:
+                    run.count(future.result().outcome)
+                elif not told.is_set():
+                    told.set()
+                    failed()
+                    logger.error("storing polled reports failed", provider=run.provider, account=run.account)
+
+            for report in news:
+                room.acquire()
+                future = self._writes.submit(self._store.apply, report)
+                with lock:
+                    writes.append(future)
+                future.add_done_callback(written)
+
         def one_batch(ids: list[str]) -> None:
             if stop.is_set():
                 return
             try:
                 with lock:
                     run.requests += 1
-                self._apply_all(run, client.query(ids))
+                store_later(client.query(ids))
                 failures_in_row[0] = 0
             except AccountMisconfigured as error:
                 run.misconfigured, run.refused = str(error), True
@@ -275,6 +306,7 @@ class Poller:
                 _, in_flight = wait(in_flight, return_when="FIRST_COMPLETED")
             in_flight.add(batches.submit(one_batch, ids))
         wait(in_flight)
+        wait(list(writes))
         if stop.is_set():
             run.unfinished = True
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from dlrhub.models import AccountName, AwareTime, Identifier
-from dlrhub.providers import PROVIDERS
+from dlrhub.providers import PROVIDERS, provider_named
 from dlrhub.webhook_io import RejectedItem, reason_of
 
 MAX_BATCH = 500
@@ -30,6 +30,17 @@ class Registration(BaseModel):
     submitted_at: AwareTime = Field(description="when it was submitted to the provider (ISO-8601 with zone)")
     parts: int | None = Field(default=None, ge=1, le=255)
     customer_ref: CustomerRef | None = None
+
+    @model_validator(mode="after")
+    def _the_providers_id(self) -> Registration:
+        provider = provider_named(self.provider)
+        if (
+            provider is not None
+            and provider.message_id is not None
+            and not provider.message_id.fullmatch(self.message_id)
+        ):
+            raise ValueError(f"message_id: a {self.provider} message id is {provider.message_id_words}")
+        return self
 
 
 class RegistrationBatch(BaseModel):

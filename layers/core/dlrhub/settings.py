@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dlrhub.models import AccountName
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -40,3 +42,8 @@ class MonitorEnv(Settings):
     window_minutes: int = Field(default=60, ge=5, le=1440, multiple_of=5, validation_alias="MONITOR_WINDOW_MINUTES")
     lag_minutes: int = Field(default=60, ge=0, le=1440, validation_alias="MONITOR_LAG_MINUTES")
     catch_up_days: int = Field(default=7, ge=1, le=30, validation_alias="MONITOR_CATCH_UP_DAYS")
+
+
+class EventsSettings(Settings):
+    #: The hub account that reports arriving as EventBridge events belong to (they name none).
+    events_account: AccountName = Field(default="main", validation_alias="EVENTS_ACCOUNT")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dlrhub.status import Status
-from dlrhub.table import is_message
+from dlrhub.table import is_message, message_identity
 
 BUCKET = timedelta(minutes=5)
 #: Upper bounds (seconds) of the latency histogram; one more bucket holds the rest.
@@ -57,7 +57,8 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[CounterKey, Count
     if not is_message(new) or "registered_at" not in new or "submitted_at" not in new:
         return None
     submitted = parse_time(new["submitted_at"])
-    key = CounterKey(new["provider"], new["account"], bucket_of(submitted).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    provider, account, _ = message_identity(new["pk"])
+    key = CounterKey(provider, account, bucket_of(submitted).strftime("%Y-%m-%dT%H:%M:%SZ"))
     counts: Counter[str] = Counter()
     newly_registered = "registered_at" not in old
     if newly_registered:

@@ -11,9 +11,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from dlrhub import aws
 from dlrhub.stats import CounterKey
 from dlrhub.table import counter_key, counter_partition, stream_position_key, typed_key
 from dlrhub.timefmt import utc_now
@@ -29,7 +29,7 @@ def padded(sequence: str) -> str:
 
 class StatsStore:
     def __init__(self, table_name: str, *, client: Any = None) -> None:
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or aws.client("dynamodb")
         self._table = table_name
 
     @property

@@ -11,16 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from dlrhub import aws
+from dlrhub.concurrency import merged
 from dlrhub.models import StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.table import (
@@ -30,13 +31,18 @@ from dlrhub.table import (
     REF_INDEX,
     account_partition,
     from_item,
+    history_entry,
     message_id_of_sort_key,
     message_key,
+    message_key_of,
     pending_partition,
     pending_partition_of,
+    read_message,
     ref_sort_key,
     timed_sort_key,
     to_item,
+    typed_key,
+    with_identity,
 )
 from dlrhub.timefmt import iso
 from dlrhub.update_builder import UpdateBuilder
@@ -45,6 +51,9 @@ if TYPE_CHECKING:
     from dlrhub.registration import Registration
 
 MAX_PAGE = 100
+#: What a listing shows of each message (the listing indexes carry keys only, and what never changes).
+SUMMARY_FIELDS = ("pk", "status", "raw_status", "event_time", "submitted_at", "customer_ref")
+BATCH_GET = 100
 
 
 class Outcome(StrEnum):
@@ -79,15 +88,9 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
     """The ``UpdateItem`` arguments (less table and key) that apply ``report``. Pure."""
     event_time = iso(report.event_time)
     received_at = iso(report.received_at)
-    entry: dict[str, Any] = {
-        "status": report.status.value,
-        "raw_status": report.raw_status,
-        "event_time": event_time,
-        "received_at": received_at,
-        "source": report.source.value,
-    }
-    if report.details:
-        entry["details"] = dict(report.details)
+    # One string per entry; the latest report's details are in provider_details, not copied here.
+    provider_time = iso(report.provider_time) if report.provider_time is not None else None
+    entry = history_entry(report.status.value, report.source.value, received_at, provider_time, report.raw_status)
     update = (
         UpdateBuilder()
         .set("status", report.status.value)
@@ -96,16 +99,13 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         .set("received_at", received_at)
         .set("source", report.source.value)
         .append("history", [entry])
-        .set("provider", report.provider)
-        .set("account", report.account)
-        .set("message_id", report.message_id)
         .set("first_seen_at", received_at, keep_existing=True)
         .set("expires_at", int((report.received_at + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(report.provider, report.account))
         .set("acct_sk", timed_sort_key(received_at, report.message_id), keep_existing=True)
     )
-    if report.provider_time is not None:
-        update.set("provider_time", iso(report.provider_time))
+    if provider_time is not None:
+        update.set("provider_time", provider_time)
     if report.destination:
         update.set("destination", report.destination, keep_existing=True)
     if report.details:
@@ -143,9 +143,6 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
     submitted = iso(reg.submitted_at)
     update = (
         UpdateBuilder()
-        .set("provider", reg.provider)
-        .set("account", reg.account)
-        .set("message_id", reg.message_id)
         .set("destination", reg.destination)
         .set("submitted_at", submitted)
         .set("registered_at", iso(now))
@@ -182,7 +179,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidCursor("cursor is not one this API gave out") from None
     # Every key attribute of the table and its indexes is a string: {"name": {"S": "text"}}.
     if not isinstance(key, dict) or not all(
@@ -217,11 +214,12 @@ class MessageStore:
     def __init__(
         self, table_name: str, *, retention_days: int = 90, client: Any = None, max_connections: int = 10
     ) -> None:
-        self._client = client or boto3.client("dynamodb", config=Config(max_pool_connections=max_connections))
+        self._client = client or aws.client("dynamodb", pool=max_connections)
         self._table = table_name
         self._retention = timedelta(days=retention_days)
         #: Read capacity units consumed by pending-index queries (for the benchmark).
         self.read_units = 0.0
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
@@ -269,7 +267,7 @@ class MessageStore:
         reply = self._client.get_item(
             TableName=self._table, Key=to_item(message_key(provider, account, message_id)), ConsistentRead=True
         )
-        return from_item(reply["Item"]) if "Item" in reply else None
+        return read_message(from_item(reply["Item"])) if "Item" in reply else None
 
     def pending(
         self, provider: str, account: str, *, before: datetime | None = None, page_size: int = 1000
@@ -277,32 +275,40 @@ class MessageStore:
         """Pages of ids of the account's messages still pending, oldest first per shard.
 
         ``before``: only those pending since before that time (the no-receipt rule).
-        Reads only the sparse ``pending`` index, whose keys carry the message id.
+        Reads only the sparse ``pending`` index, whose keys carry the message id; its
+        shards are read in parallel, each page handed on as it comes. A caller that stops
+        early stops the reading.
         """
-        for shard in range(PENDING_SHARDS):
-            values = {":p": {"S": pending_partition(provider, account, shard)}}
-            condition = "pending_pk = :p"
-            if before is not None:
-                condition += " AND pending_sk < :before"
-                values[":before"] = {"S": iso(before)}
-            args: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": PENDING_INDEX,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeValues": values,
-                "ProjectionExpression": "pending_sk",
-                "Limit": page_size,
-                "ReturnConsumedCapacity": "TOTAL",
-            }
-            while True:
-                reply = self._client.query(**args)
+        shards = [self._pending_shard(provider, account, shard, before, page_size) for shard in range(PENDING_SHARDS)]
+        yield from merged(shards)
+
+    def _pending_shard(
+        self, provider: str, account: str, shard: int, before: datetime | None, page_size: int
+    ) -> Iterator[list[str]]:
+        values = {":p": {"S": pending_partition(provider, account, shard)}}
+        condition = "pending_pk = :p"
+        if before is not None:
+            condition += " AND pending_sk < :before"
+            values[":before"] = {"S": iso(before)}
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "pending_sk",
+            "Limit": page_size,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        while True:
+            reply = self._client.query(**args)
+            with self._lock:
                 self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-                ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
-                if ids:
-                    yield ids
-                if "LastEvaluatedKey" not in reply:
-                    break
-                args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+            ids = [message_id_of_sort_key(item["pending_sk"]["S"]) for item in reply.get("Items", [])]
+            if ids:
+                yield ids
+            if "LastEvaluatedKey" not in reply:
+                return
+            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def _query(
         self,
@@ -311,8 +317,14 @@ class MessageStore:
         partition: tuple[str, str],
         sort_key: str,
         sort_range: tuple[str, str] | None = None,
+        status: Status | None = None,
         **query: Any,
     ) -> Page:
+        """A page of message summaries: keys from a listing index, the rest read from the items.
+
+        The listing indexes carry no status (it changes with every report, and an index
+        write would come with each), so a status filter is applied to the items read.
+        """
         limit = max(1, min(limit, MAX_PAGE))
         start = decode_cursor(cursor)
         if start:
@@ -329,11 +341,31 @@ class MessageStore:
                 if error.response.get("Error", {}).get("Code") == "ValidationException" and start:
                     raise InvalidCursor("cursor does not belong to this listing") from None
                 raise
-            items += [from_item(item) for item in reply.get("Items", [])]
+            found = self._summaries([item["pk"]["S"] for item in reply.get("Items", [])])
+            items += [item for item in found if status is None or item.get("status") == status.value]
             start = reply.get("LastEvaluatedKey")
             if not start or len(items) >= limit:
                 break
         return Page(items, encode_cursor(start))
+
+    def _summaries(self, keys: list[str]) -> list[dict[str, Any]]:
+        """The summary fields of the messages with these ``pk``s, in their order (BatchGetItem)."""
+        found: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(keys), BATCH_GET):
+            wanted = {"Keys": [typed_key(message_key_of(pk)) for pk in keys[first : first + BATCH_GET]]}
+            wanted |= {"ProjectionExpression": ", ".join(f"#{n}" for n in SUMMARY_FIELDS)}
+            wanted |= {"ExpressionAttributeNames": {f"#{n}": n for n in SUMMARY_FIELDS}}
+            request = {self._table: wanted}
+            for _ in range(8):  # unprocessed keys (throttling) are asked for again, a bounded number of times
+                reply = self._client.batch_get_item(RequestItems=request)
+                for item in reply.get("Responses", {}).get(self._table, []):
+                    found[item["pk"]["S"]] = with_identity(from_item(item))
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed: try again")
+        return [found[pk] for pk in keys if pk in found]
 
     def list_by_ref(self, customer_ref: str, *, limit: int = 50, cursor: str | None = None) -> Page:
         return self._query(
@@ -366,11 +398,8 @@ class MessageStore:
         query: dict[str, Any] = {
             "IndexName": ACCOUNT_INDEX,
             "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": values,
         }
-        if status is not None:
-            query["FilterExpression"] = "#status = :status"
-            query["ExpressionAttributeNames"] = {"#status": "status"}
-            values[":status"] = {"S": status.value}
         partition = ("acct_pk", values[":acct"]["S"])
         sort_range = (values[":from"]["S"], values[":to"]["S"])
-        return self._query(limit, cursor, partition, "acct_sk", sort_range, ExpressionAttributeValues=values, **query)
+        return self._query(limit, cursor, partition, "acct_sk", sort_range, status, **query)

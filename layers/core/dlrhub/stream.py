@@ -3,13 +3,70 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from dlrhub.events import EventPublisher, status_change
-from dlrhub.stats import CounterKey, changes
+from dlrhub.events import EventPublisher, status_change, table_arn
+from dlrhub.stats import CounterKey, changes, parse_time
 from dlrhub.stats_store import StatsStore
-from dlrhub.table import from_item
+from dlrhub.status import Status
+from dlrhub.table import from_item, is_message, message_identity
+
+#: Checkpoint key suffix when the event names no shard (docs/operations.md, "Stream checkpoints").
+UNSHARDED = "#unsharded"
+
+
+def checkpoint_shard(event: Mapping[str, Any]) -> str:
+    """The key of a batch's exactly-once checkpoint.
+
+    The deployed mapping has a tumbling window, so Lambda names the shard (``shardId``).
+    An event without one (``sam local generate-event dynamodb update``, a hand-made test
+    event) is keyed by its stream's ARN: one checkpoint per stream, right for one shard."""
+    shard = event.get("shardId")
+    if shard:
+        return str(shard)
+    records = event.get("Records") or [{}]
+    return f"{records[0].get('eventSourceARN') or 'unknown-stream'}{UNSHARDED}"
+
+
+def publish_events_enabled(env: Mapping[str, str]) -> bool:
+    """``PUBLISH_EVENTS``: "true" (the default) or "false"; anything else is refused at start-up."""
+    value = env.get("PUBLISH_EVENTS", "true").strip().lower()
+    if value not in {"true", "false"}:
+        raise ValueError(f"PUBLISH_EVENTS must be true or false, not {value!r}")
+    return value == "true"
+
+
+@dataclass
+class BatchMetrics:
+    """What one batch changed, for the stream function's metrics (docs/operations.md)."""
+
+    #: (provider, source) -> status changes
+    status_changes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: provider -> first final statuses that are a success / are not
+    delivered: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    #: provider -> seconds from submission to the first final status (registered messages)
+    seconds_to_final: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, old: dict[str, Any], new: dict[str, Any], counted: Counter[str] | None) -> None:
+        """One change of an item; ``counted``: the counter increments it made (stats.changes)."""
+        if counted and (counted["delivered"] or counted["failed"]):
+            self._seconds(new)
+        if not is_message(new) or "status" not in new or old.get("status") == new["status"]:
+            return
+        provider = message_identity(new["pk"])[0] or "unknown"
+        self.status_changes[(provider, str(new.get("source") or "unknown"))] += 1
+        now, before = Status(new["status"]), old.get("status")
+        if now.is_final and (before is None or not Status(before).is_final):
+            (self.delivered if now.is_success else self.failed)[provider] += 1
+
+    def _seconds(self, new: dict[str, Any]) -> None:
+        received = new.get("received_at") or new.get("event_time")
+        if received and new.get("submitted_at"):
+            seconds = (parse_time(received) - parse_time(new["submitted_at"])).total_seconds()
+            self.seconds_to_final[message_identity(new["pk"])[0]].append(max(0.0, seconds))
 
 
 @dataclass(frozen=True)
@@ -18,15 +75,18 @@ class BatchOutcome:
     events: int
     counters: int
     counted: bool  # False when the counts were applied by an earlier delivery of the batch
+    metrics: BatchMetrics = field(default_factory=BatchMetrics)
 
 
 def handle_batch(
-    shard: str, records: list[dict[str, Any]], publisher: EventPublisher, stats: StatsStore
+    shard: str, records: list[dict[str, Any]], publisher: EventPublisher | None, stats: StatsStore
 ) -> BatchOutcome:
     """Events are published at least once (each carries the stream record's id to
-    deduplicate); the counters are applied exactly once (see StatsStore.apply_batch)."""
+    deduplicate), unless ``publisher`` is None (events switched off); the counters are
+    applied exactly once (see StatsStore.apply_batch)."""
     events: list[tuple[str, dict[str, Any]]] = []
     counts: dict[CounterKey, Counter[str]] = defaultdict(Counter)
+    metrics = BatchMetrics()
     for record in records:
         images = record.get("dynamodb", {})
         old = from_item(images.get("OldImage") or {})
@@ -37,10 +97,58 @@ def handle_batch(
         change = changes(old, new)
         if change is not None:
             counts[change[0]].update(change[1])
-    if events:
+        metrics.add(old, new, change[1] if change else None)
+    if events and publisher is not None:
+        arn = table_arn(records[0].get("eventSourceARN"))
+        if arn:
+            publisher.resources = [arn]
         publisher.publish(events)
     counted = True
     if counts:
         sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
         counted = stats.apply_batch(shard, min(sequences, key=int), max(sequences, key=int), dict(counts))
-    return BatchOutcome(len(records), len(events), len(counts), counted)
+    published = len(events) if publisher is not None else 0
+    return BatchOutcome(len(records), published, len(counts), counted, metrics)
+
+
+def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timestamp_ms: int) -> list[dict[str, Any]]:
+    """CloudWatch embedded-metric-format documents for one batch (printed to the log).
+
+    ``StatusChanges`` by {service, provider, source}; ``MessagesDelivered``,
+    ``MessagesFailed`` and ``SecondsToFinal`` by {service, provider} and by {service}."""
+    documents = []
+
+    def document(dimensions: list[list[str]], values: dict[str, Any], units: dict[str, str], **dims: str) -> None:
+        documents.append(
+            {
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": namespace,
+                            "Dimensions": dimensions,
+                            "Metrics": [{"Name": name, "Unit": units[name]} for name in values],
+                        }
+                    ],
+                },
+                "service": service,
+                **dims,
+                **values,
+            }
+        )
+
+    for (provider, source), count in sorted(metrics.status_changes.items()):
+        dims = {"provider": provider, "source": source}
+        document([["service", "provider", "source"]], {"StatusChanges": count}, {"StatusChanges": "Count"}, **dims)
+    units = {"MessagesDelivered": "Count", "MessagesFailed": "Count", "SecondsToFinal": "Seconds"}
+    for provider in sorted({*metrics.delivered, *metrics.failed, *metrics.seconds_to_final}):
+        values: dict[str, Any] = {}
+        if metrics.delivered[provider] or metrics.failed[provider]:
+            values["MessagesDelivered"] = metrics.delivered[provider]
+            values["MessagesFailed"] = metrics.failed[provider]
+        seconds = metrics.seconds_to_final.get(provider) or []
+        if seconds:
+            values["SecondsToFinal"] = [round(s, 3) for s in seconds[:100]]  # EMF: 100 values a metric
+        if values:
+            document([["service", "provider"], ["service"]], values, units, provider=provider)
+    return documents

@@ -30,6 +30,23 @@ def message_key(provider: str, account: str, message_id: str) -> Key:
     return {"pk": f"MSG#{provider}#{account}#{message_id}", "sk": MESSAGE_SK}
 
 
+def message_key_of(pk: str) -> Key:
+    """The full key of the message item whose partition key is ``pk``."""
+    return {"pk": pk, "sk": MESSAGE_SK}
+
+
+def message_identity(pk: str) -> tuple[str, str, str]:
+    """(provider, account, message_id) of a message item's ``pk``: not stored again beside it."""
+    _, provider, account, message_id = pk.split("#", 3)
+    return provider, account, message_id
+
+
+def with_identity(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain message item with ``provider``, ``account`` and ``message_id`` read off its key."""
+    provider, account, message_id = message_identity(item["pk"])
+    return {**item, "provider": provider, "account": account, "message_id": message_id}
+
+
 def is_message(item: dict[str, Any]) -> bool:
     """Whether a plain item (or its keys) is a message, not a counter, lease or checkpoint."""
     return item.get("sk") == MESSAGE_SK
@@ -105,6 +122,37 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB's typed attribute values -> plain values (numbers come back as Decimal)."""
     return {key: _deserialize(value) for key, value in item.items()}
+
+
+#: A history entry is one string, ``status|source|received_at|provider_time|raw_status``
+#: (provider_time empty when the provider gave none; raw_status last, as it may hold ``|``):
+#: about half the bytes of a map with named fields, so a typical life stays one write unit.
+HISTORY_FIELDS = ("status", "source", "received_at", "provider_time", "raw_status")
+
+
+def history_entry(status: str, source: str, received_at: str, provider_time: str | None, raw_status: str) -> str:
+    return "|".join((status, source, received_at, provider_time or "", raw_status))
+
+
+def read_history_entry(entry: str | dict[str, Any]) -> dict[str, Any]:
+    """A stored history entry as named fields, ``event_time`` included; a map (items written
+    before entries were strings) is read as it is."""
+    if isinstance(entry, dict):
+        return entry
+    found = dict(zip(HISTORY_FIELDS, entry.split("|", len(HISTORY_FIELDS) - 1), strict=True))
+    provider_time = found.pop("provider_time")
+    if provider_time:
+        found["provider_time"] = provider_time
+    found["event_time"] = provider_time or found["received_at"]
+    return found
+
+
+def read_message(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain message item as readers see it: its identity from the key, its history named."""
+    found = with_identity(item)
+    if "history" in found:
+        found["history"] = [read_history_entry(entry) for entry in found["history"]]
+    return found
 
 
 def typed_key(key: Key) -> dict[str, dict[str, str]]:

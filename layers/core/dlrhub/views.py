@@ -12,10 +12,13 @@ from dlrhub.status import Status
 class HistoryEntry(BaseModel):
     status: Status
     raw_status: str
-    event_time: str
+    event_time: str = Field(description="the provider's time, else when the hub received the report")
     received_at: str
+    provider_time: str | None = Field(default=None, description="the time the provider gave, if any")
     source: str
-    details: dict[str, str] | None = None
+    details: dict[str, str] | None = Field(
+        default=None, description="only on entries stored before 2026-11-25; the latest report's are provider_details"
+    )
 
 
 class CostView(BaseModel):

@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from dlrhub.models import StatusReport
 
 #: Largest body a provider callback may carry (API Gateway allows more; nobody needs it).
 MAX_BODY = 1024 * 1024
+#: Most fields a form body or a query string may carry.
+MAX_FIELDS = 200
 
 
 class InvalidCallback(ValueError):
@@ -22,27 +24,79 @@ class CallbackForbidden(PermissionError):
     """Credentials carried in the call itself do not match the account's."""
 
 
+def _pairs(text: str, what: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise InvalidCallback(f"the {what} has more than {MAX_FIELDS} fields") from None
+
+
 @dataclass(frozen=True)
 class WebhookRequest:
+    """One call. The body is kept as it came and read only by a provider's parser, so
+    nothing in it is looked at before the call is authenticated."""
+
     method: str
     raw_query: str = ""
-    body: str = ""
+    body: str | bytes = ""
     headers: dict[str, str] = field(default_factory=dict)
+    #: The full URL the provider called (scheme, host, port if any, path, query), rebuilt from
+    #: the API Gateway event: what a URL signature covers (Twilio). "" when not known.
+    url: str = ""
 
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.raw_query, keep_blank_values=True)
 
-    def json(self) -> Any:
-        if not self.body.strip():
-            raise InvalidCallback("the body is empty; a JSON document is expected")
+    def header(self, name: str) -> str | None:
+        """A header by name, whatever its case (API Gateway v2 gives them lower-cased)."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The query's (name, value) pairs in order, repeats kept."""
+        return _pairs(self.raw_query, "query string")
+
+    def form(self) -> list[tuple[str, str]]:
+        """The form-encoded body's (name, value) pairs in order, repeats kept."""
+        return _pairs(self.text(), "form body")
+
+    def text(self) -> str:
         if len(self.body) > MAX_BODY:
             raise InvalidCallback(f"the body is larger than {MAX_BODY} bytes")
+        if isinstance(self.body, str):
+            return self.body
         try:
-            return json.loads(self.body)
-        except json.JSONDecodeError as error:
-            raise InvalidCallback(
-                f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-            ) from None
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidCallback("the body is not UTF-8 text") from None
+
+    def json(self) -> Any:
+        text = self.text()
+        if not text.strip():
+            raise InvalidCallback("the body is empty; a JSON document is expected")
+        return parse_json(text)
+
+
+def parse_json(text: str) -> Any:
+    """JSON, or InvalidCallback saying why not (nesting too deep and numbers too long included)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidCallback(
+            f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidCallback("the body is not JSON the hub reads: nested too deep") from None
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise InvalidCallback("the body is not JSON the hub reads: a number is too long") from None
+
+
+def called_url(forwarded_proto: str | None, host: str, raw_path: str, raw_query: str) -> str:
+    """The URL a caller used, from what API Gateway passes on: the scheme it was called
+    with (``x-forwarded-proto``; https when absent), the domain name (with a port if the
+    caller gave one), the path and the query string exactly as sent."""
+    scheme = (forwarded_proto or "https").split(",")[0].strip().lower() or "https"
+    return f"{scheme}://{host}{raw_path}" + (f"?{raw_query}" if raw_query else "")
 
 
 def reason_of(error: ValueError) -> str:
@@ -53,7 +107,8 @@ def reason_of(error: ValueError) -> str:
     parts = []
     for found in errors()[:5]:
         where = ".".join(str(part) for part in found["loc"])
-        parts.append(f"{where}: {found['msg']}" if where else found["msg"])
+        message = found["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 

@@ -7,19 +7,31 @@ it plays; :mod:`.base` holds what they share.
 
 from __future__ import annotations
 
+from dlrhub_local.simulators.awseum import AwsEumSimulator
 from dlrhub_local.simulators.base import DemoMessage, SimRequest, SimResponse, SimulatorServer
 from dlrhub_local.simulators.huawei import HuaweiSimulator
 from dlrhub_local.simulators.infin8linx import Infin8linxSimulator
 from dlrhub_local.simulators.innopaas import InnoPaaSSimulator
+from dlrhub_local.simulators.twilio import TwilioSimulator
+from dlrhub_local.simulators.vonage import VonageSimulator
 from dlrhub_local.simulators.webcom import WebcomSimulator
 
 SIMULATORS: dict[str, type[SimulatorServer]] = {
     simulator.provider: simulator
-    for simulator in (Infin8linxSimulator, HuaweiSimulator, WebcomSimulator, InnoPaaSSimulator)
+    for simulator in (
+        Infin8linxSimulator,
+        HuaweiSimulator,
+        WebcomSimulator,
+        InnoPaaSSimulator,
+        TwilioSimulator,
+        VonageSimulator,
+        AwsEumSimulator,
+    )
 }
 
 __all__ = [
     "SIMULATORS",
+    "AwsEumSimulator",
     "DemoMessage",
     "HuaweiSimulator",
     "Infin8linxSimulator",
@@ -27,5 +39,7 @@ __all__ = [
     "SimRequest",
     "SimResponse",
     "SimulatorServer",
+    "TwilioSimulator",
+    "VonageSimulator",
     "WebcomSimulator",
 ]

@@ -6,7 +6,7 @@ reporter, the local stack, the docs) reads the providers from :data:`PROVIDERS`.
 
 from __future__ import annotations
 
-from dlrhub.providers import huawei, infin8linx, innopaas, webcom
+from dlrhub.providers import awseum, huawei, infin8linx, innopaas, twilio, vonage, webcom
 from dlrhub.providers.descriptor import Provider
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -14,6 +14,9 @@ PROVIDERS: tuple[Provider, ...] = (
     huawei.PROVIDER,
     webcom.PROVIDER,
     innopaas.PROVIDER,
+    twilio.PROVIDER,
+    vonage.PROVIDER,
+    awseum.PROVIDER,
 )
 
 BY_NAME: dict[str, Provider] = {provider.name: provider for provider in PROVIDERS}

@@ -11,6 +11,7 @@ derives from these declarations: nothing outside a provider module names a provi
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ class Capability(StrEnum):
     POLL_BY_WINDOW = "poll_by_window"  # the hub reads reports by time window
     PULL = "pull"  # the hub pulls queued reports until none are left
     MONITOR = "monitor"  # the hub sends the provider a periodic statistics report
+    EVENTS = "events"  # the provider's reports arrive as EventBridge events (no HTTP)
 
 
 #: The capabilities the poller uses, in the order it prefers them.
@@ -50,6 +52,11 @@ class Credentials(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+def same_text(offered: str, expected: str) -> bool:
+    """Constant-time equality of two texts; any text, lone surrogates included, compares (never raises)."""
+    return hmac.compare_digest(offered.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 class WebhookCredentials(Credentials):
     """Every webhook capability needs the secret in its callback URL.
 
@@ -65,7 +72,7 @@ class WebhookCredentials(Credentials):
     def secret_matches(self, offered: str) -> bool:
         """Constant-time comparison with each valid secret (both always compared)."""
         candidates = [self.webhook_secret, self.webhook_secret_previous or self.webhook_secret]
-        results = [hmac.compare_digest(offered.encode(), c.get_secret_value().encode()) for c in candidates]
+        results = [same_text(offered, candidate.get_secret_value()) for candidate in candidates]
         return any(results)
 
 
@@ -98,6 +105,8 @@ class MonitorClient(Protocol):
 
 ParseCallback = Callable[["WebhookRequest", str, Any, datetime], "ParsedCallback"]
 Acknowledge = Callable[["ParsedCallback", Sequence[bool]], "WebhookReply"]
+#: ``parse(event, account, received_at)``: one EventBridge event as a report; raises InvalidEvent.
+ParseEvent = Callable[[Mapping[str, Any], str, datetime], "StatusReport"]
 
 
 @dataclass(frozen=True)
@@ -142,8 +151,31 @@ class MonitorReport:
 
 
 @dataclass(frozen=True)
+class Events:
+    """Reports that arrive as EventBridge events on the default bus: no HTTP, no account secret.
+
+    The events carry no account of the hub's: the deployment names it (template parameter
+    ``EventsAccount``). ``pattern`` is the rule's event pattern; template.yaml carries the
+    same (a test checks), and the events function picks the provider whose pattern matches.
+    """
+
+    pattern: Mapping[str, Any]
+    parse: ParseEvent
+    #: For the docs: what arrives, and what happens to a bad event.
+    sends: str = ""
+    answers: str = ""
+    #: No account keys: the capability is on wherever the template routes the events.
+    credentials: None = None
+
+
+@dataclass(frozen=True)
 class Sample:
-    """A sample event in ``events/`` and what the hub must make of it (checked by the tests)."""
+    """A sample event in ``events/`` and what the hub must make of it (checked by the tests).
+
+    ``webhook_{provider}_*.json`` are API Gateway events for the webhook function;
+    ``eventbridge_{provider}_*.json`` are EventBridge events for the events function, where
+    200 means applied (stored, or a duplicate the rules ignore) and 400 dropped as malformed.
+    """
 
     event: str
     status_code: int
@@ -157,9 +189,15 @@ class Sample:
     reason: str = ""
     #: Phone numbers and credentials the event carries beyond ``stored``: never to be logged.
     private: tuple[str, ...] = ()
+    #: The reply body of a 200 that lists no ids (``acknowledged`` None).
+    body: str = "OK"
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.event.startswith("webhook_")
 
 
-Spec = Webhook | PollById | PollByWindow | Pull | MonitorReport
+Spec = Webhook | PollById | PollByWindow | Pull | MonitorReport | Events
 
 
 @dataclass(frozen=True)
@@ -174,9 +212,13 @@ class Provider:
     poll_by_window: PollByWindow | None = None
     pull: Pull | None = None
     monitor: MonitorReport | None = None
+    events: Events | None = None
     samples: tuple[Sample, ...] = ()
+    #: The provider's message ids, where narrower than the hub's (registration refuses others).
+    message_id: re.Pattern[str] | None = None
+    message_id_words: str = ""
     #: Account keys the sample events need besides the webhook secret in their URL.
-    sample_keys: Mapping[str, str] = field(default_factory=dict)
+    sample_keys: Mapping[str, Any] = field(default_factory=dict)
     #: Where the provider's words and choices are written up (docs/providers.md anchor).
     docs: str = ""
 
@@ -187,11 +229,20 @@ class Provider:
     def spec(self, capability: Capability) -> Spec | None:
         return getattr(self, capability.value)
 
+    def keyed(self) -> dict[Capability, Spec]:
+        """The capabilities configured by account keys (all but event-bus input)."""
+        return {cap: spec for cap, spec in self.capabilities().items() if spec.credentials is not None}
+
+    @property
+    def keyless(self) -> bool:
+        """True when no capability needs an account secret (reports come as events only)."""
+        return not self.keyed()
+
     def own_keys(self) -> dict[Capability, frozenset[str]]:
         """Per capability, the keys that switch it on: its model's keys that no other
         capability's model of this provider also has (``webhook_secret`` switches on the
         webhook; ``base_url`` polling, even when both share ``utc_offset``)."""
-        models = {cap: spec.credentials for cap, spec in self.capabilities().items()}
+        models = {cap: spec.credentials for cap, spec in self.keyed().items()}
         found = {}
         for cap, model in models.items():
             others = {key for other in set(models.values()) - {model} for key in other.model_fields}

@@ -46,8 +46,9 @@ BUSY_CODE = 120
 
 STATES: dict[str, Status] = {"0": Status.PENDING, "1": Status.DELIVERED, "2": Status.FAILED}
 
-_MSGID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
-_DAS = re.compile(r"^\+?[0-9]{1,32}$")
+_MSGID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
+#: E.164 numbers have at most 15 digits; 20 leaves room for a 00 prefix and odd plans.
+_DAS = re.compile(r"\+?[0-9]{1,20}")
 
 
 def map_state(state: str) -> Status:
@@ -84,13 +85,13 @@ def parse_callback(
         raise InvalidCallback("query string longer than 1024 characters")
     query = request.query()
     msgid = _single(query, "msgid", required=True) or ""
-    if not _MSGID.match(msgid):
+    if not _MSGID.fullmatch(msgid):
         raise InvalidCallback("msgid must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
     state = _single(query, "state", required=True) or ""
     status = map_state(state)
     das = _single(query, "das", required=False)
-    if das is not None and das != "" and not _DAS.match(das):
-        raise InvalidCallback("das must be a phone number of at most 32 digits")
+    if das is not None and das != "" and not _DAS.fullmatch(das):
+        raise InvalidCallback("das must be a phone number of at most 20 digits")
     report = StatusReport(
         provider=NAME,
         account=account,

@@ -10,7 +10,6 @@ except the credentials is kept as given. Reply: 200 ``OK`` (older docs ask for t
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from dlrhub.providers.descriptor import (
     Sample,
     Webhook,
     WebhookCredentials,
+    same_text,
 )
 from dlrhub.status import Status
 from dlrhub.timefmt import from_epoch_ms
@@ -78,7 +78,7 @@ KEPT_FIELDS = (
     "mcc",
     "mnc",
 )
-_MS = re.compile(r"^[0-9]{10,16}$")
+_MS = re.compile(r"[0-9]{10,16}")
 
 
 def map_status(word: str) -> Status:
@@ -123,7 +123,7 @@ def credentials_match(item: dict[str, Any], credentials: InnoPaaSWebhook) -> boo
     except ValueError:  # an object or list where text belongs matches nothing (403, not a 503 retried forever)
         return False
     # Both compared every time (no early exit), each in constant time.
-    results = [hmac.compare_digest(o.encode(), e.encode()) for o, e in zip(offered, expected, strict=True)]
+    results = [same_text(o, e) for o, e in zip(offered, expected, strict=True)]
     return all(results)
 
 
@@ -145,7 +145,7 @@ def report_from(item: Any, account: str, received_at: datetime, source: Source) 
     if not word or len(word) > 32:
         raise ValueError("status is missing")
     report_time = _text(item, "reportTime")
-    if report_time and not _MS.match(report_time):
+    if report_time and not _MS.fullmatch(report_time):
         raise ValueError("reportTime must be a millisecond timestamp")
     details = {name: _text(item, name)[:256] for name in KEPT_FIELDS if name in item}
     return StatusReport(
@@ -174,15 +174,16 @@ def parse_callback(
     if any(isinstance(item, dict) and not credentials_match(item, credentials) for item in items):
         raise CallbackForbidden("receiver/pswd do not match the account")
     parsed = parse_items(items, lambda item: report_from(item, account, received_at, Source.WEBHOOK), "msgid")
-    if not isinstance(body, list) and parsed.rejected:
-        raise InvalidCallback(parsed.rejected[0].reason)
+    if not parsed.reports:  # nothing readable: 400 with the reason, nothing stored
+        reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected) if len(items) > 1 else ""
+        raise InvalidCallback(reasons or parsed.rejected[0].reason)
     return parsed
 
 
 def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
-    if parsed.rejected:
-        reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected)
-        return WebhookReply(400, f"stored {sum(stored)}, rejected {len(parsed.rejected)}: {reasons}")
+    """200 once every readable report is stored. An array's malformed items are logged and
+    counted (ReportsRejected) by the hub, and not asked for again: InnoPaaS would resend them
+    unchanged, and they would be refused again."""
     return WebhookReply(200, "OK")
 
 

@@ -49,8 +49,8 @@ STATES: dict[str, Status] = {
     "expired": Status.EXPIRED,
 }
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-_ID = re.compile(r"^[0-9]{1,20}$")
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+_ID = re.compile(r"[0-9]{1,20}")
 
 
 def map_state(word: str) -> Status:
@@ -63,7 +63,7 @@ UtcOffset = Annotated[str, StringConstraints(pattern=r"^[+-](0[0-9]|1[0-4]):[0-5
 
 def zone_of(offset: str) -> timezone:
     """``+03:00`` -> the fixed zone (the credentials models check the form)."""
-    found = _OFFSET.match(offset)
+    found = _OFFSET.fullmatch(offset)
     if not found:
         raise ValueError("utc_offset must look like +03:00")
     sign, hours, minutes = found.groups()
@@ -106,7 +106,7 @@ def parse_time(value: Any, zone: timezone) -> datetime | None:
 
 def message_id_of(value: Any) -> str:
     """``id_sms`` is a number; a string of digits is taken too."""
-    if isinstance(value, bool) or not isinstance(value, int | str) or not _ID.match(str(value)):
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _ID.fullmatch(str(value)):
         raise ValueError("id_sms must be a whole number")
     return str(value)
 
@@ -199,7 +199,9 @@ class WebcomClient:
         self._now = now or (lambda: datetime.now(UTC))
 
     def query(self, message_ids: list[str]) -> list[StatusReport]:
-        return [report for mid in message_ids if (report := self._query_one(mid)) is not None]
+        """One request per id; an id that is not a number cannot be asked about (left pending)."""
+        asked = [mid for mid in message_ids if _ID.fullmatch(mid)]
+        return [report for mid in asked if (report := self._query_one(mid)) is not None]
 
     def _query_one(self, message_id: str) -> StatusReport | None:
         item = self._get_state(message_id) if self._mode == "get" else self._json_state(message_id)
@@ -252,6 +254,8 @@ PROVIDER = Provider(
         answers='`200` and `[{"id_sms":…}]` of the ids stored; the others are sent again',
     ),
     poll_by_id=PollById(WebcomApi, 1, WebcomClient),
+    message_id=_ID,
+    message_id_words="a whole number (Webcom's id_sms)",
     samples=(
         Sample(
             "webhook_webcom_states.json",

@@ -1,0 +1,234 @@
+"""The rendered template, deployed twice in one account and region, and what each stack holds.
+
+Rendered by the SAM transform (tests/infra/rendered.py), as CloudFormation receives it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from dlrhub_local.callbacks import event_pattern
+from tests.infra.rendered import Deployed
+from tests.support import ROOT
+
+#: Every optional part switched on: callbacks, the alarm e-mail.
+EVERYTHING = {
+    "CallbackUrl": "https://hooks.example.com/dlr",
+    "CallbackAuthSecret": "not-a-real-key",
+    "AlarmEmail": "oncall@example.com",
+}
+
+#: The property that names a resource, per type whose names are unique per account and region.
+NAME_PROPERTIES = {
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Events::Connection": "Name",
+    "AWS::Events::ApiDestination": "Name",
+    "AWS::Lambda::LayerVersion": "LayerName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::ApiGatewayV2::Api": "Name",
+}
+#: Types that have no name of their own (or none unique beyond their parent).
+UNNAMED = {
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::SQS::QueuePolicy",
+    "AWS::KMS::Key",
+}
+#: The longest stack name the named resources allow (schedule and rule names: 64 characters).
+MAX_STACK_NAME = 54
+LIMITS = {"AWS::Scheduler::Schedule": 64, "AWS::Events::Rule": 64, "AWS::CloudWatch::Alarm": 255}
+FUNCTIONS = (
+    "WebhookFunction",
+    "ApiFunction",
+    "PollerFunction",
+    "StreamFunction",
+    "ReporterFunction",
+    "EventsInFunction",
+)
+
+
+def physical_names(stack: Deployed) -> dict[str, str]:
+    """logical id -> physical name, for every resource that is given one."""
+    names = {}
+    for logical_id, resource in stack.resources.items():
+        kind = resource["Type"]
+        assert kind in NAME_PROPERTIES or kind in UNNAMED, f"{kind} ({logical_id}): is it named? add it here"
+        prop = NAME_PROPERTIES.get(kind)
+        props = stack.properties(logical_id)
+        if prop and prop in props:
+            names[logical_id] = f"{kind} {props[prop]}"
+    return names
+
+
+@pytest.fixture(scope="module")
+def dev() -> Deployed:
+    return Deployed.of("dlrhub-dev", **EVERYTHING)
+
+
+@pytest.fixture(scope="module")
+def prod() -> Deployed:
+    return Deployed.of("dlrhub-prod", **EVERYTHING)
+
+
+def test_two_stacks_in_one_region_share_no_name(dev: Deployed, prod: Deployed) -> None:
+    dev_names, prod_names = physical_names(dev), physical_names(prod)
+    assert dev_names.keys() == prod_names.keys()
+    clashes = {name for name, count in Counter([*dev_names.values(), *prod_names.values()]).items() if count > 1}
+    assert not clashes, f"both stacks would create {sorted(clashes)}"
+    for logical_id, name in dev_names.items():
+        assert "dlrhub-dev" in name, f"{logical_id} is named {name!r}, not from the stack name"
+
+
+def test_schedules_are_named_by_the_stack(dev: Deployed) -> None:
+    schedules = {k: v for k, v in physical_names(dev).items() if v.startswith("AWS::Scheduler::Schedule")}
+    assert set(schedules.values()) == {
+        "AWS::Scheduler::Schedule dlrhub-dev-poller",
+        "AWS::Scheduler::Schedule dlrhub-dev-reporter",
+    }
+
+
+def test_the_longest_documented_stack_name_fits_every_name() -> None:
+    stack = Deployed.of("s" * MAX_STACK_NAME, **EVERYTHING)
+    for logical_id, resource in stack.resources.items():
+        limit = LIMITS.get(resource["Type"])
+        prop = NAME_PROPERTIES.get(resource["Type"])
+        name = stack.properties(logical_id).get(prop or "", "")
+        if limit and name:
+            assert len(name) <= limit, f"{logical_id}: {name!r} is longer than {limit}"
+
+
+def test_every_function_hides_responses_and_errors_from_traces(dev: Deployed) -> None:
+    functions = {k: v for k, v in dev.resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    assert set(functions) == set(FUNCTIONS)
+    for logical_id in functions:
+        props = dev.properties(logical_id)
+        env = props["Environment"]["Variables"]
+        assert props["TracingConfig"]["Mode"] == "Active", logical_id
+        assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", logical_id
+        assert env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false", logical_id
+        assert env["POWERTOOLS_SERVICE_NAME"] == "dlrhub-dev", f"{logical_id}: metrics of two stacks would mix"
+        for variable in (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            "AWS_ENDPOINT_URL_EVENTBRIDGE",
+        ):
+            assert env[variable] == "", f"{logical_id}: {variable} must stay empty in AWS"
+
+
+def test_stream_mapping_skips_the_hubs_own_writes_and_parks_failures(dev: Deployed) -> None:
+    [mapping] = [k for k, v in dev.resources.items() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    props = dev.properties(mapping)
+    [pattern] = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert pattern == {"dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}}
+    # the exactly-once checkpoint is kept per shard: Lambda names the shard only with a window
+    assert props["TumblingWindowInSeconds"] > 0
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == "<StreamFailureQueue.Arn>"
+    assert props["BisectBatchOnFunctionError"] is True
+
+
+def test_every_function_has_error_and_throttle_alarms(dev: Deployed) -> None:
+    alarms = [dev.properties(k) for k, v in dev.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    watched = {
+        (alarm["MetricName"], alarm["Dimensions"][0]["Value"])
+        for alarm in alarms
+        if alarm.get("Namespace") == "AWS/Lambda" and "MetricName" in alarm
+    }
+    for function in FUNCTIONS:
+        assert ("Errors", f"<{function}>") in watched, function
+        assert ("Throttles", f"<{function}>") in watched, function
+
+
+def runbook_anchors() -> set[str]:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    headings = re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)
+    return {re.sub(r"[^a-z0-9 -]", "", heading.lower()).strip().replace(" ", "-") for heading in headings}
+
+
+def test_every_alarm_notifies_the_topic_and_has_a_runbook(dev: Deployed) -> None:
+    anchors = runbook_anchors()
+    alarms = {k: dev.properties(k) for k, v in dev.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    assert len(alarms) >= 19
+    for logical_id, alarm in alarms.items():
+        assert alarm["AlarmActions"] == ["<AlarmTopic>"], logical_id
+        match = re.search(r"docs/operations\.md#([a-z0-9-]+)", alarm["AlarmDescription"])
+        assert match, f"{logical_id}: the description names no runbook"
+        assert match[1] in anchors, f"{logical_id}: docs/operations.md has no section #{match[1]}"
+
+
+def test_alarms_and_dashboard_read_the_functions_namespace(dev: Deployed) -> None:
+    namespace = dev.doc["Resources"]["StreamFunction"]["Properties"]["Environment"]["Variables"][
+        "POWERTOOLS_METRICS_NAMESPACE"
+    ]
+    body = dev.properties("Dashboard")["DashboardBody"]
+    dashboard = json.loads(body)
+    assert f"SCHEMA({namespace}, provider, service" in body
+    assert all(widget["properties"].get("region", "eu-west-1") == "eu-west-1" for widget in dashboard["widgets"])
+    own = [dev.properties(k) for k, v in dev.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    assert {a["Namespace"] for a in own if "Namespace" in a} <= {namespace, "AWS/Lambda", "AWS/SQS"}
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev: Deployed) -> None:
+    topic = dev.properties("AlarmTopic")
+    assert topic["KmsMasterKeyId"] == "<AlarmKey>"
+    statements = dev.properties("AlarmKey")["KeyPolicy"]["Statement"]
+    assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+    assert dev.properties("AlarmEmailSubscription")["Endpoint"] == "oncall@example.com"
+    assert "AlarmEmailSubscription" not in Deployed.of("quiet").resources
+
+
+def test_callbacks_retry_for_a_day_then_park_in_an_encrypted_queue(dev: Deployed) -> None:
+    [target] = dev.properties("CallbackRule")["Targets"]
+    assert target["Arn"] == "<CallbackDestination.Arn>"
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    assert target["DeadLetterConfig"]["Arn"] == "<CallbackDeadLetterQueue.Arn>"
+    assert target["InputPath"] == "$.detail"
+    assert dev.properties("CallbackDeadLetterQueue")["SqsManagedSseEnabled"] is True
+    [grant] = dev.properties("CallbackDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": "<CallbackRule.Arn>"}}
+    connection = dev.properties("CallbackConnection")
+    assert connection["AuthParameters"]["ApiKeyAuthParameters"]["ApiKeyValue"] == "not-a-real-key"
+
+
+def test_callback_pattern_matches_this_stacks_events_and_final_only_on_request(dev: Deployed) -> None:
+    pattern = dev.properties("CallbackRule")["EventPattern"]
+    assert pattern == {
+        "source": ["dlrhub"],
+        "detail-type": ["Message status changed"],
+        "resources": ["<MessagesTable.Arn>"],
+    }
+    final_only = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly="true")
+    assert final_only.properties("CallbackRule")["EventPattern"]["detail"] == {"final": [True]}
+    basic = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackAuthType="BASIC", CallbackAuthName="hub")
+    assert basic.properties("CallbackConnection")["AuthParameters"] == {
+        "BasicAuthParameters": {"Username": "hub", "Password": "not-a-real-key"}
+    }
+
+
+@pytest.mark.parametrize("off", [{"CallbackUrl": ""}, {"PublishEvents": "false"}])
+def test_no_callback_resources_without_a_url_or_without_events(off: dict[str, Any]) -> None:
+    stack = Deployed.of("dlrhub-dev", **{**EVERYTHING, **off})
+    assert not [name for name in stack.resources if name.startswith("Callback")]
+
+
+@pytest.mark.parametrize("final_only", [False, True])
+def test_local_callbacks_use_the_deployed_rules_pattern(final_only: bool) -> None:
+    stack = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly=str(final_only).lower())
+    assert stack.properties("CallbackRule")["EventPattern"] == event_pattern("<MessagesTable.Arn>", final_only)
