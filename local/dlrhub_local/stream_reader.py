@@ -58,6 +58,8 @@ class MappingSettings:
     bisect: bool = False
     max_retries: int = -1  # -1: Lambda retries until the records expire; here until the stack stops
     starting_position: str = "TRIM_HORIZON"
+    #: FilterCriteria patterns: a record reaches the function when it matches one (none: every record).
+    filters: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_event(cls, props: dict[str, Any]) -> MappingSettings:
@@ -68,7 +70,15 @@ class MappingSettings:
             bisect=bool(props.get("BisectBatchOnFunctionError", False)),
             max_retries=int(props.get("MaximumRetryAttempts", -1)),
             starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+            filters=tuple(
+                checked_pattern(json.loads(item["Pattern"]))
+                for item in props.get("FilterCriteria", {}).get("Filters", [])
+            ),
         )
+
+    def wanted(self, record: Record) -> bool:
+        """Whether the record passes the filters (Lambda drops the others before any batch)."""
+        return not self.filters or any(matches(pattern, record) for pattern in self.filters)
 
     @classmethod
     def from_template(cls, template: Template, function: str) -> MappingSettings:
@@ -83,9 +93,56 @@ class MappingSettings:
             parts.append(f"gathered for up to {self.batching_window:g} s")
         if self.tumbling_window:
             parts.append(f"{self.tumbling_window} s tumbling windows")
+        if self.filters:
+            parts.append(f"{len(self.filters)} filter{'s' if len(self.filters) != 1 else ''}")
         retries = "retried until the stack stops" if self.max_retries < 0 else f"{self.max_retries} retries"
         parts.append(f"a failed batch {'bisected, ' if self.bisect else ''}{retries}, then parked")
         return ", ".join(parts)
+
+
+#: The content filters of Lambda's event filtering this reader applies; any other one is refused at start.
+OPERATORS = ("prefix", "exists", "anything-but")
+
+
+def checked_pattern(pattern: dict[str, Any]) -> dict[str, Any]:
+    """``pattern`` if this reader applies it as Lambda does; ValueError naming what it cannot."""
+    for value in pattern.values():
+        if isinstance(value, dict):
+            checked_pattern(value)
+        elif not isinstance(value, list):
+            raise ValueError(f"a filter pattern's leaves must be lists: {value!r}")
+        else:
+            for rule in value:
+                if isinstance(rule, dict) and (len(rule) != 1 or next(iter(rule)) not in OPERATORS):
+                    raise ValueError(f"filter rule not applied locally: {rule!r} (known: {', '.join(OPERATORS)})")
+    return pattern
+
+
+def _rule_matches(rule: Any, value: Any, present: bool) -> bool:
+    if not isinstance(rule, dict):
+        return present and (value == rule or (isinstance(value, list) and rule in value))
+    operator, operand = next(iter(rule.items()))
+    if operator == "exists":
+        return present is bool(operand)
+    if operator == "prefix":
+        return present and isinstance(value, str) and value.startswith(operand)
+    excluded = operand if isinstance(operand, list) else [operand]  # anything-but
+    return present and value not in excluded
+
+
+def matches(pattern: dict[str, Any], record: Any) -> bool:
+    """Lambda's event filtering: every field of the pattern matches (a list: any one of its rules)."""
+    if not isinstance(record, dict):
+        return False
+    for key, expected in pattern.items():
+        present = key in record
+        value = record.get(key)
+        if isinstance(expected, dict):
+            if not matches(expected, value):
+                return False
+        elif not any(_rule_matches(rule, value, present) for rule in expected):
+            return False
+    return True
 
 
 @dataclass
@@ -328,7 +385,10 @@ class StreamReader:
         shard.read_seq = records[-1]["dynamodb"]["SequenceNumber"]
         if not shard.buffer:
             shard.since = self._monotonic()
-        shard.buffer.extend({**plain(record), "eventSourceARN": self.arn} for record in records)
+        passed = [{**plain(record), "eventSourceARN": self.arn} for record in records]
+        shard.buffer.extend(record for record in passed if self._settings.wanted(record))
+        if not shard.buffer:  # every record filtered out: nothing to hand over, the position moves on
+            self._positions.save(self.arn, shard.shard_id, shard.read_seq)
         if self._observe is not None:
             try:
                 self._observe(records)

@@ -162,9 +162,41 @@ SETTINGS = MappingSettings(batch_size=4, batching_window=1, tumbling_window=60, 
 
 def test_the_settings_are_the_templates() -> None:
     settings = MappingSettings.from_template(Template(TEMPLATE), "StreamFunction")
+    filters = ({"dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}},)
     assert settings == MappingSettings(
-        batch_size=50, batching_window=1, tumbling_window=60, bisect=True, max_retries=20
+        batch_size=50, batching_window=1, tumbling_window=60, bisect=True, max_retries=20, filters=filters
     )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "wanted", "unwanted"),
+    [
+        ({"dynamodb": {"Keys": {"pk": {"S": ["k1", "k2"]}}}}, ["k1", "k2"], ["k3"]),
+        ({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "k1"}]}}}}, ["k1", "k10"], ["k2"]),
+        ({"dynamodb": {"Keys": {"pk": {"S": [{"anything-but": ["k1"]}]}}}}, ["k2"], ["k1"]),
+        ({"dynamodb": {"OldImage": [{"exists": False}]}}, ["k1"], []),
+        ({"eventName": ["MODIFY"]}, [], ["k1"]),
+    ],
+)
+def test_filters_match_as_lambdas_event_filtering(pattern: dict, wanted: list[str], unwanted: list[str]) -> None:
+    settings = MappingSettings(filters=(pattern,))
+    assert [settings.wanted(record(1, key)) for key in wanted] == [True] * len(wanted)
+    assert [settings.wanted(record(1, key)) for key in unwanted] == [False] * len(unwanted)
+
+
+def test_a_filter_this_reader_cannot_apply_is_refused() -> None:
+    with pytest.raises(ValueError, match="numeric"):
+        MappingSettings.from_event(
+            {"FilterCriteria": {"Filters": [{"Pattern": '{"dynamodb": {"SizeBytes": [{"numeric": [">", 0]}]}}'}]}}
+        )
+
+
+def test_filtered_records_never_reach_the_function(tmp_path: Path) -> None:
+    stream, function, lines, clock = FakeStream(), Function(), [], Clock()
+    stream.add_shard("shardId-1", [record(i, f"{'STATS' if i % 2 else 'MSG'}{i}") for i in range(1, 7)])
+    settings = MappingSettings(batch_size=10, filters=({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MSG"}]}}}},))
+    drain(reader(stream, function, tmp_path, settings, lines, clock), clock)
+    assert function.delivered() == ["MSG2", "MSG4", "MSG6"]
 
 
 def test_every_record_in_order_in_batches_with_shard_window_and_state(tmp_path: Path) -> None:
