@@ -274,7 +274,8 @@ def start(
     try:
         simulators = start_simulators(config["accounts"])
         os.environ.update(services.environment())  # the ports are known: the functions load while the JVM starts
-        env = function_environment(template)
+        # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
+        env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
