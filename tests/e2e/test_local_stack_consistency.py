@@ -25,7 +25,7 @@ import requests
 
 from dlrhub.stats import bucket_of, parse_time
 from dlrhub.status import Status
-from dlrhub.table import MESSAGE_SK, counter_partition
+from dlrhub.table import MESSAGE_SK, counter_partition, from_item, read_history_entry
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport
@@ -106,7 +106,8 @@ def identity(item: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def history(item: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(h["M"]["status"]["S"], h["M"]["raw_status"]["S"]) for h in item.get("history", {}).get("L", [])]
+    entries = [read_history_entry(entry) for entry in from_item(item).get("history", [])]
+    return [(entry["status"], entry["raw_status"]) for entry in entries]
 
 
 def wait_for_stream(stack: StackProcess, marker: str) -> None:
