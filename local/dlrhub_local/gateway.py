@@ -10,6 +10,7 @@ import base64
 import importlib.util
 import re
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -137,13 +138,20 @@ def build_event(
 
 
 class Gateway:
+    """Requests are served in threads, but the functions are invoked one at a time: in Lambda an
+    execution environment serves one request at a time, and Powertools' event handler relies on it
+    (it keeps the current event in a class attribute shared by every resolver in the process, so
+    two requests at once, to one function or two, would answer each other's)."""
+
     def __init__(self, routes: list[Route], handlers: dict[str, Callable[[dict, Any], dict]]) -> None:
         self.router = Router(routes)
         self.handlers = handlers
+        self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
-        context = LambdaContext(route.function, event["requestContext"]["requestId"], started=time.monotonic())
-        return self.handlers[route.function](event, context)
+        with self._one_at_a_time:
+            context = LambdaContext(route.function, event["requestContext"]["requestId"], started=time.monotonic())
+            return self.handlers[route.function](event, context)
 
     def serve(self, host: str, port: int) -> ThreadingHTTPServer:
         gateway = self

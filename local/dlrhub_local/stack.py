@@ -1,13 +1,11 @@
-"""Starting the local stack: moto server, the table from template.yaml, secrets, the HTTP API."""
+"""Starting the local stack: DynamoDB Local and moto server, the table from template.yaml, secrets, the HTTP API."""
 
 from __future__ import annotations
 
 import json
 import os
-import queue
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,25 +13,27 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from dlrhub.accounts import secret_name
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
 from dlrhub.table import MESSAGE_SK, read_image
 from dlrhub_local import event_router
+from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
-from dlrhub_local.processes import LOOPBACK, Server, start_moto
+from dlrhub_local.processes import LOOPBACK, Server
+from dlrhub_local.services import Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
+from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
 from dlrhub_local.template import Template
 
 REGION = "us-east-1"
 TABLE_NAMES = {"MessagesTable": "dlrhub-local-messages"}
 STREAM = "StreamFunction"
 REPORTER = "ReporterFunction"
-#: The local demo reports 5-minute windows one minute after they end, so reports come soon.
-LOCAL_MONITOR = {"MONITOR_WINDOW_MINUTES": "5", "MONITOR_LAG_MINUTES": "1"}
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:
@@ -71,8 +71,40 @@ def function_environment(template: Template) -> dict[str, str]:
 
 
 def create_tables(template: Template, dynamodb: Any) -> None:
+    """Each table of the template, unless it is there already (data kept from an earlier run)."""
     for logical_id in template.table_logical_ids():
-        dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
+        try:
+            dynamodb.describe_table(TableName=TABLE_NAMES[logical_id])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
+
+
+def prepare_tables(services: Services, template: Template) -> Callable[[], bool]:
+    """Create the tables on DynamoDB Local as soon as it listens, in a thread, while the functions load.
+    The call returned waits for it: False when DynamoDB Local failed (the tables are then still to make,
+    on moto server)."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["local"] = services.wait_ready()
+            if outcome["local"]:
+                create_tables(template, boto3.session.Session().client("dynamodb"))  # a session per thread
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="tables", daemon=True)
+    thread.start()
+
+    def done() -> bool:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return bool(outcome["local"])
+
+    return done
 
 
 def store_secrets(
@@ -112,81 +144,50 @@ def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return None
 
 
-def watch_stream(
-    table_name: str,
-    emit: Callable[[str], None],
-    stop: threading.Event,
-    stream_handler: Callable[[dict, Any], dict] | None = None,
-) -> None:
-    """Print a line for each report stored, read from the table's stream; and hand each batch
-    to the stream function as Lambda would (with its shard named, as a tumbling window does),
-    in a thread of its own so that the lines never wait for the function."""
-    batches: queue.Queue[list[dict[str, Any]]] = queue.Queue()
-    if stream_handler is not None:
-        threading.Thread(
-            target=_run_stream_function, args=(stream_handler, table_name, batches, emit, stop), daemon=True
-        ).start()
-    dynamodb = boto3.client("dynamodb")
-    streams = boto3.client("dynamodbstreams")
-    arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    # From the start: the table is new with the stack, and nothing stored before the watch begins is missed.
-    start = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    iterator = start["ShardIterator"]
-    while not stop.is_set() and iterator:
-        reply = streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH)
-        for record in reply.get("Records", []):
+def show_records(emit: Callable[[str], None]) -> Callable[[list[dict[str, Any]]], None]:
+    """A line for each report stored and each registration, as the stream reader reads them."""
+
+    def show(records: list[dict[str, Any]]) -> None:
+        for record in records:
             line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
             if line:
                 emit(f"{time.strftime('%H:%M:%S')}  {line}")
-        if reply.get("Records") and stream_handler is not None:
-            batches.put([{**record, "eventSourceARN": arn, "shard": shard} for record in reply["Records"]])
-        iterator = reply.get("NextShardIterator")
-        stop.wait(0.3)
+
+    return show
 
 
-STREAM_BATCH = 50  # the template's BatchSize
-
-
-def _run_stream_function(
-    handler: Callable[[dict, Any], dict],
+def stream_reader(
+    template: Template,
+    handler: Callable[[dict, Any], Any],
     table_name: str,
-    batches: queue.Queue[list[dict[str, Any]]],
     emit: Callable[[str], None],
     stop: threading.Event,
-) -> None:
-    """The stream function's event source: one batch at a time, in order, as Lambda does per shard."""
-    while not stop.is_set():
-        try:
-            records = batches.get(timeout=0.3)
-        except queue.Empty:
-            continue
-        arn, shard = records[0]["eventSourceARN"], records[0].pop("shard")
-        for record in records[1:]:
-            record.pop("shard", None)
-        feed_stream_function(handler, arn, shard, records, emit)
+    parked: Path,
+    positions: Path | None,
+) -> StreamReader:
+    """The stream function's event source mapping, configured as in the template (stream_reader.py)."""
+    timeout_ms = function_timeout(template, STREAM) * 1000
 
+    def invoke(event: dict[str, Any]) -> Any:
+        return handler(event, LambdaContext(STREAM, str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic()))
 
-def feed_stream_function(
-    handler: Callable[[dict, Any], dict],
-    arn: str,
-    shard: str,
-    records: list[dict[str, Any]],
-    emit: Callable[[str], None],
-) -> None:
-    for record in records:
-        record.setdefault("eventSourceARN", arn)
-        record["dynamodb"].pop("ApproximateCreationDateTime", None)  # a datetime from boto3; Lambda sends a number
-    event = {"Records": records, "shardId": shard, "eventSourceARN": arn, "state": {}, "isFinalInvokeForWindow": False}
-    try:
-        handler(event, LambdaContext(STREAM, str(uuid.uuid4()), timeout_ms=60_000, started=time.monotonic()))
-    except Exception:
-        emit(f"{time.strftime('%H:%M:%S')}  {STREAM} failed:\n{traceback.format_exc()}")
+    return StreamReader(
+        streams=boto3.client("dynamodbstreams"),
+        dynamodb=boto3.client("dynamodb"),
+        table_name=table_name,
+        settings=MappingSettings.from_template(template, STREAM),
+        invoke=invoke,
+        emit=emit,
+        stop=stop,
+        parked=parked,
+        positions=Positions(positions),
+        observe=show_records(emit),
+    )
 
 
 @dataclass
 class LocalStack:
-    moto: Server
+    services: Services
     gateway_url: str
     config: dict[str, Any]
     env: dict[str, str]
@@ -197,6 +198,11 @@ class LocalStack:
     simulators: dict[str, SimulatorServer] = field(default_factory=dict)
     poll_every: float = 0.0
     emit: Callable[[str], None] = print
+    stream: StreamReader | None = None
+
+    @property
+    def moto(self) -> Server:
+        return self.services.moto
 
     def webhook_url(self, provider: str, account: str = "demo") -> str:
         secret = self.config["accounts"][f"{provider}/{account}"]["webhook_secret"]
@@ -234,7 +240,7 @@ class LocalStack:
             thread.join(5)
         for simulator in self.simulators.values():
             simulator.stop()
-        self.moto.stop()
+        self.services.stop()
 
 
 def start(
@@ -246,40 +252,59 @@ def start(
     verbose: bool = False,
     poll_every: float = 0.0,
     report_every: float = 0.0,
+    poll_accounts: list[str] | None = None,
+    monitor_window: int = MONITOR_WINDOW,
+    monitor_lag: int = MONITOR_LAG,
+    dynamodb: str = "local",
+    data_dir: Path | None = None,
+    state_dir: Path | None = None,
+    services: Services | None = None,
 ) -> LocalStack:
-    """moto server, the table, the secrets, the provider simulators, the HTTP API, and (when
-    ``poll_every`` > 0) the poller function every ``poll_every`` seconds."""
+    """DynamoDB Local and moto server, the table, the secrets, the provider simulators, the HTTP API,
+    the stream reader, and (when ``poll_every`` > 0) the poller function every ``poll_every`` seconds.
+
+    ``poll_accounts`` (default: every account of ``config``) are the poller's and the reporter's;
+    ``dynamodb="moto"`` puts the table on moto server; ``data_dir`` keeps DynamoDB Local's data (and the
+    stream reader's position) between runs; ``state_dir`` holds the parked stream batches and logs.
+    ``services``: already started (``spawn_services``), else started here with those three."""
     template = Template(template_path)
-    moto = start_moto()
+    state = state_dir or template.root / ".dlrhub-local"
+    services = services or spawn_services(dynamodb=dynamodb, data_dir=data_dir, log_dir=state)
     simulators: dict[str, SimulatorServer] = {}
     try:
         simulators = start_simulators(config["accounts"])
-        os.environ.update(aws_environment(moto.endpoint))
-        env = function_environment(template)
+        os.environ.update(services.environment())  # the ports are known: the functions load while the JVM starts
+        # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
+        env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
         env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        env["POLL_ACCOUNTS"] = ",".join(config["accounts"])  # every account, as the template advises
-        env.update(LOCAL_MONITOR)
+        env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
+        env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
         env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
         if not verbose:  # the functions' own JSON logs: warnings and errors only
             env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         os.environ.update(env)
-        create_tables(template, boto3.client("dynamodb"))
+        tables_made = prepare_tables(services, template)
+        functions = template.functions()
+        handlers = {name: load_handler(function) for name, function in functions.items()}
+        services.moto.wait_ready()
         prefix = env.get("SECRETS_PREFIX", "dlrhub")
         store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
-        handlers = {name: load_handler(function) for name, function in template.functions().items()}
+        if not tables_made():  # DynamoDB Local failed: the table is on moto, the clients must be anew
+            os.environ.update(services.environment())
+            handlers = {name: load_handler(function) for name, function in functions.items()}
+            create_tables(template, boto3.client("dynamodb"))
         gateway = Gateway(template.http_routes(), handlers)
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
-        threads = [
-            threading.Thread(target=http.serve_forever, name="http", daemon=True),
-            threading.Thread(
-                target=watch_stream,
-                args=(env["TABLE_NAME"], emit, stop, handlers.get(STREAM)),
-                name="stream",
-                daemon=True,
-            ),
-        ]
+        threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]
+        reader = None
+        if STREAM in handlers:
+            positions = services.data_dir / "stream-positions.json" if services.data_dir else None
+            reader = stream_reader(
+                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, state / "parked-batches.jsonl", positions
+            )
+            threads.append(threading.Thread(target=reader.run, name="stream", daemon=True))
         routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
         args = (routes, handlers, boto3.client("sqs"), emit, stop)
         threads.append(threading.Thread(target=event_router.route, args=args, name="events", daemon=True))
@@ -294,8 +319,8 @@ def start(
     except BaseException:
         for simulator in simulators.values():
             simulator.stop()
-        moto.stop()
+        services.stop()
         raise
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
     iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
-    return LocalStack(moto, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit)
+    return LocalStack(services, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit, reader)

@@ -133,3 +133,8 @@ class Template:
 
     def table_logical_ids(self) -> list[str]:
         return [name for name, res in self.resources.items() if res["Type"] == "AWS::DynamoDB::Table"]
+
+    def stream_events(self, logical_id: str) -> dict[str, dict[str, Any]]:
+        """The function's ``DynamoDB`` events (event source mappings): name -> properties."""
+        events = self.resources[logical_id]["Properties"].get("Events", {})
+        return {name: event.get("Properties", {}) for name, event in events.items() if event["Type"] == "DynamoDB"}

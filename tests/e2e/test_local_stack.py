@@ -149,9 +149,8 @@ def test_innopaas_wrong_pswd_is_403_and_stores_nothing(stack: StackProcess) -> N
 
 
 def test_ctrl_c_stops_everything(stack: StackProcess) -> None:
-    moto_port = int(stack.dynamodb.rsplit(":", 1)[1])
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(20) == 0
-    for port in (moto_port, int(stack.url.rsplit(":", 1)[1])):
+    for port in (int(endpoint.rsplit(":", 1)[1]) for endpoint in (stack.dynamodb, stack.moto, stack.url)):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

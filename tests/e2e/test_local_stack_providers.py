@@ -121,7 +121,7 @@ def test_signed_callbacks_and_an_event_of_registered_messages_read_back(stack: S
         reply = requests.post(stack.webhook_url("vonage"), json=signed, timeout=10)
         assert (reply.status_code, reply.text) == (200, "OK")
 
-    events = boto3.client("events", endpoint_url=stack.dynamodb, region_name=DUMMY_AWS["AWS_REGION"])
+    events = boto3.client("events", endpoint_url=stack.moto, region_name=DUMMY_AWS["AWS_REGION"])
     for event_type in ("TEXT_SUCCESSFUL", "TEXT_DELIVERED"):
         assert put_event(events, eum_id, event_type)
 
