@@ -21,6 +21,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -69,6 +70,8 @@ class FaultProxy:
         self.upstream = upstream
         self.cut_after = cut_after
         self._mode: Mode = "pass"
+        #: (time.monotonic(), mode) of each switch, the first the start.
+        self.history: list[tuple[float, Mode]] = [(time.monotonic(), "pass")]
         self._lock = threading.Lock()
         self._links: set[_Link] = set()
         self._stop = threading.Event()
@@ -134,10 +137,19 @@ class FaultProxy:
             raise ValueError(f"mode must be one of {MODES}")
         with self._lock:
             before, self._mode = self._mode, mode
+            self.history.append((time.monotonic(), mode))
             links = list(self._links)
         if mode == "refuse" or (before in ("hang", "refuse") and mode != before):
             for link in links:  # the engine went down, or came back: its old connections are gone
                 link.close(hard=True)
+
+    def modes_between(self, start: float, end: float) -> list[Mode]:
+        """The modes the proxy was in at any time from ``start`` to ``end`` (time.monotonic())."""
+        with self._lock:
+            history = list(self.history)
+        found = [mode for (at, mode), (until, _) in zip(history, [*history[1:], (float("inf"), "pass")], strict=True)
+                 if at <= end and until >= start]  # fmt: skip
+        return list(dict.fromkeys(found))
 
     def _count(self, what: str, n: int = 1) -> None:
         with self._lock:

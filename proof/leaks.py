@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -45,8 +48,11 @@ class LeakScanner:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        forms = {form for secret in self.secrets for form in (secret, quote(secret, safe=""))}
-        self._secret_forms = sorted(forms)
+        self.add_secrets([])
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        self.secrets = sorted({*self.secrets, *values})
+        self._secret_forms = sorted({form for secret in self.secrets for form in (secret, quote(secret, safe=""))})
 
     def add_phones(self, phones: Iterable[str]) -> None:
         with self._lock:
@@ -91,3 +97,27 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "<secret>")
     return text
+
+
+class _Lines(logging.Handler):
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def service_logs() -> Iterator[list[str]]:
+    """The lines the hub's code logs in this process while the block runs (formatted as in Lambda, JSON),
+    kept to be scanned instead of printed."""
+    logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
+    saved = logger.handlers[:]
+    capture = _Lines(saved[0].formatter if saved else None)
+    logger.handlers = [capture]
+    try:
+        yield capture.lines
+    finally:
+        logger.handlers = saved
