@@ -95,10 +95,12 @@ def spawn_services(
     data_dir: Path | None = None,
     log_dir: Path | None = None,
     jar_root: Path = DYNAMODB_LOCAL_ROOT,
+    dynamodb_port: int = 0,
+    moto_port: int = 0,
 ) -> Services:
     """Start moto server and (unless ``dynamodb`` is ``moto``, or it cannot run) DynamoDB Local,
-    without waiting: see ``Services.wait_ready``."""
-    moto_port = free_port()
+    without waiting: see ``Services.wait_ready``. Ports 0: free ones, at random."""
+    moto_port = moto_port or free_port()
     moto = spawn("moto", moto_command(moto_port), moto_port)
     fallback: str | None = None
     server: Server | None = None
@@ -114,7 +116,7 @@ def spawn_services(
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
                 log = log_dir / "dynamodb-local.log"
-            server = _spawn_dynamodb_local(jar, java=java.path, data_dir=data_dir, log=log)
+            server = _spawn_dynamodb_local(jar, dynamodb_port or None, java=java.path, data_dir=data_dir, log=log)
     except BaseException:
         moto.stop()
         raise
