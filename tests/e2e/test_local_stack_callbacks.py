@@ -59,7 +59,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[StackProcess]:
     config = Path(tmp_path_factory.mktemp("callbacks")) / "local.json"
-    options = ("--no-demo", "--poll-every", "0", "--report-every", "0", "--callback-url", receiver.url)
+    options = ("--no-demo", "--verbose", "--poll-every", "0", "--report-every", "0", "--callback-url", receiver.url)
     with local_stack(config, *options, "--callback-final-only", "--callback-secret", KEY) as running:
         yield running
 
@@ -82,3 +82,18 @@ def test_a_final_status_reaches_the_callback_url_with_the_key_and_no_number(
     assert receiver.received.empty()
     assert KEY not in "".join(stack.seen)  # the key is never printed
     assert any("callbacks   POST final statuses to" in line for line in stack.seen)
+
+
+def test_the_run_printed_no_secret_and_no_full_number(stack: StackProcess) -> None:
+    """Everything the stack printed after its banner (the functions' INFO logs included,
+    --verbose) while the callbacks above ran: no account secret, callback key or full phone
+    number. (The banner shows example commands with the local accounts' own URLs: for you to copy.)"""
+    stack.read_for(2)
+    ready = next(index for index, line in enumerate(stack.seen) if line.startswith("ready"))
+    text = "".join(stack.seen[ready:])
+    assert "stored      infin8linx/demo 77000001" in text  # the run's lines were captured at all
+    secrets = [
+        value for account in json.loads(stack.config.read_text())["accounts"].values() for value in account.values()
+    ]
+    for secret in [KEY, "628131565746", *(str(value) for value in secrets if len(str(value)) >= 12)]:
+        assert secret not in text
