@@ -30,6 +30,9 @@ TIMED_IMPORT = (
 )
 BENCH_VENV = HARNESS / ".venv-bench313"
 REFERENCE = "import boto3"
+#: The least any function of the hub does at init: boto3 and one DynamoDB client (the floor).
+FLOOR = "import boto3 + a DynamoDB client"
+FLOOR_MODULE = "boto3_and_a_client"
 
 
 def interpreter() -> str:
@@ -69,13 +72,30 @@ def reference_target(directory: Path) -> Target:
     return Target(REFERENCE, "", "boto3", directory, clean_environment())
 
 
+def floor_target(directory: Path) -> Target:
+    (directory / f"{FLOOR_MODULE}.py").write_text('import boto3\nboto3.client("dynamodb", region_name="us-east-1")\n')
+    return Target(FLOOR, "", FLOOR_MODULE, directory, clean_environment())
+
+
+#: Also measured with the template's Tracing parameter Disabled (X-Ray's SDK not loaded).
+UNTRACED = "WebhookFunction"
+UNTRACED_SUFFIX = ", Tracing=Disabled"
+
+
 def function_targets(tree: Tree) -> Iterator[Target]:
+    """Each function as deployed with the template's defaults (Tracing Active: the X-Ray SDK is
+    loaded at init), and the webhook function with Tracing Disabled too."""
     template = tree_template(tree.path)
     for logical_id, function in sorted(template.functions().items()):
         env = clean_environment() | function_environment(template, function, "dlrhub-bench-messages")
         env |= lambda_runtime_variables(function, template)
         env |= {"AWS_ENDPOINT_URL": UNUSED_ENDPOINT, "PYTHONPATH": str(tree.path / "layers" / "core")}
         yield Target(logical_id, tree.label, function.source.stem, function.source.parent, env)
+        if logical_id == UNTRACED:
+            untraced = env | {"POWERTOOLS_TRACE_DISABLED": "true"}
+            yield Target(
+                logical_id + UNTRACED_SUFFIX, tree.label, function.source.stem, function.source.parent, untraced
+            )
 
 
 def import_once(python: str, target: Target, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -102,7 +122,8 @@ def measure(trees: list[Tree], runs: int, python: str, *, warm: bool = True) -> 
     ``warm``: one untimed round first (bytecode caches written, files in the page cache).
     """
     with tempfile.TemporaryDirectory() as empty:
-        targets = [reference_target(Path(empty))] + [t for tree in trees for t in function_targets(tree)]
+        references = [reference_target(Path(empty)), floor_target(Path(empty))]
+        targets = references + [t for tree in trees for t in function_targets(tree)]
         for target in targets if warm else []:
             import_ms(python, target)
         times: dict[tuple[str, str], list[float]] = {(t.tree, t.label): [] for t in targets}

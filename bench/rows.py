@@ -87,6 +87,9 @@ def cold_rows(results: dict[tuple[str, str], list[float]], after: str, before: s
     reference = results[("", "import boto3")]
     functions = sorted({function for tree, function in results if tree})
     rows = []
+    floor = results.get(("", "import boto3 + a DynamoDB client"))
+    if floor:  # context: what no function can go under
+        rows.append(Row("cold init floor: import boto3 + one DynamoDB client", "-", cold_cell(floor, reference), None))
     for function in functions:
         now = results.get((after, function))
         then = results.get((before, function)) if before else None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from dlrhub_local.callbacks import CallbackAuth, CallbackSettings
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.services import APPROXIMATE, spawn_services
 
@@ -80,12 +82,45 @@ def parser() -> argparse.ArgumentParser:
         help="parked stream batches and DynamoDB Local's log (default: the config's path without .json)",
     )
     parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="DynamoDB Local's port (default: any free one; events/env-local.json expects 8000)",
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="moto server's port: Secrets Manager, EventBridge (default: any free one; env-local.json expects 5000)",
+    )
+    callbacks = parser.add_argument_group("customer callbacks (the deployed CallbackUrl, through EventBridge)")
+    callbacks.add_argument("--callback-url", metavar="URL", help="POST each status-change event's detail here")
+    callbacks.add_argument("--callback-auth-type", choices=("API_KEY", "BASIC"), default="API_KEY")
+    callbacks.add_argument(
+        "--callback-auth-name", default="x-api-key", help="the header's name (API_KEY) or the user (BASIC)"
+    )
+    callbacks.add_argument(
+        "--callback-secret",
+        default=os.environ.get("DLRHUB_CALLBACK_SECRET", ""),
+        help="the header's value or the password (default: $DLRHUB_CALLBACK_SECRET; never printed)",
+    )
+    callbacks.add_argument("--callback-final-only", action="store_true", help="final statuses only")
+    parser.add_argument(
         "--demo",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="register demo messages at start; the simulators call back for some, the poller asks for the others",
     )
     return parser
+
+
+def callback_settings(args: argparse.Namespace) -> CallbackSettings | None:
+    if not args.callback_url:
+        return None
+    auth = CallbackAuth(args.callback_auth_type, args.callback_auth_name, args.callback_secret)
+    return CallbackSettings(args.callback_url, auth, args.callback_final_only)
 
 
 def poll_accounts(text: str | None, accounts: dict[str, object]) -> list[str] | None:
@@ -127,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         log_dir=state_dir,
         dynamodb_endpoint=args.dynamodb_endpoint,
         aws_endpoint=args.aws_endpoint,
+        dynamodb_port=args.dynamodb_port,
+        moto_port=args.aws_port,
     )
     try:
         from dlrhub_local import config as local_config
@@ -150,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             monitor_lag=args.monitor_lag,
             state_dir=state_dir,
             services=services,
+            callback=callback_settings(args),
         )
     except BaseException:
         services.stop()

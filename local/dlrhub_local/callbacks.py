@@ -59,6 +59,15 @@ class CallbackAuth:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    """What the local stack's ``--callback-*`` options say."""
+
+    url: str
+    auth: CallbackAuth = field(default_factory=CallbackAuth)
+    final_only: bool = False
+
+
+@dataclass(frozen=True)
 class DeliverySettings:
     max_age: float = 600.0  # seconds an event is retried (the deployed rule: 86400)
     max_attempts: int = 185

@@ -149,15 +149,18 @@ def spawn_services(
     jar_root: Path = DYNAMODB_LOCAL_ROOT,
     dynamodb_endpoint: str | None = None,
     aws_endpoint: str | None = None,
+    dynamodb_port: int = 0,
+    moto_port: int = 0,
 ) -> Services:
     """Start moto server and (unless ``dynamodb`` is ``moto``, or it cannot run) DynamoDB Local,
     without waiting: see ``Services.wait_ready``. ``dynamodb_endpoint``, ``aws_endpoint``: use the
-    table's engine, or the other services, already running there instead of starting one."""
+    table's engine, or the other services, already running there instead of starting one. Ports 0:
+    free ones, at random."""
     moto: Server | Given
     if aws_endpoint:
         moto = Given(MOTO, aws_endpoint)
     else:
-        moto_port = free_port()
+        moto_port = moto_port or free_port()
         moto = spawn("moto", moto_command(moto_port), moto_port)
     fallback: str | None = None
     server: Server | Given | None = None
@@ -175,7 +178,7 @@ def spawn_services(
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
                 log = log_dir / "dynamodb-local.log"
-            server = _spawn_dynamodb_local(jar, java=java.path, data_dir=data_dir, log=log)
+            server = _spawn_dynamodb_local(jar, dynamodb_port or None, java=java.path, data_dir=data_dir, log=log)
     except BaseException:
         moto.stop()
         raise

@@ -16,10 +16,12 @@ import boto3
 from botocore.exceptions import ClientError
 
 from dlrhub.accounts import secret_name
+from dlrhub.events import table_arn
 from dlrhub.providers import provider_named
 from dlrhub.redact import mask_phone
 from dlrhub.table import MESSAGE_SK, read_image
 from dlrhub_local import event_router
+from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
@@ -259,6 +261,7 @@ def start(
     data_dir: Path | None = None,
     state_dir: Path | None = None,
     services: Services | None = None,
+    callback: CallbackSettings | None = None,
 ) -> LocalStack:
     """DynamoDB Local and moto server, the table, the secrets, the provider simulators, the HTTP API,
     the stream reader, and (when ``poll_every`` > 0) the poller function every ``poll_every`` seconds.
@@ -308,6 +311,19 @@ def start(
         routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
         args = (routes, handlers, boto3.client("sqs"), emit, stop)
         threads.append(threading.Thread(target=event_router.route, args=args, name="events", daemon=True))
+        if callback is not None:
+            stream_arn = boto3.client("dynamodb").describe_table(TableName=env["TABLE_NAME"])["Table"][
+                "LatestStreamArn"
+            ]
+            start_callback_delivery(
+                callback.url,
+                callback.auth,
+                callback.final_only,
+                emit,
+                stop,
+                bus_name=env.get("EVENT_BUS_NAME") or "default",
+                table_arn=table_arn(stream_arn),
+            )
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))

@@ -3,8 +3,14 @@ DynamoDB itself (tests/integration/test_store.py, test_registration_store.py), n
 
 from __future__ import annotations
 
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dlrhub.store import decode_cursor, encode_cursor
-from dlrhub.table import pending_partition_of
+from dlrhub.table import pending_partition_of, typed
 
 
 def test_pending_shards_spread_messages() -> None:
@@ -21,3 +27,15 @@ def test_cursor_round_trip_and_garbage() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.text() | st.integers(-(10**30), 10**30) | st.booleans() | st.none(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_the_item_codec_types_values_as_boto3_does(value: Any) -> None:
+    assert typed(value) == TypeSerializer().serialize(value)

@@ -101,9 +101,25 @@ _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 
 
+def typed(value: Any) -> dict[str, Any]:
+    """One plain value as DynamoDB's typed value: the kinds the hub writes (text, whole numbers,
+    lists and maps of them) directly, anything else through boto3's serializer. On the hot path:
+    a report's update is a dozen values, and this is several times quicker than the serializer."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is int:
+        return {"N": str(value)}
+    if kind is list:
+        return {"L": [typed(item) for item in value]}
+    if kind is dict:
+        return {"M": {key: typed(item) for key, item in value.items()}}
+    return _serialize(value)
+
+
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """Plain values -> DynamoDB's typed attribute values."""
-    return {key: _serialize(value) for key, value in values.items()}
+    return {key: typed(value) for key, value in values.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:

@@ -79,7 +79,7 @@ class WebhookCredentials(Credentials):
 
 class ByIdClient(Protocol):
     def query(self, message_ids: Sequence[str]) -> list[StatusReport]:
-        """Statuses of up to ``batch_size`` messages; PENDING where there is no news."""
+        """The news about up to ``batch_size`` messages (a "no receipt yet" may be left out)."""
         ...
 
 
