@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
@@ -228,6 +229,19 @@ class Gateway:
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the path holds secrets
                 pass
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """http.server's own errors (a bad request line, too long a URL or header) as API Gateway
+                words them: its page would echo the request line, secrets in the path included."""
+                self.close_connection = True
+                if self.request_version == "HTTP/0.9":  # not parsed so far: a status line all the same
+                    self.request_version = "HTTP/1.1"
+                try:
+                    phrase = HTTPStatus(code).phrase
+                except ValueError:
+                    phrase = "Error"
+                body = json.dumps({"message": phrase}).encode()
+                self._reply(code, body, {"content-type": "application/json", "connection": "close"})
 
             def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
                 try:

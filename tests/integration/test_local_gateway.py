@@ -188,3 +188,27 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_read_timeout(echo: tu
     assert first.startswith(b"HTTP/1.1 200 ")
     assert first.endswith(b"\r\n\r\none")
     print(f"idle connection closed after {waited:.2f} s")
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"POST /echo/s3cret-in-the-path\xff?pswd=hunter2 HTTP/1.1\r\n",  # bytes no route takes: 404
+        b"GET /echo/s3cret-in-the-path?pswd=hunter2 HTTP/9.9\r\n",  # a version it refuses
+        b"GET /echo/s3cret-in-the-path?pswd=hunter2 HTTP/1.1 extra\r\n",  # too many words
+        b"GET /" + b"s3cret-in-the-path" * 4000 + b" HTTP/1.1\r\n",  # over http.server's 64 KiB line
+    ],
+)
+def test_a_request_line_http_server_refuses_is_answered_without_echoing_it(
+    echo: tuple[Echo, int], request_line: bytes
+) -> None:
+    """Before: http.server's HTML error page quoted the request line, the secret in the path with it."""
+    function, port = echo
+    with socket.create_connection((LOOPBACK, port), timeout=10) as sock:
+        sock.sendall(request_line + b"Host: x\r\n\r\n")
+        reply = until_closed(sock)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] in (b"400", b"404", b"414", b"505"), head
+    assert b"s3cret" not in reply and b"hunter2" not in reply
+    assert json.loads(body)["message"]
+    assert function.calls == 0
