@@ -17,7 +17,7 @@ from typing import Any
 
 from dlrhub.providers import PROVIDERS
 from proof import hostile_values as hv
-from proof.cases import Call, Case, pair, sign, to_case
+from proof.cases import Call, Case, decoded, pair, sign, to_case
 
 #: Every provider whose callbacks the hub takes: each is a route of its own.
 WEBHOOK_PROVIDERS = tuple(provider.name for provider in PROVIDERS if provider.webhook is not None)
@@ -255,9 +255,13 @@ class WebhookRoute:
         if choice == 1:  # signed with another key
             other = {k: ("k" * 32 if k in ("auth_token", "signature_secret") else v) for k, v in call.signing.items()}
             return sign(replace(call, signing=other), self.host)
-        if choice == 2 and self.provider == "twilio":  # signed, then a parameter changed
+        if choice == 2 and self.provider == "twilio":  # signed, then a status the signature does not cover
             signed = sign(call, self.host)
-            return replace(signed, fields=[*signed.fields, pair("MessageStatus", "read")])
+            # A value it already has would change nothing (the signature covers each value once, as
+            # Twilio's own validator does): a different one.
+            present = {value for name, value in decoded("&".join(signed.fields)) if name == "MessageStatus"}
+            added = next(word for word in ("read", "delivered") if word not in present)
+            return replace(signed, fields=[*signed.fields, pair("MessageStatus", added)])
         signed = sign(call, self.host)
         if self.provider == "vonage":  # a valid signature over other values: changed after signing
             if signed.style == "json":

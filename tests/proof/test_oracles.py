@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from dlrhub.providers import twilio
 from dlrhub.status import Status
 from dlrhub_local.gateway import Router
 from dlrhub_local.template import Route
@@ -113,3 +114,25 @@ def test_the_proxy_tells_the_modes_a_request_lived_through() -> None:
     proxy.mode = "pass"
     assert proxy.modes_between(start, time.monotonic()) == ["pass", "hang"]
     assert proxy.modes_between(time.monotonic() + 1, time.monotonic() + 2) == ["pass"]
+
+
+def test_twilio_cases_with_bad_signatures_never_carry_a_valid_one() -> None:
+    """Before: a status appended after signing was one the call already had, which the signature
+    covers (each value once, as Twilio's validator does): a valid call counted as unauthenticated."""
+    route = WebhookRoute("twilio", "127.0.0.1:1", ACCOUNTS, 7)
+    token = ACCOUNTS["twilio/demo"]["auth_token"]
+    checked = 0
+    for index in range(3000):
+        case = route.case("unauthenticated", index)
+        if case.kind != "bad-signature-or-body-credentials":
+            continue
+        head, _, body = case.data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        target = lines[0].split(" ")[1]
+        signatures = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("x-twilio-")]
+        offered = ",".join(signatures)  # repeated headers reach the function joined, as API Gateway joins them
+        params = parse_qsl(body.decode(), keep_blank_values=True)
+        expected = twilio.compute_signature(f"http://127.0.0.1:1{target}", params, token)
+        assert expected != offered, case.origin
+        checked += 1
+    assert checked > 50
