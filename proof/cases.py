@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from proof.hostile_values import quote, raw
-from proof.rawhttp import request_bytes
+from proof.rawhttp import line_breaks_inside, request_bytes
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class Case:
     fresh: bool = False
     #: Where it comes from: "{route}/{phase}/{index}" rebuilds it (``proof.hostile.rebuild``).
     origin: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fresh and line_breaks_inside(self.data):
+            object.__setattr__(self, "fresh", True)
 
 
 def pair(name: str, value: str) -> str:

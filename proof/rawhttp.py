@@ -33,6 +33,15 @@ class Reply:
         return self.body.decode("utf-8", "replace")
 
 
+def line_breaks_inside(data: bytes) -> bool:
+    """A CR or LF inside the request line or a header (injected by a hostile value): the server may
+    end the head early and read what follows as another request, whose reply the next request on
+    the connection would take for its own."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    lines = head.split(b"\r\n")
+    return any(b"\r" in line or b"\n" in line for line in lines)
+
+
 def request_bytes(
     method: str,
     target: str | bytes,
@@ -80,6 +89,8 @@ class Connection:
         """Send ``data`` (one request) and read its reply. A stale keep-alive connection (closed by the
         server while idle) is opened anew once. ``half_close``: shut the write side after sending;
         ``head``: the reply has no body whatever its Content-Length (a HEAD request)."""
+        if self._buffer:  # bytes of a reply no request asked for: never taken for this one's
+            self.close()
         for attempt in (1, 2):
             fresh = self._sock is None
             sock = self._connect()

@@ -11,9 +11,11 @@ from dlrhub.providers import twilio
 from dlrhub.status import Status
 from dlrhub_local.gateway import Router
 from dlrhub_local.template import Route
+from proof.cases import Case
 from proof.faultproxy import FaultProxy
 from proof.hostile import rebuild
 from proof.leaks import LeakScanner
+from proof.rawhttp import line_breaks_inside
 from proof.retries import Message, going_backwards
 from proof.webhook_cases import WEBHOOK_PROVIDERS, WebhookRoute
 
@@ -136,3 +138,18 @@ def test_twilio_cases_with_bad_signatures_never_carry_a_valid_one() -> None:
         assert expected != offered, case.origin
         checked += 1
     assert checked > 50
+
+
+@pytest.mark.parametrize(
+    ("data", "inside"),
+    [
+        (b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n", False),
+        (b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\na\r\nb", False),  # the body may have any
+        (b"GET /a HTTP/1.1\r\nX-F: a\r\nSet-Cookie: x\r\n\r\n", False),
+        (b"GET /a HTTP/1.1\r\nX-F: a\nGET /b HTTP/1.1\r\n\r\n", True),
+        (b"GET /a\r HTTP/1.1\r\nHost: x\r\n\r\n", True),
+    ],
+)
+def test_a_case_with_a_line_break_in_its_head_gets_a_connection_of_its_own(data: bytes, inside: bool) -> None:
+    assert line_breaks_inside(data) is inside
+    assert Case("api", "k", data, authenticated=True).fresh is inside
