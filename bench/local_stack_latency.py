@@ -3,7 +3,8 @@
 Starts the local stack (``python -m dlrhub_local``) on a free port, registers a few messages,
 then sends each route its requests one after another on one keep-alive connection and prints
 p50 / p95 / max in milliseconds. Each route stops at ``--requests`` or ``--budget`` seconds,
-whichever comes first. The numbers are the local stack's (moto server, one process), not AWS's.
+whichever comes first. The numbers are the local stack's (DynamoDB Local, moto server, the
+functions in one process), not AWS's.
 """
 
 from __future__ import annotations

@@ -5,9 +5,15 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, start_dynamodb_local, start_moto
 from tests.support import DUMMY_AWS, ROOT, in_ci
+
+# No per-example deadline: on a busy 2-core CI machine an example's time says nothing about the
+# code (a property either holds or not; speed is the benchmarks' business).
+settings.register_profile("dlrhub", deadline=None)
+settings.load_profile("dlrhub")
 
 for _key, _value in DUMMY_AWS.items():
     os.environ.setdefault(_key, _value)

@@ -133,7 +133,7 @@ def local_stack(
                 stack.url = line.split(" on ", 1)[1].strip()
             elif found := re.search(r"DynamoDB \(([^,)]+)[^)]*\): (http://\S+)\s+table (\S+)", line):
                 stack.engine, stack.dynamodb, stack.table = found.groups()
-            elif found := re.search(r"\(moto server\): (http://\S+)$", line):
+            elif found := re.search(r"\((?:moto server|given endpoint)\): (http://\S+)$", line):
                 stack.moto = found.group(1)
             elif found := re.match(r"\s+(\w+)\s+http://127\.0\.0\.1:(\d+)$", line):
                 stack.simulators[found.group(1)] = int(found.group(2))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dlrhub_local.callbacks import CallbackAuth, CallbackSettings
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
-from dlrhub_local.services import APPROXIMATE, MOTO, spawn_services
+from dlrhub_local.services import APPROXIMATE, spawn_services
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -64,6 +64,16 @@ def parser() -> argparse.ArgumentParser:
         choices=("local", "moto"),
         default="local",
         help="the table's engine: AWS's DynamoDB Local (default), or moto server (approximate)",
+    )
+    parser.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        help="the table's engine already running at URL (e.g. DynamoDB Local behind a proxy): none is started",
+    )
+    parser.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help="Secrets Manager, EventBridge and SQS already running at URL (e.g. moto server): none is started",
     )
     parser.add_argument(
         "--state-dir",
@@ -131,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         cli.error("--monitor-window must be a multiple of 5 from 5 to 1440")
     if not 0 <= args.monitor_lag <= 1440:
         cli.error("--monitor-lag must be from 0 to 1440")
+    if args.dynamodb_endpoint and (args.dynamodb != "local" or args.data_dir):
+        cli.error("--dynamodb-endpoint uses an engine already running: --dynamodb and --data-dir do not apply")
 
     # Set before anything starts. A background job of a non-interactive shell has SIGINT ignored
     # (SIG_IGN, which Python keeps): the stack stops on it all the same.
@@ -148,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         dynamodb=args.dynamodb,
         data_dir=data_dir,
         log_dir=state_dir,
+        dynamodb_endpoint=args.dynamodb_endpoint,
+        aws_endpoint=args.aws_endpoint,
         dynamodb_port=args.dynamodb_port,
         moto_port=args.aws_port,
     )
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(f"DLR Hub local stack on {stack.gateway_url}")
         table = stack.env["TABLE_NAME"]
         emit(f"  DynamoDB ({services.engine}, {services.storage}): {services.table_endpoint}  table {table}")
-        emit(f"  Secrets Manager, EventBridge ({MOTO}): {services.moto.endpoint}")
+        emit(f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}")
         if stack.stream is not None:
             emit(f"  stream function: {stack.stream.describe()}")
         emit(f"  accounts and secrets:   {args.config}")

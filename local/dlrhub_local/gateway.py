@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import re
 import sys
 import threading
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
@@ -25,6 +27,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from dlrhub_local.template import Function, Route
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+#: Seconds a connection may stay silent (a body shorter than its Content-Length, an idle keep-alive
+#: connection) before it is answered 408 and closed: no request holds a thread for ever.
+READ_TIMEOUT = 5.0
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
@@ -89,6 +96,57 @@ class Router:
         return any(pattern.match(path) for _, pattern in self._routes)
 
 
+class Unreadable(Exception):
+    """The request's framing cannot be read: answered ``status`` and the connection closed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def content_length(values: list[str]) -> int:
+    """The body's length from the Content-Length header(s) (0 when absent); Unreadable (400) unless
+    it is one whole number (repeats must agree), 413 over API Gateway's limit."""
+    found = {value.strip() for value in values}
+    if not found:
+        return 0
+    if len(found) > 1 or not _DIGITS.fullmatch(next(iter(found))):
+        raise Unreadable(400, "Bad Request")
+    length = int(found.pop())
+    if length > MAX_BODY:
+        raise Unreadable(413, "Request Entity Too Large")
+    return length
+
+
+def read_exactly(rfile: Any, length: int) -> bytes:
+    """``length`` bytes; Unreadable (400) when the client closes first (a socket timeout propagates)."""
+    body = rfile.read(length) if length else b""
+    if len(body) < length:
+        raise Unreadable(400, "Bad Request")
+    return body
+
+
+def read_chunked(rfile: Any, limit: int = MAX_BODY) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body, at most ``limit`` bytes; Unreadable when malformed or too large."""
+    body = bytearray()
+    while True:  # each pass reads a chunk of at least one byte or ends: bounded by ``limit``
+        size_text = rfile.readline(1024).split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_text):
+            raise Unreadable(400, "Bad Request")
+        size = int(size_text, 16)
+        if size == 0:
+            for _ in range(100):  # trailers, up to the blank line
+                if rfile.readline(8192) in (b"\r\n", b"\n", b""):
+                    return bytes(body)
+            raise Unreadable(400, "Bad Request")
+        if len(body) + size > limit:
+            raise Unreadable(413, "Request Entity Too Large")
+        body += read_exactly(rfile, size)
+        if rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise Unreadable(400, "Bad Request")
+
+
 def build_event(
     route: Route, params: dict[str, str], method: str, target: str, headers: dict[str, str], body: bytes, ip: str
 ) -> dict[str, Any]:
@@ -143,9 +201,16 @@ class Gateway:
     (it keeps the current event in a class attribute shared by every resolver in the process, so
     two requests at once, to one function or two, would answer each other's)."""
 
-    def __init__(self, routes: list[Route], handlers: dict[str, Callable[[dict, Any], dict]]) -> None:
+    def __init__(
+        self,
+        routes: list[Route],
+        handlers: dict[str, Callable[[dict, Any], dict]],
+        *,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
         self.router = Router(routes)
         self.handlers = handlers
+        self.read_timeout = read_timeout
         self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
@@ -160,25 +225,61 @@ class Gateway:
             server_version = "dlrhub-local"
             disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
             protocol_version = "HTTP/1.1"
+            timeout = gateway.read_timeout  # every read and write of the connection (socketserver sets it)
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the path holds secrets
                 pass
 
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """http.server's own errors (a bad request line, too long a URL or header) as API Gateway
+                words them: its page would echo the request line, secrets in the path included."""
+                self.close_connection = True
+                if self.request_version == "HTTP/0.9":  # not parsed so far: a status line all the same
+                    self.request_version = "HTTP/1.1"
+                try:
+                    phrase = HTTPStatus(code).phrase
+                except ValueError:
+                    phrase = "Error"
+                body = json.dumps({"message": phrase}).encode()
+                self._reply(code, body, {"content-type": "application/json", "connection": "close"})
+
             def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for key, value in (headers or {"content-type": "application/json"}).items():
-                    self.send_header(key, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for key, value in (headers or {"content-type": "application/json"}).items():
+                        self.send_header(key, value)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(body)
+                except OSError:  # the client is gone (reset, broken pipe, timeout): nothing to tell it
+                    self.close_connection = True
+
+            def _read_body(self) -> bytes | None:
+                """The body; None once answered 400/408/413 (the connection is then closed: its framing is lost)."""
+                try:
+                    chunked = self.headers.get_all("transfer-encoding") or []
+                    lengths = self.headers.get_all("content-length") or []
+                    if chunked:
+                        if lengths or [value.strip().lower() for value in chunked] != ["chunked"]:
+                            raise Unreadable(400, "Bad Request")
+                        return read_chunked(self.rfile)
+                    return read_exactly(self.rfile, content_length(lengths))
+                except Unreadable as error:
+                    status, message = error.status, error.message
+                except TimeoutError:
+                    status, message = 408, "Request Timeout"
+                except OSError:  # reset by the client
+                    self.close_connection = True
+                    return None
+                headers = {"content-type": "application/json", "connection": "close"}  # send_header closes it
+                self._reply(status, json.dumps({"message": message}).encode(), headers)
+                return None
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                if length > MAX_BODY:
-                    self._reply(413, b'{"message":"Request Entity Too Large"}')
+                body = self._read_body()
+                if body is None:
                     return
-                body = self.rfile.read(length) if length else b""
                 path = urlsplit(self.path).path
                 matched = gateway.router.match(self.command, path)
                 if matched is None:
@@ -204,14 +305,17 @@ class Gateway:
                 headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
                 headers.setdefault("content-type", "application/json")
                 headers.pop("content-length", None)
-                self.send_response(int(result.get("statusCode", 200)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                for cookie in result.get("cookies") or []:
-                    self.send_header("set-cookie", cookie)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(int(result.get("statusCode", 200)))
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    for cookie in result.get("cookies") or []:
+                        self.send_header("set-cookie", cookie)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the client gave up waiting
+                    self.close_connection = True
 
             def __getattr__(self, name: str) -> Any:
                 # Every method (TRACE, QUERY, ...) reaches the router: like API Gateway, a method no
@@ -220,6 +324,12 @@ class Gateway:
                     return self._handle
                 raise AttributeError(name)
 
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _Server((host, port), Handler)
         server.daemon_threads = True
         return server
+
+
+class _Server(ThreadingHTTPServer):
+    #: Connections waiting to be accepted (socketserver's 5 makes a burst of new connections wait
+    #: for the client's SYN retransmit, a second or more).
+    request_queue_size = 128

@@ -5,12 +5,19 @@ Both servers are started at once (DynamoDB Local's JVM takes a second or two to 
 the stack loads its functions), each on a random loopback port, and stopped with the stack.
 Every AWS client of the process is pointed at its service by botocore's per-service endpoint
 variables (``AWS_ENDPOINT_URL_DYNAMODB`` and so on).
+
+Either may instead be one already running (``--dynamodb-endpoint``, ``--aws-endpoint``): the
+stack uses it and neither starts nor stops it (the proof suites put a fault-injecting proxy
+in front of the engines this way).
 """
 
 from __future__ import annotations
 
+import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, free_port, moto_command, spawn
 from dlrhub_local.processes import spawn_dynamodb_local as _spawn_dynamodb_local
@@ -28,17 +35,57 @@ APPROXIMATE = (
 )
 
 
+GIVEN = "given endpoint"
+
+
+@dataclass(frozen=True)
+class Given:
+    """A service already running at ``endpoint``: used by the stack, never started or stopped by it."""
+
+    name: str
+    endpoint: str
+
+    def wait_ready(self, timeout: float = 60.0) -> Given:
+        """Return once something accepts connections at the endpoint; TimeoutError otherwise."""
+        parts = urlsplit(self.endpoint)
+        address = (parts.hostname or "", parts.port or 80)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(address, timeout=1.0).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"nothing listening at {self.endpoint} after {timeout} s")
+
+    def log_tail(self, lines: int = 5) -> str:
+        return ""
+
+    def terminate(self) -> None:
+        pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        pass
+
+
 @dataclass
 class Services:
-    moto: Server
-    dynamodb: Server | None  # DynamoDB Local; None when the table is on moto server
+    moto: Server | Given
+    dynamodb: Server | Given | None  # DynamoDB Local (or a given endpoint); None when the table is on moto server
     data_dir: Path | None = None
     #: Why DynamoDB Local is not used (None when it is).
     fallback: str | None = None
 
     @property
     def engine(self) -> str:
+        if isinstance(self.dynamodb, Given):
+            return GIVEN
         return MOTO if self.dynamodb is None else DYNAMODB_LOCAL
+
+    @property
+    def aws_engine(self) -> str:
+        """What serves Secrets Manager, EventBridge and SQS."""
+        return GIVEN if isinstance(self.moto, Given) else MOTO
 
     @property
     def table_endpoint(self) -> str:
@@ -48,6 +95,8 @@ class Services:
     def storage(self) -> str:
         if self.dynamodb is None:
             return "approximate, in memory"
+        if isinstance(self.dynamodb, Given):
+            return "not started here"
         return f"data in {self.data_dir}" if self.data_dir else "in memory"
 
     def environment(self) -> dict[str, str]:
@@ -70,6 +119,9 @@ class Services:
         self.moto.wait_ready(timeout)
         if self.dynamodb is None:
             return True
+        if isinstance(self.dynamodb, Given):  # no fallback from an engine asked for by name
+            self.dynamodb.wait_ready(timeout)
+            return True
         try:
             self.dynamodb.wait_ready(timeout * 2)
         except (RuntimeError, TimeoutError) as error:
@@ -82,7 +134,7 @@ class Services:
 
     def stop(self) -> None:
         """Both at once (each takes a moment to end)."""
-        servers = [server for server in (self.dynamodb, self.moto) if server is not None]
+        servers = [server for server in (self.dynamodb, self.moto) if isinstance(server, Server)]
         for server in servers:
             server.terminate()
         for server in servers:
@@ -95,17 +147,27 @@ def spawn_services(
     data_dir: Path | None = None,
     log_dir: Path | None = None,
     jar_root: Path = DYNAMODB_LOCAL_ROOT,
+    dynamodb_endpoint: str | None = None,
+    aws_endpoint: str | None = None,
     dynamodb_port: int = 0,
     moto_port: int = 0,
 ) -> Services:
     """Start moto server and (unless ``dynamodb`` is ``moto``, or it cannot run) DynamoDB Local,
-    without waiting: see ``Services.wait_ready``. Ports 0: free ones, at random."""
-    moto_port = moto_port or free_port()
-    moto = spawn("moto", moto_command(moto_port), moto_port)
+    without waiting: see ``Services.wait_ready``. ``dynamodb_endpoint``, ``aws_endpoint``: use the
+    table's engine, or the other services, already running there instead of starting one. Ports 0:
+    free ones, at random."""
+    moto: Server | Given
+    if aws_endpoint:
+        moto = Given(MOTO, aws_endpoint)
+    else:
+        moto_port = moto_port or free_port()
+        moto = spawn("moto", moto_command(moto_port), moto_port)
     fallback: str | None = None
-    server: Server | None = None
+    server: Server | Given | None = None
     try:
-        if dynamodb == "moto":
+        if dynamodb_endpoint:
+            server = Given(DYNAMODB_LOCAL, dynamodb_endpoint)
+        elif dynamodb == "moto":
             fallback = "--dynamodb moto was asked for"
         elif (jar := dynamodb_local_jar(jar_root)) is None:
             fallback = f"it is not installed in {jar_root} (make installs it with npm; is npm there?)"
@@ -120,4 +182,4 @@ def spawn_services(
     except BaseException:
         moto.stop()
         raise
-    return Services(moto, server, data_dir if server else None, fallback)
+    return Services(moto, server, data_dir if isinstance(server, Server) else None, fallback)

@@ -27,7 +27,7 @@ from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
 from dlrhub_local.processes import LOOPBACK, Server
-from dlrhub_local.services import Services, spawn_services
+from dlrhub_local.services import Given, Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
 from dlrhub_local.template import Template
@@ -203,7 +203,7 @@ class LocalStack:
     stream: StreamReader | None = None
 
     @property
-    def moto(self) -> Server:
+    def moto(self) -> Server | Given:
         return self.services.moto
 
     def webhook_url(self, provider: str, account: str = "demo") -> str:

@@ -93,12 +93,16 @@ def test_faults_are_taken_in_order_one_per_request(infin8linx: Infin8linxSimulat
     infin8linx.fail_next(1, 502)
     infin8linx.throttle_next(1, retry_after=7)
     infin8linx.code_next(2, 120)
+    infin8linx.malform_next(1)
     url = f"{infin8linx.url}/sms/state"
-    replies = [requests.get(url, timeout=TIMEOUT) for _ in range(5)]
-    assert [r.status_code for r in replies] == [502, 429, 200, 200, 200]
+    replies = [requests.get(url, timeout=TIMEOUT) for _ in range(6)]
+    assert [r.status_code for r in replies] == [502, 429, 200, 200, 200, 200]
     assert replies[1].headers["Retry-After"] == "7"
-    assert [r.json()["code"] for r in replies[2:]] == [120, 120, 101]  # then the normal answer: fields missing
-    assert infin8linx.requests == infin8linx.requests_to("/sms/state") == 5
+    assert [r.json()["code"] for r in replies[2:4]] == [120, 120]
+    with pytest.raises(requests.JSONDecodeError):  # cut short: not JSON
+        replies[4].json()
+    assert replies[5].json()["code"] == 101  # then the normal answer: fields missing
+    assert infin8linx.requests == infin8linx.requests_to("/sms/state") == 6
 
 
 def test_latency_and_stalls_delay_answers_and_stop_does_not_wait(infin8linx: Infin8linxSimulator) -> None:

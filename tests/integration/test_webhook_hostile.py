@@ -93,13 +93,53 @@ def test_infin8linx_values_with_trailing_newlines_or_too_long_are_400(
 
 
 @pytest.mark.parametrize("field", ["pswd", "receiver"])
-def test_innopaas_lone_surrogates_in_credentials_are_403(webhook_handler: Handler, field: str) -> None:
+def test_innopaas_lone_surrogates_in_credentials_are_400(webhook_handler: Handler, field: str) -> None:
+    """Not Unicode text, so not JSON the hub reads: refused before the credentials are compared."""
     event = load_event("webhook_innopaas_seed_example.json")
     body = json.loads(event["body"])
     body[field] = "\ud800"
     event["body"] = json.dumps(body)  # \\ud800 escaped: a lone surrogate once parsed
     reply = invoke(webhook_handler, event)
-    assert reply["statusCode"] == 403
+    assert (reply["statusCode"], reply["body"]) == (
+        400,
+        "the body is not JSON the hub reads: a string holds a lone surrogate",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("webhook_vonage_delivered_json.json", {"\udfff": "x"}),  # found by the proof suite: was 503
+        ("webhook_vonage_delivered_json.json", {"client-ref": "\ud800"}),
+        ("webhook_webcom_states.json", None),
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_a_json_body_is_400(
+    webhook_handler: Handler, moto_server: Any, table: str, name: str, change: dict[str, str] | None
+) -> None:
+    event = load_event(name)
+    body = json.loads(event["body"])
+    if change is None:  # Webcom: a detail the hub would store
+        body[0]["extra"] = "\udcff"
+    else:
+        body.update(change)
+    event["body"] = json.dumps(body)
+    reply = invoke(webhook_handler, event)
+    assert (reply["statusCode"], reply["body"]) == (
+        400,
+        "the body is not JSON the hub reads: a string holds a lone surrogate",
+    )
+    message_id = str(body[0]["id_sms"]) if isinstance(body, list) else body["messageId"]
+    provider = "webcom" if isinstance(body, list) else "vonage"
+    assert read_item(moto_server.endpoint, table, provider, "demo", message_id) is None
+
+
+def test_a_surrogate_pair_is_text_and_taken(webhook_handler: Handler) -> None:
+    event = load_event("webhook_webcom_states.json")
+    body = json.loads(event["body"])
+    body[0]["extra"] = "\U0001f600"  # escaped as a pair by json.dumps: one character once parsed
+    event["body"] = json.dumps(body)
+    assert invoke(webhook_handler, event)["statusCode"] == 200
 
 
 def test_a_lone_surrogate_in_the_url_secret_is_403(webhook_handler: Handler) -> None:

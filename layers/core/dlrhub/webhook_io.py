@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,10 +78,20 @@ class WebhookRequest:
         return parse_json(text)
 
 
+#: A ``\\uD800``-``\\uDFFF`` escape: valid JSON text that may parse to a string with a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def parse_json(text: str) -> Any:
-    """JSON, or InvalidCallback saying why not (nesting too deep and numbers too long included)."""
+    """JSON, or InvalidCallback saying why not (nesting too deep, numbers too long and lone surrogates
+    included: a string that is not Unicode text cannot be signed, compared or stored)."""
     try:
-        return json.loads(text)
+        document = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document checked again
+            json.dumps(document, ensure_ascii=False).encode()
+        return document
+    except UnicodeEncodeError:
+        raise InvalidCallback("the body is not JSON the hub reads: a string holds a lone surrogate") from None
     except json.JSONDecodeError as error:
         raise InvalidCallback(
             f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"

@@ -8,7 +8,8 @@ it in-process; the local stack starts one per provider. Knobs, all thread-safe:
 * faults, taken one per request in the order queued: ``fail_next(n, status)`` (HTTP 5xx
   with a gateway-like body), ``throttle_next(n, retry_after)`` (429 with ``Retry-After``),
   ``stall_next(n, seconds)`` (wait, then answer normally: the client's read timeout fires
-  first), ``code_next(n, code)`` (the provider's own error reply for ``code``);
+  first), ``code_next(n, code)`` (the provider's own error reply for ``code``),
+  ``malform_next(n)`` (HTTP 200 whose body is cut short: not the JSON the provider sends);
 * ``requests`` / ``requests_to(path)`` / ``log``: what was received (faulted ones too).
 
 Every wait is on the stop event, so ``stop()`` never waits for a stalled request.
@@ -92,7 +93,7 @@ def text_reply(status: int, text: str) -> SimResponse:
 
 @dataclass
 class Fault:
-    """One queued fault: ``kind`` is ``status``, ``stall`` or ``code``; it hits ``remaining`` requests."""
+    """One queued fault (``status``, ``stall``, ``code`` or ``malformed``); it hits ``remaining`` requests."""
 
     kind: str
     remaining: int
@@ -296,6 +297,10 @@ class SimulatorServer:
         """The next ``n`` API requests get the provider's own error reply for ``code``."""
         self._queue(Fault("code", n, code=code))
 
+    def malform_next(self, n: int = 1) -> None:
+        """The next ``n`` API requests get HTTP 200 with a body cut short (JSON that does not parse)."""
+        self._queue(Fault("malformed", n))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -355,6 +360,8 @@ class SimulatorServer:
                     return None
             elif fault.kind == "code":
                 return self.error_reply(request, fault.code)
+            elif fault.kind == "malformed":
+                return SimResponse(200, b'{"code":0,"msg":"Success","data":[{"msgid":')
             else:
                 headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
                 return json_reply(fault.status, {"message": f"simulated HTTP {fault.status}"}, headers)
