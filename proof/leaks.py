@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from tests.support import LogCapture
+
 #: Keys of an account's secret whose values are credentials.
 SECRET_KEYS = (
     "webhook_secret",
@@ -99,23 +101,13 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-class _Lines(logging.Handler):
-    def __init__(self, formatter: logging.Formatter | None) -> None:
-        super().__init__()
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @contextmanager
 def service_logs() -> Iterator[list[str]]:
     """The lines the hub's code logs in this process while the block runs (formatted as in Lambda, JSON),
     kept to be scanned instead of printed."""
     logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
     saved = logger.handlers[:]
-    capture = _Lines(saved[0].formatter if saved else None)
+    capture = LogCapture(saved[0].formatter if saved else None)
     logger.handlers = [capture]
     try:
         yield capture.lines

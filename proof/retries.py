@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from dlrhub.providers import infin8linx, webcom
 from dlrhub.stats import bucket_of, parse_time
 from dlrhub.status import Status, accepts
 from dlrhub.table import MESSAGE_SK, from_item
@@ -38,15 +39,6 @@ DAY = datetime(2026, 11, 20, tzinfo=UTC)  # the day these messages are submitted
 SUBMITTED = DAY + timedelta(hours=6)
 WEBCOM_FIRST = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # Webcom's own times (read at +03:00): after SUBMITTED
 WEBCOM_WORDS = {"send": 0, "partly_deliver": 1, "deliver": 2, "not_deliver": 2, "expired": 2, "read": 3}
-INFIN8LINX_WORDS = {"0": Status.PENDING, "1": Status.DELIVERED, "2": Status.FAILED}
-WEBCOM_STATUS = {
-    "send": Status.PENDING,
-    "partly_deliver": Status.PENDING,
-    "deliver": Status.DELIVERED,
-    "read": Status.READ,
-    "not_deliver": Status.FAILED,
-    "expired": Status.EXPIRED,
-}
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,7 @@ class Message:
     acknowledged: list[tuple[float, str]] = field(default_factory=list)
 
     def status_of(self, word: str) -> Status:
-        return (INFIN8LINX_WORDS if self.provider == "infin8linx" else WEBCOM_STATUS)[word]
+        return (infin8linx.STATES if self.provider == "infin8linx" else webcom.STATES)[word]
 
     def event_time(self, word: str, received: str) -> str:
         """The time a report counts from: Webcom's own time, else its receipt (ISO text, compared as text)."""
