@@ -76,14 +76,6 @@ class EventService:
             logger.warning("event dropped: malformed", provider=provider.name, event_id=event_id, reason=reason)
             return EventResult(REJECTED, provider.name, reason=reason)
         result = self._store.apply(report)
-        logger.debug(  # per report: DEBUG, as the webhook's (a log line costs per byte)
-            "report " + result.outcome.value,
-            provider=report.provider,
-            account=report.account,
-            message_id=report.message_id,
-            status=report.status.value,
-            raw_status=report.raw_status,
-            stored_status=result.stored_status.value if result.stored_status else None,
-            event_id=event_id,
-        )
+        # Per report: DEBUG, as the webhook's (a log line costs per byte).
+        logger.debug("report " + result.outcome.value, **result.log_fields(report), event_id=event_id)
         return EventResult(result.outcome.value, report.provider, report.message_id, report.status.value)

@@ -71,6 +71,17 @@ class ApplyResult:
     #: For an ignored report: the stored status that outranked it.
     stored_status: Status | None = None
 
+    def log_fields(self, report: StatusReport) -> dict[str, Any]:
+        """What a function logs of a report it applied (no number, no details)."""
+        return {
+            "provider": report.provider,
+            "account": report.account,
+            "message_id": report.message_id,
+            "status": report.status.value,
+            "raw_status": report.raw_status,
+            "stored_status": self.stored_status.value if self.stored_status else None,
+        }
+
 
 @dataclass(frozen=True)
 class Page:

@@ -149,13 +149,5 @@ class WebhookService:
                 raise
             logger.exception("report not stored; left out of the acknowledgement", provider=report.provider)
             return None
-        logger.debug(
-            "report " + result.outcome.value,
-            provider=report.provider,
-            account=report.account,
-            message_id=report.message_id,
-            status=report.status.value,
-            raw_status=report.raw_status,
-            stored_status=result.stored_status.value if result.stored_status else None,
-        )
+        logger.debug("report " + result.outcome.value, **result.log_fields(report))
         return result.outcome
