@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from dlrhub_local.processes import free_port
-from tests.support import ROOT
+from tests.support import ROOT, missing
 
 
 @dataclass
@@ -140,3 +140,9 @@ def local_stack(
         yield stack
     finally:
         stack.stop()
+
+
+def require_dynamodb_local(stack: StackProcess) -> None:
+    """The test means DynamoDB Local (concurrent writes, the stream), not the moto fallback."""
+    if stack.engine != "DynamoDB Local":
+        missing(f"the table runs on {stack.engine or 'an unknown engine'}, not DynamoDB Local")

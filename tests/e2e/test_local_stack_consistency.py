@@ -29,8 +29,7 @@ from dlrhub.table import MESSAGE_SK, counter_partition, from_item, read_history_
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport
-from tests.stack_process import StackProcess, local_stack
-from tests.support import in_ci
+from tests.stack_process import StackProcess, local_stack, require_dynamodb_local
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +38,11 @@ WINDOW = 300  # --monitor-window 5
 STORED = re.compile(r"stored\s+infin8linx/demo (7100\d+) ")
 
 
-def on_dynamodb_local(stack: StackProcess) -> None:
-    if stack.engine != "DynamoDB Local":
-        message = f"the table runs on {stack.engine or 'an unknown engine'}, not DynamoDB Local"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     config = tmp_path_factory.mktemp("consistency") / "local.json"
     with local_stack(config, *QUIET) as running:
-        on_dynamodb_local(running)
+        require_dynamodb_local(running)
         yield running
 
 
@@ -254,7 +245,7 @@ def monitor(tmp_path: Path) -> Iterator[tuple[StackProcess, Infin8linxSimulator,
     args = ("--monitor-window", "5", "--monitor-lag", str(lag), "--poll-accounts", "infin8linx/demo")
     try:
         with local_stack(path, "--no-demo", "--poll-every", "0", "--report-every", "1", *args) as running:
-            on_dynamodb_local(running)
+            require_dynamodb_local(running)
             yield running, simulator, lag
     finally:
         simulator.stop()

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.stack_process import StackProcess, local_stack
-from tests.support import in_ci
+from tests.stack_process import local_stack, require_dynamodb_local
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +49,10 @@ def listening(endpoint: str) -> bool:
         return sock.connect_ex((host, int(port))) == 0
 
 
-def on_dynamodb_local(stack: StackProcess) -> None:
-    if stack.engine != "DynamoDB Local":
-        if in_ci():
-            pytest.fail(f"the table runs on {stack.engine}, not DynamoDB Local")
-        pytest.skip(f"the table runs on {stack.engine}, not DynamoDB Local")
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc (Linux)")
 def test_sigint_stops_a_background_stack_and_every_process_it_started(tmp_path: Path) -> None:
     with local_stack(tmp_path / "local.json", *QUIET, background=True) as stack:
-        on_dynamodb_local(stack)
+        require_dynamodb_local(stack)
         started = children(stack.process.pid)
         assert any("DynamoDBLocal.jar" in command for command in started.values()), started
         assert any("moto.server" in command for command in started.values()), started
@@ -76,7 +68,7 @@ def test_data_dir_keeps_the_table_between_runs(tmp_path: Path) -> None:
     config, data = tmp_path / "local.json", tmp_path / "data"
     callback = {"msgid": "7600000001", "das": "628131565746", "state": "1"}
     with local_stack(config, *QUIET, "--data-dir", str(data)) as first:
-        on_dynamodb_local(first)
+        require_dynamodb_local(first)
         assert f"data in {data}" in next(line for line in first.seen if "DynamoDB (" in line)
         assert requests.get(first.webhook_url("infin8linx"), params=callback, timeout=10).text == "OK"
         first.wait_for_line(r"stored\s+infin8linx/demo 7600000001 -> DELIVERED")

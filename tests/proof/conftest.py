@@ -11,16 +11,13 @@ import pytest
 from proof import faults
 from proof.figures import Figures, table
 from proof.target import Target, running
-from tests.support import in_ci
+from tests.support import missing
 
 FIGURES = pytest.StashKey[list[Figures]]()
 
 
 def start_or_skip(error: Exception) -> None:
-    message = f"the local stack on DynamoDB Local did not start: {error}"
-    if in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"the local stack on DynamoDB Local did not start: {error}")
 
 
 @pytest.fixture(scope="session")
