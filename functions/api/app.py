@@ -183,6 +183,7 @@ def get_stats(
                 submitted=stats.submitted,
                 delivered=stats.delivered,
                 failed=stats.failed,
+                sent=stats.sent,
                 pending=stats.pending,
                 delivery_rate=stats.delivery_rate,
                 median_seconds_to_final=int(median) if median is not None and median != float("inf") else None,

@@ -82,7 +82,7 @@ def event_pattern(table_arn: str | None, final_only: bool) -> dict[str, Any]:
     if table_arn:
         pattern["resources"] = [table_arn]
     if final_only:
-        pattern["detail"] = {"final": [True]}
+        pattern["detail"] = {"settled": [True]}
     return pattern
 
 

@@ -97,7 +97,7 @@ def test_twilio_callbacks_are_signed_as_twilios_validator_checks(receiver: Recei
         [report] = parsed.reports
         assert (report.message_id, report.destination) == (message.message_id, message.destination)
         words.append((report.raw_status, report.status, report.details.get("ErrorCode")))
-    assert words == [("sent", Status.PENDING, None), ("undelivered", Status.FAILED, "30003")]
+    assert words == [("sent", Status.SENT, None), ("undelivered", Status.FAILED, "30003")]
 
 
 @pytest.mark.parametrize("method", ["md5hash", "md5", "sha1", "sha256", "sha512"])
@@ -152,7 +152,7 @@ def test_aws_eum_events_reach_the_events_function_through_the_local_rule(bus: An
             break
     reports = [awseum.parse_event(event, "demo", NOW) for event in received]
     assert [(r.message_id, r.raw_status, r.status) for r in reports] == [
-        (message.message_id, "TEXT_SUCCESSFUL", Status.PENDING),
+        (message.message_id, "TEXT_SUCCESSFUL", Status.SENT),
         (message.message_id, "TEXT_DELIVERED", Status.DELIVERED),
     ]  # and the hub's own "Message status changed" event did not match the rule
     assert json.loads(json.dumps(received[0]))["source"] == "aws.sms-voice"

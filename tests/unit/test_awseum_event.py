@@ -38,7 +38,7 @@ def test_the_documented_examples() -> None:
     assert (report.provider, report.account, report.source) == ("awseum", "main", Source.EVENT)
     assert (report.message_id, report.status, report.raw_status) == (
         "ed23196c-75ce-4727-93ee-7bf72b64998f",
-        Status.PENDING,  # accepted by the carrier, isFinal true: a DELIVERED may still follow
+        Status.SENT,  # accepted by the carrier, isFinal true: settled, though a DELIVERED may still follow
         "TEXT_SUCCESSFUL",
     )
     assert report.provider_time == datetime(2025, 10, 1, 18, 20, 41, 377000, tzinfo=UTC)
@@ -67,7 +67,9 @@ def test_every_word_maps_as_documented_when_final(word: str, status: Status) -> 
         ("TEXT_CARRIER_UNREACHABLE", True, Status.FAILED),
         ("TEXT_UNKNOWN", False, Status.PENDING),
         ("TEXT_UNKNOWN", True, Status.UNKNOWN),  # also the 72-hour status
-        ("TEXT_SUCCESSFUL", True, Status.PENDING),
+        ("TEXT_SUCCESSFUL", True, Status.SENT),  # AWS: "the final status of the message"
+        ("TEXT_SUCCESSFUL", False, Status.PENDING),
+        ("TEXT_SUCCESSFUL", None, Status.PENDING),  # SENT only when AWS says so
         ("TEXT_DELIVERED", False, Status.DELIVERED),  # a delivery is a delivery
         ("TEXT_TTL_EXPIRED", True, Status.EXPIRED),
         ("TEXT_SOMETHING_NEW", True, Status.UNKNOWN),  # never a guessed success

@@ -12,8 +12,29 @@ FINALS = [s for s in Status if s.is_final]
 T1, T2 = "2026-11-25T10:00:00.000Z", "2026-11-25T10:05:00.000Z"
 
 
-def test_pending_is_the_only_status_not_final() -> None:
-    assert [s for s in Status if not s.is_final] == [Status.PENDING]
+def test_pending_and_sent_are_the_statuses_not_final() -> None:
+    assert [s for s in Status if not s.is_final] == [Status.PENDING, Status.SENT]
+
+
+def test_only_pending_is_unsettled() -> None:
+    assert [s for s in Status if not s.is_settled] == [Status.PENDING]
+
+
+@pytest.mark.parametrize("final", FINALS)
+def test_every_final_status_replaces_sent(final: Status) -> None:
+    assert accepts(Status.SENT, T1, 1, final, T2)
+    assert accepts(Status.SENT, T2, 1, final, T1)  # whatever its time: SENT is no receipt
+
+
+@pytest.mark.parametrize("new", [Status.PENDING, Status.SENT])
+def test_sent_is_replaced_by_no_waiting_word_nor_by_itself(new: Status) -> None:
+    assert not accepts(Status.SENT, T1, 1, new, T2, current_raw="sent", new_raw="other")
+
+
+def test_the_no_receipt_rule_closes_pending_only() -> None:
+    assert accepts(Status.PENDING, T1, 1, Status.UNKNOWN, T2, by_rule=True)
+    assert not accepts(Status.SENT, T1, 1, Status.UNKNOWN, T2, by_rule=True)
+    assert not accepts(Status.DELIVERED, T1, 1, Status.READ, T2, by_rule=True)
 
 
 @pytest.mark.parametrize("final", FINALS)
@@ -55,9 +76,9 @@ def apply_all(reports: list[tuple[Status, str]]) -> Status | None:
     return current
 
 
-def expected_outcome(truth: Status | None, read: bool) -> Status:
+def expected_outcome(truth: Status | None, read: bool, sent: bool = False) -> Status:
     if truth is None:
-        return Status.PENDING
+        return Status.SENT if sent else Status.PENDING
     return Status.READ if read and truth is Status.DELIVERED else truth
 
 
@@ -70,7 +91,10 @@ def one_message_reports(draw: st.DrawFn) -> tuple[list[tuple[Status, str]], Stat
     pending = draw(st.lists(times.map(lambda t: (Status.PENDING, t)), max_size=6))
     truth = draw(st.one_of(st.none(), st.sampled_from(FINALS)))
     read = truth is Status.DELIVERED and draw(st.booleans())
+    sent = draw(st.booleans())  # the carrier's "taken, no receipt will come", before or without a receipt
     reports = list(pending)
+    if sent:
+        reports.append((Status.SENT, draw(times)))
     if truth is not None:
         reports.append((truth, draw(times)))
     if read:
@@ -79,7 +103,7 @@ def one_message_reports(draw: st.DrawFn) -> tuple[list[tuple[Status, str]], Stat
         reports.append((Status.PENDING, draw(times)))
     copies = draw(st.lists(st.sampled_from(reports), max_size=8))
     shuffled = draw(st.permutations(reports + copies))
-    return list(shuffled), expected_outcome(truth, read)
+    return list(shuffled), expected_outcome(truth, read, sent)
 
 
 @settings(max_examples=500, deadline=None)

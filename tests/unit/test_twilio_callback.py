@@ -239,7 +239,7 @@ def test_the_decided_mappings() -> None:
     assert map_status("undelivered") is Status.FAILED
     assert map_status("canceled") is Status.FAILED
     assert map_status("partially_delivered") is Status.PENDING
-    assert map_status("sent") is Status.PENDING
+    assert map_status("sent") is Status.SENT  # settled: where no receipt comes, Twilio's last word
     assert map_status("some_new_word") is Status.PENDING  # never a guessed final status
 
 

@@ -1,7 +1,7 @@
 """Status-change events for the customer's systems, from the table's stream.
 
 Version 1 of the event's ``detail`` is described by docs/events/status-changed.v1.schema.json:
-ids, the status and whether it is final, the provider's word, times, parts, the cost the
+ids, the status and whether it is final or settled, the provider's word, times, parts, the cost the
 provider reported. Never a phone number: the detail is built from named fields only.
 """
 
@@ -69,6 +69,7 @@ def status_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
         "status": new["status"],
         "previous_status": old.get("status"),
         "final": Status(new["status"]).is_final,
+        "settled": Status(new["status"]).is_settled,
     }
     detail |= {name: new.get(name) for name in _TEXT_FIELDS}
     detail["parts"] = _parts(new)

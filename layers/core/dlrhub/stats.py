@@ -4,9 +4,13 @@ Counted from the table's stream (docs/statistics.md), once per transition of a
 registered message:
 
 * ``submitted``: the registration (whatever status the message already had);
+* ``sent``: messages settled as ``SENT`` (the carrier took it, no receipt will come): +1 on
+  entering it, -1 when a receipt replaces it, so it counts those still without one;
 * ``delivered`` / ``failed``: the first final status (``READ`` after ``DELIVERED`` adds
   nothing; a success is DELIVERED or READ);
 * ``lat_{i}``: a histogram of the time from submission to that final status.
+
+So ``submitted = delivered + failed + sent + pending`` at every moment.
 
 The transitions are derived here, purely, from a stream record's old and new images.
 """
@@ -47,9 +51,14 @@ def latency_field(seconds: float) -> str:
     return f"lat_{bisect.bisect_left(LATENCY_BOUNDS, max(0.0, seconds))}"
 
 
-def _final(item: dict[str, Any]) -> Status | None:
-    status = item.get("status")
-    return Status(status) if status and Status(status).is_final else None
+def outcome_of(item: dict[str, Any]) -> str | None:
+    """The counter a message's status falls in: ``delivered``, ``failed``, ``sent``, or None (pending)."""
+    status = Status(item["status"]) if item.get("status") else None
+    if status is None or not status.is_settled:
+        return None
+    if not status.is_final:
+        return "sent"
+    return "delivered" if status.is_success else "failed"
 
 
 def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[CounterKey, Counter[str]] | None:
@@ -63,13 +72,17 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[CounterKey, Count
     newly_registered = "registered_at" not in old
     if newly_registered:
         counts["submitted"] += 1
-    final_now = _final(new)
-    final_before = None if newly_registered else _final(old)
-    if final_now is not None and final_before is None:
-        counts["delivered" if final_now.is_success else "failed"] += 1
-        received = new.get("received_at") or new.get("event_time")
-        if received:
-            counts[latency_field((parse_time(received) - submitted).total_seconds())] += 1
+    now = outcome_of(new)
+    before = None if newly_registered else outcome_of(old)
+    if now != before and before in (None, "sent"):  # a final outcome never changes (READ stays delivered)
+        if before == "sent":
+            counts["sent"] -= 1
+        if now is not None:
+            counts[now] += 1
+        if now in ("delivered", "failed"):
+            received = new.get("received_at") or new.get("event_time")
+            if received:
+                counts[latency_field((parse_time(received) - submitted).total_seconds())] += 1
     return (key, counts) if counts else None
 
 
@@ -80,10 +93,11 @@ class WindowStats:
     submitted: int
     delivered: int
     failed: int
+    sent: int = 0
 
     @property
     def pending(self) -> int:
-        return max(0, self.submitted - self.delivered - self.failed)
+        return max(0, self.submitted - self.delivered - self.failed - self.sent)
 
     @property
     def delivery_rate(self) -> float | None:
@@ -124,7 +138,9 @@ def summarize(
         for bucket in inside:
             total.update({k: v for k, v in bucket.items() if k != "bucket"})
         latency = Counter({k: v for k, v in total.items() if k.startswith("lat_")})
-        stats = WindowStats(window_start, window_end, total["submitted"], total["delivered"], total["failed"])
+        stats = WindowStats(
+            window_start, window_end, total["submitted"], total["delivered"], total["failed"], total["sent"]
+        )
         found.append((stats, median_latency(latency)))
     return found
 

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from dlrhub import aws
 from dlrhub.concurrency import merged
-from dlrhub.models import StatusReport
+from dlrhub.models import Source, StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.table import (
     ACCOUNT_INDEX,
@@ -129,7 +129,7 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         update.set("provider_details", dict(report.details))
     if report.cost is not None:
         update.set("cost", report.cost.model_dump(exclude_none=True))
-    if report.status.is_final:
+    if report.status.is_settled:
         update.remove("pending_pk", "pending_sk")
     else:
         update.set("pending_pk", pending_partition_of(report.provider, report.account, report.message_id))
@@ -137,7 +137,7 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
 
     status = update.name("status")
     condition = [f"attribute_not_exists({status})"]
-    allowed = replaceable_by(report.status)
+    allowed = replaceable_by(report.status, by_rule=report.source is Source.RULE)
     if Status.PENDING in allowed:
         pending = update.value(Status.PENDING.value, "pending")
         if report.status is Status.PENDING:

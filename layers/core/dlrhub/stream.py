@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlrhub.events import EventPublisher, status_change, table_arn
-from dlrhub.stats import CounterKey, changes, parse_time
+from dlrhub.stats import CounterKey, changes, outcome_of, parse_time
 from dlrhub.stats_store import StatsStore
-from dlrhub.status import Status
 from dlrhub.table import is_message, message_identity, read_image
 
 #: Checkpoint key suffix when the event names no shard (docs/operations.md, "Stream checkpoints").
@@ -47,6 +46,8 @@ class BatchMetrics:
     #: provider -> first final statuses that are a success / are not
     delivered: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
+    #: provider -> messages settled as SENT (the carrier took it, no receipt will come)
+    sent: Counter[str] = field(default_factory=Counter)
     #: provider -> seconds from submission to the first final status (registered messages)
     seconds_to_final: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -58,9 +59,9 @@ class BatchMetrics:
             return
         provider = message_identity(new["pk"])[0] or "unknown"
         self.status_changes[(provider, str(new.get("source") or "unknown"))] += 1
-        now, before = Status(new["status"]), old.get("status")
-        if now.is_final and (before is None or not Status(before).is_final):
-            (self.delivered if now.is_success else self.failed)[provider] += 1
+        now, before = outcome_of(new), outcome_of(old)
+        if now != before and before in (None, "sent") and now is not None:
+            {"delivered": self.delivered, "failed": self.failed, "sent": self.sent}[now][provider] += 1
 
     def _seconds(self, new: dict[str, Any]) -> None:
         received = new.get("received_at") or new.get("event_time")
@@ -115,7 +116,7 @@ def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timest
     """CloudWatch embedded-metric-format documents for one batch (printed to the log).
 
     ``StatusChanges`` by {service, provider, source}; ``MessagesDelivered``,
-    ``MessagesFailed`` and ``SecondsToFinal`` by {service, provider} and by {service}."""
+    ``MessagesFailed``, ``MessagesSent`` and ``SecondsToFinal`` by {service, provider} and by {service}."""
     documents = []
 
     def document(dimensions: list[list[str]], values: dict[str, Any], units: dict[str, str], **dims: str) -> None:
@@ -140,12 +141,14 @@ def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timest
     for (provider, source), count in sorted(metrics.status_changes.items()):
         dims = {"provider": provider, "source": source}
         document([["service", "provider", "source"]], {"StatusChanges": count}, {"StatusChanges": "Count"}, **dims)
-    units = {"MessagesDelivered": "Count", "MessagesFailed": "Count", "SecondsToFinal": "Seconds"}
-    for provider in sorted({*metrics.delivered, *metrics.failed, *metrics.seconds_to_final}):
+    units = {"MessagesDelivered": "Count", "MessagesFailed": "Count", "MessagesSent": "Count", "SecondsToFinal": "Seconds"}
+    for provider in sorted({*metrics.delivered, *metrics.failed, *metrics.sent, *metrics.seconds_to_final}):
         values: dict[str, Any] = {}
         if metrics.delivered[provider] or metrics.failed[provider]:
             values["MessagesDelivered"] = metrics.delivered[provider]
             values["MessagesFailed"] = metrics.failed[provider]
+        if metrics.sent[provider]:
+            values["MessagesSent"] = metrics.sent[provider]
         seconds = metrics.seconds_to_final.get(provider) or []
         if seconds:
             values["SecondsToFinal"] = [round(s, 3) for s in seconds[:100]]  # EMF: 100 values a metric

@@ -32,7 +32,8 @@ class MessageSummary(BaseModel):
     account: str
     message_id: str
     status: Status
-    final: bool
+    final: bool = Field(description="sticky: only DELIVERED -> READ follows")
+    settled: bool = Field(description="waits no more: final, or SENT (no receipt will come; one may still replace it)")
     raw_status: str | None = Field(default=None, description="the provider's own word; absent before any report")
     event_time: str | None = None
     submitted_at: str | None = None
@@ -71,6 +72,7 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("cost"), dict) and out["cost"].get("parts") is not None:
         out["cost"] = {**out["cost"], "parts": int(out["cost"]["parts"])}
     out["final"] = Status(out["status"]).is_final
+    out["settled"] = Status(out["status"]).is_settled
     return out
 
 
@@ -88,7 +90,8 @@ class WindowView(BaseModel):
     submitted: int = Field(description="messages registered as submitted in the window")
     delivered: int = Field(description="of those, DELIVERED or READ so far")
     failed: int = Field(description="of those, with another final status so far")
-    pending: int = Field(description="of those, no final status yet")
+    sent: int = Field(description="of those, SENT so far: taken by the carrier, no receipt (neither delivered nor failed)")
+    pending: int = Field(description="of those, not settled yet")
     delivery_rate: float | None = Field(description="delivered / submitted; null without submissions")
     median_seconds_to_final: int | None = Field(
         description="upper bound of the histogram bucket holding the median time from submission to the final "

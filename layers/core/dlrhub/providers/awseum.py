@@ -13,11 +13,13 @@ store path as a callback. The events name no account of the hub's: the deploymen
 ``totalMessagePrice`` and ``totalCarrierFee`` (JSON numbers; US dollars), ``mcc``/``mnc``,
 ``carrierName``, ``isoCountryCode``, ``originationPhoneNumber`` and more, kept as given.
 
-``TEXT_SUCCESSFUL`` (accepted by the carrier) comes with ``isFinal: true`` but can be
-followed by ``TEXT_DELIVERED`` for the same message (AWS's own examples), so it is stored
-as PENDING with its word kept: a later DELIVERED, or a failure, replaces it; one that is
-never followed is closed by the poller's no-receipt rule. A failure word with ``isFinal:
-false`` is transient (the carrier retries): PENDING too.
+``TEXT_SUCCESSFUL`` (accepted by the carrier) comes with ``isFinal: true`` ("True if this is
+the final status of the message", AWS's event reference) where the destination gives no
+handset receipt, yet can be followed by ``TEXT_DELIVERED`` where it does (AWS's own
+examples). So it is stored as ``SENT``, settled: out of the pending index, never closed
+UNKNOWN by the no-receipt rule, and still replaced by a later DELIVERED or failure. Without
+``isFinal: true`` it is PENDING. A failure word with ``isFinal: false`` is transient (the
+carrier retries): PENDING too.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ WORDS: dict[str, Status] = {
     "QUEUED": Status.PENDING,
     "PENDING": Status.PENDING,
     "SENT": Status.PENDING,
-    "SUCCESSFUL": Status.PENDING,  # accepted by the carrier; DELIVERED may still follow
+    "SUCCESSFUL": Status.SENT,  # accepted by the carrier, final unless DELIVERED follows
     "DELIVERED": Status.DELIVERED,
     "INVALID": Status.REJECTED,  # the destination number is not valid
     "INVALID_MESSAGE": Status.REJECTED,  # the body cannot be delivered
@@ -72,11 +74,14 @@ _WORD = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 def map_event(word: str, is_final: bool | None) -> Status:
     """The word's status, but PENDING while AWS says more is to come (``isFinal`` false) for
-    any but DELIVERED; an undocumented word is UNKNOWN when final, else PENDING."""
+    any but DELIVERED, and SENT only when AWS says it is final; an undocumented word is
+    UNKNOWN when final, else PENDING."""
     key = word.removeprefix("TEXT_")
     status = WORDS.get(key, Status.UNKNOWN)
     if status is Status.DELIVERED:
         return status
+    if status is Status.SENT and is_final is not True:
+        return Status.PENDING
     if is_final is False or (key not in WORDS and not is_final):
         return Status.PENDING
     return status
@@ -178,7 +183,7 @@ PROVIDER = Provider(
         Sample(
             "eventbridge_awseum_successful.json",
             200,
-            {"ed23196c-75ce-4727-93ee-7bf72b64998f": ("PENDING", "TEXT_SUCCESSFUL", None)},
+            {"ed23196c-75ce-4727-93ee-7bf72b64998f": ("SENT", "TEXT_SUCCESSFUL", None)},
         ),
         Sample(
             "eventbridge_awseum_delivered.json",

@@ -47,7 +47,7 @@ STATUSES: dict[str, Status] = {
     "scheduled": Status.PENDING,  # scheduled send (no callback)
     "queued": Status.PENDING,
     "sending": Status.PENDING,
-    "sent": Status.PENDING,  # the nearest carrier took it; no receipt yet
+    "sent": Status.SENT,  # the nearest carrier took it: final where no receipt comes, else delivered follows
     "partially_delivered": Status.PENDING,  # undocumented (twilio-node#607): not a final word
     "delivered": Status.DELIVERED,
     "read": Status.READ,  # WhatsApp / RCS read receipt
@@ -245,7 +245,7 @@ PROVIDER = Provider(
         Sample(
             "webhook_twilio_sent.json",
             200,
-            {"SM1342fe1b2c904d1ab04f0fc7a58abca8": ("PENDING", "sent", "+15558675311")},
+            {"SM1342fe1b2c904d1ab04f0fc7a58abca8": ("SENT", "sent", "+15558675311")},
             body="",
             private=("+15017250604",),
         ),
