@@ -46,8 +46,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         shard = checkpoint_shard(event)
         if shard.endswith(UNSHARDED):
             logger.warning("the event names no shard: one checkpoint for the whole stream")
+        conflicts = stats.conflicts
         outcome = handle_batch(shard, records, publisher, stats)
         metrics.add_metric(name="StatusEventsPublished", unit=MetricUnit.Count, value=outcome.events)
+        if stats.conflicts > conflicts:  # counter transactions DynamoDB cancelled for a clash, then retried
+            metrics.add_metric(name="CounterConflicts", unit=MetricUnit.Count, value=stats.conflicts - conflicts)
         if outcome.counted:  # a batch delivered again adds no metrics either
             emit_metrics(outcome.metrics)
         else:

@@ -25,7 +25,7 @@ import requests
 
 from dlrhub.stats import bucket_of, parse_time
 from dlrhub.status import Status
-from dlrhub.table import MESSAGE_SK, counter_partition, from_item, read_history_entry
+from dlrhub.table import MESSAGE_SK, counter_bucket, counter_partition, from_item, read_history_entry
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport
@@ -184,9 +184,10 @@ def counters_and_recount(stack: StackProcess) -> tuple[dict[tuple, Counter[str]]
     for page in paginator.paginate(TableName=stack.table, ConsistentRead=True):
         for item in page["Items"]:
             pk, sk = item["pk"]["S"], item["sk"]["S"]
-            if pk.startswith("STATS#"):
-                values = {name: int(item[name]["N"]) for name in ("submitted", "delivered", "failed") if name in item}
-                counted[(pk, sk)] = Counter({k: v for k, v in values.items() if v})
+            if pk.startswith("STATS#"):  # one item per bucket and writer (stream shard): summed per bucket
+                names = ("submitted", "delivered", "failed", "sent")
+                values = {name: int(item[name]["N"]) for name in names if name in item}
+                counted.setdefault((pk, counter_bucket(sk)), Counter()).update(values)
             elif sk == MESSAGE_SK and "registered_at" in item:
                 bucket = bucket_of(parse_time(item["submitted_at"]["S"])).strftime("%Y-%m-%dT%H:%M:%SZ")
                 provider, account, _ = identity(item)
@@ -195,6 +196,9 @@ def counters_and_recount(stack: StackProcess) -> tuple[dict[tuple, Counter[str]]
                 recount.setdefault(key, Counter())["submitted"] += 1
                 if status.is_final:
                     recount[key]["delivered" if status.is_success else "failed"] += 1
+                elif status.is_settled:
+                    recount[key]["sent"] += 1
+    counted = {key: Counter({k: v for k, v in counts.items() if v}) for key, counts in counted.items()}
     return counted, recount
 
 

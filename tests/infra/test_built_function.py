@@ -21,12 +21,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from dlrhub.stats_store import StatsStore
 from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
 from dlrhub_local.template import Template
 from tests.api_support import API_EVENTS, check_api_sample, split_key
@@ -415,6 +417,6 @@ def test_built_functions_run_with_the_env_vars_file(
 
 def read_stats(endpoint: str, table: str) -> dict[str, int]:
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
-    key = {"pk": {"S": "STATS#infin8linx#demo"}, "sk": {"S": "2026-11-25T10:00:00Z"}}
-    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
-    return {name: int(value["N"]) for name, value in item.items() if "N" in value}
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    found = StatsStore(table, client=client).buckets("infin8linx", "demo", start, start + timedelta(minutes=5))
+    return {name: value for bucket in found for name, value in bucket.items() if name != "bucket"}

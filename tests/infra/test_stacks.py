@@ -136,7 +136,7 @@ def test_stream_mapping_skips_the_hubs_own_writes_and_parks_failures(dev: Deploy
     [mapping] = [k for k, v in dev.resources.items() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
     props = dev.properties(mapping)
     [pattern] = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
-    assert pattern == {"dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}}
+    assert pattern == {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}}
     # the exactly-once checkpoint is kept per shard: Lambda names the shard only with a window
     assert props["TumblingWindowInSeconds"] > 0
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == "<StreamFailureQueue.Arn>"
@@ -218,7 +218,7 @@ def test_callbacks_retry_for_a_day_then_park_in_an_encrypted_queue(dev: Deployed
     assert connection["AuthParameters"]["ApiKeyAuthParameters"]["ApiKeyValue"] == "not-a-real-key"
 
 
-def test_callback_pattern_matches_this_stacks_events_and_final_only_on_request(dev: Deployed) -> None:
+def test_callback_pattern_matches_this_stacks_events_and_settled_only_on_request(dev: Deployed) -> None:
     pattern = dev.properties("CallbackRule")["EventPattern"]
     assert pattern == {
         "source": ["dlrhub"],
@@ -226,7 +226,7 @@ def test_callback_pattern_matches_this_stacks_events_and_final_only_on_request(d
         "resources": ["<MessagesTable.Arn>"],
     }
     final_only = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly="true")
-    assert final_only.properties("CallbackRule")["EventPattern"]["detail"] == {"final": [True]}
+    assert final_only.properties("CallbackRule")["EventPattern"]["detail"] == {"settled": [True]}  # final statuses and SENT
     basic = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackAuthType="BASIC", CallbackAuthName="hub")
     assert basic.properties("CallbackConnection")["AuthParameters"] == {
         "BasicAuthParameters": {"Username": "hub", "Password": "not-a-real-key"}

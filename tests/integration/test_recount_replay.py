@@ -119,9 +119,12 @@ def replayer(story: Story, events: CapturingEvents, accounts: list[tuple[str, st
 def test_recount_rebuilds_what_the_stream_counted(story: Story) -> None:
     handle_batch(story.stream.shard, story.stream.records, None, StatsStore(story.table, client=story.client))
     assert story.counters() == FULL
-    story.client.delete_item(
-        TableName=story.table, Key={"pk": {"S": "STATS#innopaas#demo"}, "sk": {"S": "2026-11-25T10:00:00Z"}}
-    )
+    for item in story.client.query(
+        TableName=story.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :bucket)",
+        ExpressionAttributeValues={":pk": {"S": "STATS#innopaas#demo"}, ":bucket": {"S": "2026-11-25T10:00:00Z"}},
+    )["Items"]:  # every writer's item of the bucket
+        story.client.delete_item(TableName=story.table, Key={"pk": item["pk"], "sk": item["sk"]})
     result = Recounter(story.table, story.client).recount("innopaas", "demo", *DAY)
     assert result.buckets == 288
     assert result.messages == 3  # m3 was never registered: read, not counted

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from dlrhub.events import EventPublisher
 from dlrhub.stats_store import StatsStore
 from dlrhub.stream import handle_batch
 from dlrhub.table import message_key, to_item
+from tests.aws_shapes import ConflictingDynamoDB, transaction_conflict
 from tests.support import create_table
 
 _seq = itertools.count(100000000000000000001)
@@ -84,3 +87,83 @@ def test_the_next_batch_and_other_shards_still_count(stats: StatsStore) -> None:
     assert handle_batch("shard-1", [record({}, message("2", "PENDING"))], publisher, stats).counted
     assert handle_batch("shard-2", [record({}, message("3", "PENDING"))], publisher, stats).counted
     assert counters(stats)["submitted"] == 3
+
+
+# --- several shards at once: what DynamoDB Local cannot show (tests/aws_shapes.py) ---------
+
+
+class FlakyTransactions:
+    """A client refusing the first ``times`` transactions as AWS does for a conflict."""
+
+    def __init__(self, client: Any, times: int) -> None:
+        self._client, self.left, self.calls = client, times, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.left:
+            self.left -= 1
+            raise transaction_conflict(["None"] + ["TransactionConflict"] * (len(kwargs["TransactItems"]) - 1))
+        return self._client.transact_write_items(**kwargs)
+
+
+def test_a_conflict_is_tried_again_then_counted_once(stats: StatsStore) -> None:
+    flaky = FlakyTransactions(stats.client, times=2)
+    store = StatsStore(stats._table, client=flaky, sleep=lambda _: None)
+    batch = [record({}, message("c1", "PENDING"))]
+    assert handle_batch("shard-c", batch, None, store).counted
+    assert (flaky.calls, store.conflicts) == (3, 2)
+    assert counters(stats) == {"submitted": 1}
+
+
+def test_conflicts_that_go_on_fail_the_batch_before_anything_is_published(stats: StatsStore) -> None:
+    flaky = FlakyTransactions(stats.client, times=100)
+    store = StatsStore(stats._table, client=flaky, sleep=lambda _: None)
+    publisher = RecordingPublisher()
+    with pytest.raises(ClientError) as raised:
+        handle_batch("shard-c", [record({}, message("c2", "PENDING"))], publisher, store)
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert publisher.published == []  # the retried batch publishes once, when it counts
+
+
+def test_shards_counting_one_bucket_at_once_never_share_an_item(stats: StatsStore) -> None:
+    """Eight shards, each 40 batches into the same account and bucket, at once, through a client that
+    refuses clashing transactions as AWS does: none clash, and the sum is exact."""
+    emulator = ConflictingDynamoDB(stats.client, hold=0.002)
+    store = StatsStore(stats._table, client=emulator)
+    published = RecordingPublisher()
+
+    def shard(number: int) -> None:
+        for batch in range(40):
+            mid = f"s{number}-{batch}"
+            records = [record({}, message(mid, "PENDING")), record(message(mid, "PENDING"), message(mid, "FAILED"))]
+            assert handle_batch(f"shardId-{number:04d}", records, published, store).counted
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(shard, range(8)))
+    assert (emulator.conflicts, emulator.shared) == (0, 0)
+    assert emulator.transactions == 8 * 40
+    assert counters(stats) == {"submitted": 320, "failed": 320}
+    assert len(published.published) == len({event_id for event_id, _ in published.published}) == 640
+
+
+def test_the_emulator_finds_the_clash_of_one_shared_counter(stats: StatsStore) -> None:
+    """Guard of the test above: the same load on one shared item (today's main) conflicts."""
+    emulator = ConflictingDynamoDB(stats.client, hold=0.002)
+    store = StatsStore(stats._table, client=emulator, sleep=lambda _: None)
+
+    def shard(number: int) -> int:
+        failures = 0
+        for batch in range(40):
+            records = [record({}, message(f"x{number}-{batch}", "PENDING"))]
+            try:
+                handle_batch("one-shared-slot", records, None, store)  # every thread writes one item
+            except ClientError:
+                failures += 1
+        return failures
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(shard, range(8)))
+    assert emulator.conflicts > 0

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from dlrhub.stats_store import StatsStore
 from dlrhub.stream import BatchMetrics, checkpoint_shard, metric_documents
 from dlrhub.table import message_key
 from dlrhub_local.gateway import LambdaContext, load_handler
@@ -41,9 +43,9 @@ def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
 
 def counters(endpoint: str, table: str) -> dict[str, int]:
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=DUMMY_AWS["AWS_REGION"])
-    key = {"pk": {"S": "STATS#infin8linx#demo"}, "sk": {"S": "2026-11-25T10:00:00Z"}}
-    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
-    return {name: int(value["N"]) for name, value in item.items() if "N" in value}
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    found = StatsStore(table, client=client).buckets("infin8linx", "demo", start, start + timedelta(minutes=5))
+    return {name: value for bucket in found for name, value in bucket.items() if name != "bucket"}
 
 
 def test_generated_dynamodb_event_has_no_shard_and_is_accepted(handler: Handler) -> None:

@@ -52,6 +52,31 @@ def test_report_before_registration_counts_both_when_registered() -> None:
     assert counts["failed"] == 1
 
 
+def test_sent_counts_apart_and_hands_over_to_a_later_receipt() -> None:
+    _, counts = changes(item("PENDING"), item("SENT", received="2026-11-25T10:08:00.000Z"))
+    assert counts == Counter(sent=1)  # neither delivered nor failed, no latency: no receipt
+    _, counts = changes(item("SENT"), item("DELIVERED", received="2026-11-25T10:09:00.000Z"))
+    assert counts == Counter(sent=-1, delivered=1, **{latency_field(90): 1})
+    _, counts = changes({}, item("SENT"))  # registered after the carrier's word
+    assert counts == Counter(submitted=1, sent=1)
+
+
+def test_every_life_sums_to_submitted() -> None:
+    """submitted = delivered + failed + sent + pending, whatever path a message took."""
+    for path in (["PENDING", "SENT", "DELIVERED", "READ"], ["SENT", "FAILED"], ["PENDING", "SENT"], ["PENDING"]):
+        total: Counter[str] = Counter()
+        old: dict = {}
+        for status in path:
+            new = item(status, received="2026-11-25T10:09:00.000Z")
+            found = changes(old, new)
+            if found:
+                total.update(found[1])
+            old = new
+        settled = total["delivered"] + total["failed"] + total["sent"]
+        assert total["submitted"] == 1
+        assert settled == (0 if path[-1] == "PENDING" else 1)
+
+
 def test_unregistered_messages_and_other_items_count_nothing() -> None:
     assert changes({}, item("DELIVERED", registered=False)) is None
     assert changes({}, {"sk": "LEASE"}) is None

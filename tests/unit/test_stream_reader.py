@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from dlrhub.table import counter_key, message_key, to_item
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
 from dlrhub_local.template import Template
 from tests.support import TEMPLATE
@@ -162,10 +163,28 @@ SETTINGS = MappingSettings(batch_size=4, batching_window=1, tumbling_window=60, 
 
 def test_the_settings_are_the_templates() -> None:
     settings = MappingSettings.from_template(Template(TEMPLATE), "StreamFunction")
-    filters = ({"dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}},)
+    filters = ({"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["MSG"]}}}},)
     assert settings == MappingSettings(
         batch_size=50, batching_window=1, tumbling_window=60, bisect=True, max_retries=20, filters=filters
     )
+
+
+def ttl_removal(key: dict[str, Any]) -> dict[str, Any]:
+    """A TTL deletion as DynamoDB Streams records it (AWS: "Time to Live and DynamoDB Streams")."""
+    return {
+        "eventName": "REMOVE",
+        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+        "dynamodb": {"Keys": to_item(key), "OldImage": to_item({**key, "status": "DELIVERED"})},
+    }
+
+
+def test_the_templates_filter_drops_ttl_removals_and_the_hubs_own_items() -> None:
+    settings = MappingSettings.from_template(Template(TEMPLATE), "StreamFunction")
+    message = message_key("infin8linx", "demo", "1")
+    assert not settings.wanted(ttl_removal(message))  # 10 M no-op records a day from day 91
+    for event in ("INSERT", "MODIFY"):
+        assert settings.wanted({"eventName": event, "dynamodb": {"Keys": to_item(message)}})
+        assert not settings.wanted({"eventName": event, "dynamodb": {"Keys": to_item(counter_key("a", "b", "c", "d"))}})
 
 
 @pytest.mark.parametrize(

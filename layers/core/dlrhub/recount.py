@@ -22,8 +22,10 @@ from dlrhub.stats import BUCKET, CounterKey, bucket_of, changes, parse_time
 from dlrhub.status import Status
 from dlrhub.table import (
     ACCOUNT_INDEX,
+    RECOUNT_SLOT,
     account_partition,
     counter_key,
+    counter_partition,
     from_item,
     is_message,
     message_identity,
@@ -172,12 +174,33 @@ class Recounter:
         return RecountResult(provider, account, len(buckets), len(items), written)
 
     def _write(self, provider: str, account: str, bucket: str, fields: dict[str, int]) -> None:
-        key = typed_key(counter_key(provider, account, bucket))
-        if not fields:
+        """The bucket's items of every writer (stream shards, an earlier recount) replaced by one."""
+        key = typed_key(counter_key(provider, account, bucket, RECOUNT_SLOT))
+        for old in self._bucket_keys(provider, account, bucket):
+            if old != key:
+                self._client.delete_item(TableName=self._table, Key=old)
+        if fields:
+            item = {**key, **{name: {"N": str(value)} for name, value in fields.items()}}
+            self._client.put_item(TableName=self._table, Item=item)
+        else:
             self._client.delete_item(TableName=self._table, Key=key)
-            return
-        item = {**key, **{name: {"N": str(value)} for name, value in fields.items()}}
-        self._client.put_item(TableName=self._table, Item=item)
+
+    def _bucket_keys(self, provider: str, account: str, bucket: str) -> Iterator[dict[str, Any]]:
+        partition = counter_partition(provider, account)
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            # the bucket's name alone (items written before slots) or with a writer: names are fixed-length
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :bucket)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":bucket": {"S": bucket}},
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            reply = self._client.query(**args)
+            yield from reply.get("Items", [])
+            if "LastEvaluatedKey" not in reply:
+                return
+            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
 
 def buckets_of(images: Iterable[dict[str, Any]]) -> set[tuple[str, str, datetime]]:

@@ -82,9 +82,9 @@ class BatchOutcome:
 def handle_batch(
     shard: str, records: list[dict[str, Any]], publisher: EventPublisher | None, stats: StatsStore
 ) -> BatchOutcome:
-    """Events are published at least once (each carries the stream record's id to
-    deduplicate), unless ``publisher`` is None (events switched off); the counters are
-    applied exactly once (see StatsStore.apply_batch)."""
+    """The counters are applied exactly once (see StatsStore.apply_batch), then the events
+    published at least once (each carries the stream record's id to deduplicate), unless
+    ``publisher`` is None (events switched off)."""
     events: list[tuple[str, dict[str, Any]]] = []
     counts: dict[CounterKey, Counter[str]] = defaultdict(Counter)
     metrics = BatchMetrics()
@@ -99,15 +99,17 @@ def handle_batch(
         if change is not None:
             counts[change[0]].update(change[1])
         metrics.add(old, new, change[1] if change else None)
+    # Counted first: a batch whose counting fails (and is retried, or bisected) has published
+    # nothing yet, so only a failed publish puts events out again (each with its record's id).
+    counted = True
+    if counts:
+        sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
+        counted = stats.apply_batch(shard, min(sequences, key=int), max(sequences, key=int), dict(counts))
     if events and publisher is not None:
         arn = table_arn(records[0].get("eventSourceARN"))
         if arn:
             publisher.resources = [arn]
         publisher.publish(events)
-    counted = True
-    if counts:
-        sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
-        counted = stats.apply_batch(shard, min(sequences, key=int), max(sequences, key=int), dict(counts))
     published = len(events) if publisher is not None else 0
     return BatchOutcome(len(records), published, len(counts), counted, metrics)
 
@@ -141,7 +143,12 @@ def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timest
     for (provider, source), count in sorted(metrics.status_changes.items()):
         dims = {"provider": provider, "source": source}
         document([["service", "provider", "source"]], {"StatusChanges": count}, {"StatusChanges": "Count"}, **dims)
-    units = {"MessagesDelivered": "Count", "MessagesFailed": "Count", "MessagesSent": "Count", "SecondsToFinal": "Seconds"}
+    units = {
+        "MessagesDelivered": "Count",
+        "MessagesFailed": "Count",
+        "MessagesSent": "Count",
+        "SecondsToFinal": "Seconds",
+    }
     for provider in sorted({*metrics.delivered, *metrics.failed, *metrics.sent, *metrics.seconds_to_final}):
         values: dict[str, Any] = {}
         if metrics.delivered[provider] or metrics.failed[provider]:

@@ -73,12 +73,23 @@ def account_partition(provider: str, account: str) -> str:
 
 
 def counter_partition(provider: str, account: str) -> str:
-    """Delivery counters of one account; the sort key is the bucket start (docs/statistics.md)."""
+    """Delivery counters of one account; the sort key is the bucket start and its writer (docs/statistics.md)."""
     return f"STATS#{provider}#{account}"
 
 
-def counter_key(provider: str, account: str, bucket: str) -> Key:
-    return {"pk": counter_partition(provider, account), "sk": bucket}
+#: The writer of counters that the recount tool rebuilt (in place of every stream shard's).
+RECOUNT_SLOT = "recount"
+
+
+def counter_key(provider: str, account: str, bucket: str, slot: str) -> Key:
+    """One writer's counters of one bucket: ``slot`` is the stream shard that counted them, so no two
+    shards ever write one item (concurrent transactions on one item fail with TransactionConflict)."""
+    return {"pk": counter_partition(provider, account), "sk": f"{bucket}#{slot}"}
+
+
+def counter_bucket(sort_key: str) -> str:
+    """The bucket of a counter item's sort key (items written before slots have the bucket alone)."""
+    return sort_key.split("#", 1)[0]
 
 
 def stream_position_key(shard: str) -> Key:

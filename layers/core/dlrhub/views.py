@@ -90,7 +90,9 @@ class WindowView(BaseModel):
     submitted: int = Field(description="messages registered as submitted in the window")
     delivered: int = Field(description="of those, DELIVERED or READ so far")
     failed: int = Field(description="of those, with another final status so far")
-    sent: int = Field(description="of those, SENT so far: taken by the carrier, no receipt (neither delivered nor failed)")
+    sent: int = Field(
+        description="of those, SENT so far: taken by the carrier, no receipt (neither delivered nor failed)"
+    )
     pending: int = Field(description="of those, not settled yet")
     delivery_rate: float | None = Field(description="delivered / submitted; null without submissions")
     median_seconds_to_final: int | None = Field(
