@@ -226,7 +226,9 @@ def test_callback_pattern_matches_this_stacks_events_and_settled_only_on_request
         "resources": ["<MessagesTable.Arn>"],
     }
     final_only = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly="true")
-    assert final_only.properties("CallbackRule")["EventPattern"]["detail"] == {"settled": [True]}  # final statuses and SENT
+    assert final_only.properties("CallbackRule")["EventPattern"]["detail"] == {
+        "settled": [True]
+    }  # final statuses and SENT
     basic = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackAuthType="BASIC", CallbackAuthName="hub")
     assert basic.properties("CallbackConnection")["AuthParameters"] == {
         "BasicAuthParameters": {"Username": "hub", "Password": "not-a-real-key"}

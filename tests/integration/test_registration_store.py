@@ -15,7 +15,14 @@ from dlrhub.models import Source, StatusReport
 from dlrhub.registration import Registration
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore, Page, Registered
-from dlrhub.table import PENDING_INDEX, message_identity, message_key, pending_partition_of, typed_key
+from dlrhub.table import (
+    LISTING_SHARDS,
+    PENDING_INDEX,
+    message_identity,
+    message_key,
+    pending_partition_of,
+    typed_key,
+)
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -271,3 +278,22 @@ def test_invalid_and_foreign_cursors_are_refused(store: MessageStore) -> None:
     # the genuine cursors still work
     assert len(store.list_by_account("infin8linx", account, *window, cursor=by_account).items) == 2
     assert len(store.list_by_ref(ref, cursor=by_ref).items) == 2
+
+
+def test_a_campaign_registered_in_one_moment_spreads_over_the_shards_and_pages_once(
+    store: MessageStore, client: Any, table_name: str
+) -> None:
+    """A campaign registers its messages with one submitted_at and one reference: its listing entries
+    spread over the index shards (no hot partition), and both listings still give each message once,
+    in (time, id) order, across pages that cut through that one moment."""
+    account, ref = new_account(), f"campaign-{new_id()}"
+    ids = sorted(f"c{n:03d}" for n in range(60))
+    for message_id in ids:
+        store.register(registration(message_id, account, customer_ref=ref), NOW)
+    partitions = {raw_item(client, table_name, mid, account)["acct_pk"]["S"] for mid in ids}
+    refs = {raw_item(client, table_name, mid, account)["ref_pk"]["S"] for mid in ids}
+    assert len(partitions) == len(refs) == LISTING_SHARDS
+    by_account = follow(lambda **kw: store.list_by_account("infin8linx", account, T0, NOW, **kw), limit=7)
+    by_ref = follow(lambda **kw: store.list_by_ref(ref, **kw), limit=7)
+    assert flat(by_account) == flat(by_ref) == ids
+    assert max(len(page) for page in by_account) == 7

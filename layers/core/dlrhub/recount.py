@@ -23,7 +23,7 @@ from dlrhub.status import Status
 from dlrhub.table import (
     ACCOUNT_INDEX,
     RECOUNT_SLOT,
-    account_partition,
+    account_partitions,
     counter_key,
     counter_partition,
     from_item,
@@ -102,24 +102,25 @@ class Recounter:
         self._client = client
 
     def message_keys(self, provider: str, account: str, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        """Keys of the account's messages submitted (else first seen) in ``[start, end)``."""
-        args: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": ACCOUNT_INDEX,
-            "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",
-            "ExpressionAttributeValues": {
-                ":acct": {"S": account_partition(provider, account)},
-                ":from": {"S": iso(start)},
-                ":to": {"S": iso(end)},  # "{end}#id" sorts after "{end}": end is excluded
-            },
-            "ProjectionExpression": "pk, sk",
-        }
-        while True:
-            reply = self._client.query(**args)
-            yield from reply.get("Items", [])
-            if "LastEvaluatedKey" not in reply:
-                return
-            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        """Keys of the account's messages submitted (else first seen) in ``[start, end)``, every shard."""
+        for partition in account_partitions(provider, account):
+            args: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": ACCOUNT_INDEX,
+                "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",
+                "ExpressionAttributeValues": {
+                    ":acct": {"S": partition},
+                    ":from": {"S": iso(start)},
+                    ":to": {"S": iso(end)},  # "{end}#id" sorts after "{end}": end is excluded
+                },
+                "ProjectionExpression": "pk, sk",
+            }
+            while True:
+                reply = self._client.query(**args)
+                yield from reply.get("Items", [])
+                if "LastEvaluatedKey" not in reply:
+                    break
+                args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def read_items(self, keys: Iterable[dict[str, Any]], *, whole: bool = False) -> Iterator[dict[str, Any]]:
         """The items of ``keys`` (what counting needs, or ``whole``), strongly consistent,

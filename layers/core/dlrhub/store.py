@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import threading
 from collections.abc import Iterator
@@ -26,18 +27,23 @@ from dlrhub.models import Source, StatusReport
 from dlrhub.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.table import (
     ACCOUNT_INDEX,
+    LISTING_SORT_END,
     PENDING_INDEX,
     PENDING_SHARDS,
     REF_INDEX,
     account_partition,
+    account_partitions,
     from_item,
     history_entry,
+    listing_sort_key,
     message_identity,
     message_key,
     message_key_of,
     pending_partition,
     pending_partition_of,
     read_message,
+    ref_partition,
+    ref_partitions,
     to_item,
     typed_key,
     with_identity,
@@ -52,6 +58,10 @@ MAX_PAGE = 100
 #: What a listing shows of each message (the listing indexes carry keys only, and what never changes).
 SUMMARY_FIELDS = ("pk", "status", "raw_status", "event_time", "submitted_at", "customer_ref")
 BATCH_GET = 100
+#: The (partition, sort) key attributes of each listing index.
+LISTING_KEYS = {ACCOUNT_INDEX: ("acct_pk", "acct_sk"), REF_INDEX: ("ref_pk", "ref_sk")}
+#: Below and above every sort key of a listing index (a listing with no start or end; a key is never empty).
+LISTING_SORT_MIN, LISTING_SORT_MAX = "0", "\uffff"
 
 
 class Outcome(StrEnum):
@@ -120,8 +130,8 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         .set("event_time", event_time)
         .append("history", [entry])
         .set("expires_at", int((report.received_at + retention).timestamp()), keep_existing=True)
-        .set("acct_pk", account_partition(report.provider, report.account))
-        .set("acct_sk", received_at, keep_existing=True)
+        .set("acct_pk", account_partition(report.provider, report.account, report.message_id))
+        .set("acct_sk", listing_sort_key(received_at, report.message_id), keep_existing=True)
     )
     if report.destination:
         update.set("destination", report.destination, keep_existing=True)
@@ -166,15 +176,15 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
         .set("status", Status.PENDING.value, keep_existing=True)
         .set("event_time", submitted, keep_existing=True)
         .set("expires_at", int((now + retention).timestamp()), keep_existing=True)
-        .set("acct_pk", account_partition(reg.provider, reg.account))
-        .set("acct_sk", submitted)
+        .set("acct_pk", account_partition(reg.provider, reg.account, reg.message_id))
+        .set("acct_sk", listing_sort_key(submitted, reg.message_id))
     )
     if reg.parts is not None:
         update.set("parts", reg.parts)
     if reg.customer_ref is not None:
         update.set("customer_ref", reg.customer_ref)
-        update.set("ref_pk", reg.customer_ref)
-        update.set("ref_sk", submitted)
+        update.set("ref_pk", ref_partition(reg.customer_ref, reg.message_id))
+        update.set("ref_sk", listing_sort_key(submitted, reg.message_id))
     registered = update.name("registered_at")
     condition = f"attribute_not_exists({registered})"
     if pending:
@@ -205,18 +215,11 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
-def check_cursor_belongs(
-    start: dict[str, Any], partition: tuple[str, str], sort_key: str, sort_range: tuple[str, str] | None = None
-) -> None:
-    """A cursor resumes only the listing it came from: same index keys, same partition, in range.
-
-    Checked here rather than left to DynamoDB: it refuses a foreign start key with a
-    ValidationException, but emulators differ (moto answers 500 or reads on from it).
-    """
-    attribute, value = partition
-    if set(start) != {"pk", "sk", attribute, sort_key} or start[attribute]["S"] != value:
+def check_cursor_belongs(start: dict[str, Any], index: str, base: str, sort_range: tuple[str, str]) -> None:
+    """A cursor resumes only the listing it came from: same index, same account or reference, in range."""
+    if set(start) != {"ix", "p", "sk", "pk"} or (start["ix"]["S"], start["p"]["S"]) != (index, base):
         raise InvalidCursor("cursor does not belong to this listing")
-    if sort_range is not None and not sort_range[0] <= start[sort_key]["S"] <= sort_range[1]:
+    if not sort_range[0] <= start["sk"]["S"] <= sort_range[1]:
         raise InvalidCursor("cursor does not belong to this listing")
 
 
@@ -326,43 +329,77 @@ class MessageStore:
                 return
             args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
-    def _query(
+    def _listing(
         self,
+        index: str,
+        base: str,
+        partitions: list[str],
+        sort_range: tuple[str, str],
         limit: int,
         cursor: str | None,
-        partition: tuple[str, str],
-        sort_key: str,
-        sort_range: tuple[str, str] | None = None,
         status: Status | None = None,
-        **query: Any,
     ) -> Page:
-        """A page of message summaries: keys from a listing index, the rest read from the items.
+        """A page of message summaries, oldest first, from a listing index sharded over ``partitions``.
 
-        The listing indexes carry no status (it changes with every report, and an index
-        write would come with each), so a status filter is applied to the items read.
+        Each partition is read from the cursor on (its entries sort by time, then id); the pages
+        are merged, and the first ``limit`` taken: no partition can hold more of them than that.
+        The cursor is the last entry given out, so it resumes every partition at once. The listing
+        indexes carry no status (it changes with every report, and an index write would come with
+        each), so a status filter is applied to the items read, reading on a bounded number of times.
         """
         limit = max(1, min(limit, MAX_PAGE))
         start = decode_cursor(cursor)
         if start:
-            check_cursor_belongs(start, partition, sort_key, sort_range)
+            check_cursor_belongs(start, index, base, sort_range)
+        after = (start["sk"]["S"], start["pk"]["S"]) if start else None
         items: list[dict[str, Any]] = []
-        # A status filter can leave a page short: read on, a bounded number of pages.
         for _ in range(10):
-            args = {"TableName": self._table, "Limit": limit - len(items), **query}
-            if start:
-                args["ExclusiveStartKey"] = start
-            try:
-                reply = self._client.query(**args)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "ValidationException" and start:
-                    raise InvalidCursor("cursor does not belong to this listing") from None
-                raise
-            found = self._summaries([item["pk"]["S"] for item in reply.get("Items", [])])
-            items += [item for item in found if status is None or item.get("status") == status.value]
-            start = reply.get("LastEvaluatedKey")
-            if not start or len(items) >= limit:
+            wanted = limit - len(items)
+            entries = heapq.nsmallest(
+                wanted, (e for p in partitions for e in self._partition_entries(index, p, sort_range, after, wanted))
+            )
+            if not entries:
+                after = None
                 break
-        return Page(items, encode_cursor(start))
+            found = self._summaries([pk for _, pk in entries])
+            items += [item for item in found if status is None or item.get("status") == status.value]
+            after = entries[-1]
+            if len(entries) < wanted or len(items) >= limit:
+                after = after if len(entries) == wanted else None
+                break
+        if after is None:
+            return Page(items, None)
+        last = {"ix": index, "p": base, "sk": after[0], "pk": after[1]}
+        return Page(items, encode_cursor({name: {"S": value} for name, value in last.items()}))
+
+    def _partition_entries(
+        self, index: str, partition: str, sort_range: tuple[str, str], after: tuple[str, str] | None, wanted: int
+    ) -> list[tuple[str, str]]:
+        """Up to ``wanted`` (sort key, pk) entries of one index partition in range, after ``after``
+        (sort keys are unique in a partition: only the cursor's own entry is read again)."""
+        pk_name, sk_name = LISTING_KEYS[index]
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{pk_name} = :p AND {sk_name} BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":p": {"S": partition},
+                ":low": {"S": max(sort_range[0], after[0]) if after else sort_range[0]},
+                ":high": {"S": sort_range[1]},
+            },
+            "Limit": wanted + 1,
+        }
+        found: list[tuple[str, str]] = []
+        while len(found) < wanted:
+            reply = self._client.query(**args)
+            for entry in reply.get("Items", []):
+                key = (entry[sk_name]["S"], entry["pk"]["S"])
+                if after is None or key > after:
+                    found.append(key)
+            if "LastEvaluatedKey" not in reply:
+                break
+            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        return found[:wanted]
 
     def _summaries(self, keys: list[str]) -> list[dict[str, Any]]:
         """The summary fields of the messages with these ``pk``s, in their order (BatchGetItem)."""
@@ -384,15 +421,9 @@ class MessageStore:
         return [found[pk] for pk in keys if pk in found]
 
     def list_by_ref(self, customer_ref: str, *, limit: int = 50, cursor: str | None = None) -> Page:
-        return self._query(
-            limit,
-            cursor,
-            ("ref_pk", customer_ref),
-            "ref_sk",
-            IndexName=REF_INDEX,
-            KeyConditionExpression="ref_pk = :ref",
-            ExpressionAttributeValues={":ref": {"S": customer_ref}},
-        )
+        """Messages registered with ``customer_ref``, oldest first."""
+        partitions = ref_partitions(customer_ref)
+        return self._listing(REF_INDEX, customer_ref, partitions, (LISTING_SORT_MIN, LISTING_SORT_MAX), limit, cursor)
 
     def list_by_account(
         self,
@@ -406,18 +437,10 @@ class MessageStore:
         cursor: str | None = None,
     ) -> Page:
         """Messages of one account submitted (or first seen) in ``[start, end)``, oldest first."""
-        values = {
-            ":acct": {"S": account_partition(provider, account)},
-            ":from": {"S": iso_at_or_after(start)},
-            ":to": {"S": iso_before(end)},
-        }
-        if values[":from"]["S"] > values[":to"]["S"]:
+        low, high = iso_at_or_after(start), iso_before(end)
+        if low > high:
             return Page([], None)  # no stored time (milliseconds) falls in so short a range
-        query: dict[str, Any] = {
-            "IndexName": ACCOUNT_INDEX,
-            "KeyConditionExpression": "acct_pk = :acct AND acct_sk BETWEEN :from AND :to",
-            "ExpressionAttributeValues": values,
-        }
-        partition = ("acct_pk", values[":acct"]["S"])
-        sort_range = (values[":from"]["S"], values[":to"]["S"])
-        return self._query(limit, cursor, partition, "acct_sk", sort_range, status, **query)
+        partitions = account_partitions(provider, account)
+        base = f"{provider}#{account}"
+        sort_range = (low, high + LISTING_SORT_END)
+        return self._listing(ACCOUNT_INDEX, base, partitions, sort_range, limit, cursor, status)

@@ -19,6 +19,10 @@ ACCOUNT_INDEX = "by_account"
 REF_INDEX = "by_ref"
 #: Pending messages of one account are spread over this many index partitions.
 PENDING_SHARDS = 8
+#: Listing entries of one account (``by_account``), and of one customer reference (``by_ref``), are
+#: spread over this many index partitions: one partition takes 1,000 writes a second, and one
+#: account's (or one campaign's) registration burst is more (docs/data-model.md, "Hot keys").
+LISTING_SHARDS = 16
 
 Key = dict[str, str]
 
@@ -65,8 +69,39 @@ def pending_partition_of(provider: str, account: str, message_id: str) -> str:
     return pending_partition(provider, account, pending_shard(message_id))
 
 
-def account_partition(provider: str, account: str) -> str:
-    return f"{provider}#{account}"
+def listing_shard(message_id: str) -> int:
+    return zlib.crc32(message_id.encode()) % LISTING_SHARDS
+
+
+def account_partition(provider: str, account: str, message_id: str) -> str:
+    """The ``by_account`` index partition of one message."""
+    return f"{provider}#{account}#{listing_shard(message_id)}"
+
+
+def account_partitions(provider: str, account: str) -> list[str]:
+    """Every ``by_account`` index partition of one account, to be read together."""
+    return [f"{provider}#{account}#{shard}" for shard in range(LISTING_SHARDS)]
+
+
+def ref_partition(customer_ref: str, message_id: str) -> str:
+    """The ``by_ref`` index partition of one message."""
+    return f"{customer_ref}#{listing_shard(message_id)}"
+
+
+def ref_partitions(customer_ref: str) -> list[str]:
+    return [f"{customer_ref}#{shard}" for shard in range(LISTING_SHARDS)]
+
+
+def listing_sort_key(moment: str, message_id: str) -> str:
+    """A listing index's sort key: the time, then the id. Unique in its partition, so a cursor (the
+    last entry given out) resumes every shard of a listing at once, even inside one moment that
+    thousands of a campaign's messages share (an index orders equal sort keys, but a start key
+    made for a partition that does not hold that entry is not honoured: DynamoDB Local restarts)."""
+    return f"{moment}#{message_id}"
+
+
+#: Appended to a range's last moment: above ``#`` and any id after it.
+LISTING_SORT_END = "#\uffff"
 
 
 # -- other items -----------------------------------------------------------------------
