@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -626,3 +626,127 @@ def test_an_event_input_account_needs_no_secret_and_gets_the_no_receipt_rule(har
     assert run.skipped is not None
     assert "push only" in run.skipped
     assert harness.statuses("awseum", account, old + young) == {old[0]: "UNKNOWN", young[0]: "PENDING"}
+
+
+# -- at volume: resume points, bounded closing, a window that cannot stall -----------------
+
+
+def requests_allowing(simulator: Any, requests: int) -> Callable[[], timedelta]:
+    """A function's remaining time that runs out once ``simulator`` has answered ``requests`` requests."""
+    return lambda: timedelta(minutes=5) if simulator.requests < requests else timedelta(0)
+
+
+def webcom_asked(webcom: WebcomSimulator) -> list[str]:
+    """The ids the JSON status requests asked about, in order."""
+    return [str(request.json()["id_sms"]) for request in webcom.received() if request.path == "/json/state.php"]
+
+
+def test_webcom_runs_go_round_every_pending_message_from_where_the_last_stopped(
+    harness: PollHarness, webcom: WebcomSimulator
+) -> None:
+    """30 pending, time for 10 requests (one id each) a run: three runs ask about all 30, once each
+    (a run that starts at the oldest again never reaches the newest 20); then, with time for all,
+    a run goes round once more from the oldest."""
+    account = harness.account("webcom", webcom.account_secret())
+    ids = harness.register("webcom", account, [str(70_000 + i) for i in range(30)])
+    for message_id in ids:
+        webcom.add(message_id, "send")  # sent, no receipt yet: pending after every answer
+    settings = replace(FAST, concurrency=1)
+    runs = [
+        harness.run("webcom", account, settings=settings, remaining=requests_allowing(webcom, 10 * (number + 1)))
+        for number in range(3)
+    ]
+    asked = webcom_asked(webcom)
+    assert all(run.unfinished and 10 <= run.requests <= 12 for run in runs[:2])  # 2 batches may be queued
+    assert len(asked) >= 30
+    assert sorted(asked[:30]) == sorted(ids)  # every one asked about, none twice before that
+    last = harness.run("webcom", account, settings=settings)  # time for all: round once more
+    assert (last.cycled, last.unfinished) == (True, False)
+    assert set(webcom_asked(webcom)[len(asked) :]) <= set(ids)
+    assert set(asked[30:]) | set(webcom_asked(webcom)[len(asked) :]) == set(ids)
+
+
+class WriteClock:
+    """A function clock that moves 0.1 s with every write of ``store``: 100 s at the start."""
+
+    def __init__(self, harness: PollHarness) -> None:
+        self.writes = 0
+        self.store = ObservedStore(harness.table, client=harness.client, observe=self._written)
+
+    def _written(self, _: Any) -> None:
+        self.writes += 1
+
+    def remaining(self) -> timedelta:
+        return timedelta(seconds=100 - 0.1 * self.writes)
+
+
+def test_closing_by_rule_takes_at_most_its_share_of_the_run_then_polling_goes_on(
+    harness: PollHarness, infin8linx: Infin8linxSimulator
+) -> None:
+    """After an outage: 1,200 messages past the no-receipt age, each write taking 0.1 s of the run.
+    The closing stops at half of the run's time (the next run goes on with it) and the young
+    messages are still polled in the same run; the closing writes run in parallel."""
+    account = harness.account("infin8linx", infin8linx.account_secret(SPID))
+    stale = datetime.now(UTC) - timedelta(hours=3)
+    harness.register("infin8linx", account, [f"stale-{i}" for i in range(1200)], stale)
+    young = harness.register("infin8linx", account, ["fresh-1", "fresh-2"])
+    for message_id in young:
+        infin8linx.add(message_id, 1)
+    settings = replace(FAST, max_pending_age=timedelta(hours=1))
+    clock = WriteClock(harness)
+    run = harness.run("infin8linx", account, settings=settings, store=clock.store, remaining=clock.remaining)
+    assert run.closing_unfinished
+    assert 500 <= run.closed <= 1000  # a page of 500 at a time, none started past half the time
+    assert run.stored == 2  # the young ones were polled all the same
+    rest = harness.run("infin8linx", account, settings=settings)
+    assert (rest.closed, rest.closing_unfinished) == (1200 - run.closed, False)
+
+
+def window_fields(harness: PollHarness, account: str) -> dict[str, Any]:
+    return harness.coordination().cursor(f"huawei#{account}")
+
+
+def test_huawei_a_window_cut_short_resumes_at_its_offset_and_then_moves_on(
+    harness: PollHarness, huawei: HuaweiSimulator
+) -> None:
+    account = harness.account("huawei", huawei.account_secret())
+    end = datetime.now(UTC).replace(microsecond=0)
+    for i in range(450):
+        huawei.add(f"hw-r{i:03d}", 1, submitted=end.timestamp() - 900 + i)
+    harness.coordination().save_checkpoint(f"huawei#{account}", iso(end - timedelta(minutes=15)))
+
+    first = harness.run("huawei", account, clock=lambda: end, remaining=requests_allowing(huawei, 2))
+    assert (first.requests, first.stored, first.unfinished) == (2, 200, True)
+    saved = window_fields(harness, account)
+    assert (saved["w_offset"], saved["value"]) == (200, iso(end - timedelta(minutes=15)))
+
+    later = end + timedelta(minutes=5)
+    second = harness.run("huawei", account, clock=lambda: later)
+    offsets = [request.param("offset") for request in huawei.received()][2:]
+    assert offsets[:3] == ["200", "300", "400"]  # the same window, where it stopped
+    assert second.stored == 250
+    assert not second.unfinished
+    assert window_fields(harness, account) == {"value": iso(later)}  # then the next window, to now
+
+
+def test_huawei_a_message_never_settled_holds_the_window_back_an_hour_at_most(
+    harness: PollHarness, huawei: HuaweiSimulator
+) -> None:
+    """One message without a status for three hours: the window waits for it one hour, then moves on
+    (and says so), so later reports are read and the window does not grow."""
+    account = harness.account("huawei", huawei.account_secret())
+    now = datetime.now(UTC).replace(microsecond=0)
+    huawei.add("hw-stuck", 1, submitted=now.timestamp() - 3 * 3600, after=10 * 3600)  # no status yet
+    huawei.add("hw-fresh", 1, submitted=now.timestamp() - 60)
+    harness.coordination().save_checkpoint(f"huawei#{account}", iso(now - timedelta(hours=3, minutes=5)))
+
+    run = harness.run("huawei", account, clock=lambda: now)
+
+    assert (run.stored, run.abandoned) == (1, 1)
+    assert harness.coordination().checkpoint(f"huawei#{account}") == iso(now - timedelta(hours=1))
+    assert run.window_lag_seconds == pytest.approx(3600, abs=5)
+    later = now + timedelta(minutes=5)
+    again = harness.run("huawei", account, clock=lambda: later)
+    start = int(huawei.received()[-1].param("start_time") or 0) / 1000
+    assert start == (now - timedelta(hours=1, minutes=10)).timestamp()  # checkpoint - overlap, not 3 h back
+    assert again.abandoned == 0

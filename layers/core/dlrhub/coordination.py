@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dlrhub import aws
-from dlrhub.table import cursor_key, lease_key, typed_key
+from dlrhub.table import cursor_key, from_item, lease_key, to_item, typed_key
 from dlrhub.timefmt import iso
 
 
@@ -56,11 +56,17 @@ class Coordination:
                 raise
 
     def checkpoint(self, name: str) -> str | None:
-        reply = self._client.get_item(TableName=self._table, Key=typed_key(cursor_key(name)), ConsistentRead=True)
-        return reply.get("Item", {}).get("value", {}).get("S")
+        value = self.cursor(name).get("value")
+        return value if isinstance(value, str) else None
 
     def save_checkpoint(self, name: str, value: str) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item={**typed_key(cursor_key(name)), "value": {"S": value}},
-        )
+        self.save_cursor(name, {"value": value})
+
+    def cursor(self, name: str) -> dict[str, Any]:
+        """A checkpoint's fields as plain values (``value``, and whatever else its feed keeps); {} when none."""
+        reply = self._client.get_item(TableName=self._table, Key=typed_key(cursor_key(name)), ConsistentRead=True)
+        return {k: v for k, v in from_item(reply.get("Item", {})).items() if k not in ("pk", "sk")}
+
+    def save_cursor(self, name: str, fields: dict[str, Any]) -> None:
+        """Replace a checkpoint's fields (text, whole numbers, maps of text)."""
+        self._client.put_item(TableName=self._table, Item={**typed_key(cursor_key(name)), **to_item(fields)})

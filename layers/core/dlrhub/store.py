@@ -62,6 +62,7 @@ BATCH_GET = 100
 LISTING_KEYS = {ACCOUNT_INDEX: ("acct_pk", "acct_sk"), REF_INDEX: ("ref_pk", "ref_sk")}
 #: Below and above every sort key of a listing index (a listing with no start or end; a key is never empty).
 LISTING_SORT_MIN, LISTING_SORT_MAX = "0", "\uffff"
+PENDING_SORT_MAX = LISTING_SORT_MAX
 
 
 class Outcome(StrEnum):
@@ -91,6 +92,15 @@ class ApplyResult:
             "raw_status": report.raw_status,
             "stored_status": self.stored_status.value if self.stored_status else None,
         }
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """One message of the ``pending`` index: its shard and sort key (a resume point) and id."""
+
+    shard: int
+    sort_key: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         update.remove("pending_pk", "pending_sk")
     else:
         update.set("pending_pk", pending_partition_of(report.provider, report.account, report.message_id))
-        update.set("pending_sk", received_at, keep_existing=True)
+        update.set("pending_sk", listing_sort_key(received_at, report.message_id), keep_existing=True)
 
     status = update.name("status")
     condition = [f"attribute_not_exists({status})"]
@@ -189,7 +199,7 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
     condition = f"attribute_not_exists({registered})"
     if pending:
         update.set("pending_pk", pending_partition_of(reg.provider, reg.account, reg.message_id))
-        update.set("pending_sk", submitted)
+        update.set("pending_sk", listing_sort_key(submitted, reg.message_id))
         status = update.name("status")
         pending_value = update.value(Status.PENDING.value, "pending")
         condition += f" AND (attribute_not_exists({status}) OR {status} = {pending_value})"
@@ -298,23 +308,61 @@ class MessageStore:
         shards are read in parallel, each page handed on as it comes. A caller that stops
         early stops the reading.
         """
-        shards = [self._pending_shard(provider, account, shard, before, page_size) for shard in range(PENDING_SHARDS)]
-        yield from merged(shards)
+        for page in self.pending_entries(provider, account, before=before, page_size=page_size):
+            yield [entry.message_id for entry in page]
 
-    def _pending_shard(
-        self, provider: str, account: str, shard: int, before: datetime | None, page_size: int
-    ) -> Iterator[list[str]]:
+    def pending_entries(
+        self,
+        provider: str,
+        account: str,
+        *,
+        before: datetime | None = None,
+        after: dict[int, str] | None = None,
+        upto: dict[int, str] | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[list[PendingEntry]]:
+        """Pages of the account's pending entries, each shard oldest first, shards read in parallel.
+
+        ``after``: shard -> a sort key: that shard from after it (a resume point). ``upto``: only
+        the shards named, each up to its key (the rest of a round begun at a resume point)."""
+        lows = after or {}
+        shards = range(PENDING_SHARDS) if upto is None else sorted(upto)
+        readers = [
+            self._pending_range(
+                provider, account, shard, before, page_size, lows.get(shard), upto.get(shard) if upto else None
+            )
+            for shard in shards
+        ]
+        yield from merged(readers)
+
+    def _pending_range(
+        self,
+        provider: str,
+        account: str,
+        shard: int,
+        before: datetime | None,
+        page_size: int,
+        low: str | None,
+        high: str | None,
+    ) -> Iterator[list[PendingEntry]]:
+        """One shard's entries with ``low < pending_sk < high`` (either bound may be absent)."""
         values = {":p": {"S": pending_partition(provider, account, shard)}}
         condition = "pending_pk = :p"
-        if before is not None:
-            condition += " AND pending_sk < :before"
-            values[":before"] = {"S": iso(before)}
+        upper = min(filter(None, (iso(before) if before else None, high)), default=None)
+        if low is not None:
+            # sort keys are unique ({time}#{id}): strictly after the resume point
+            condition += " AND pending_sk BETWEEN :low AND :high"
+            values[":low"] = {"S": low + "\u0000"}
+            values[":high"] = {"S": upper or PENDING_SORT_MAX}
+        elif upper is not None:
+            condition += " AND pending_sk < :high"
+            values[":high"] = {"S": upper}
         args: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": PENDING_INDEX,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
-            "ProjectionExpression": "pk",
+            "ProjectionExpression": "pk, pending_sk",
             "Limit": page_size,
             "ReturnConsumedCapacity": "TOTAL",
         }
@@ -322,9 +370,12 @@ class MessageStore:
             reply = self._client.query(**args)
             with self._lock:
                 self.read_units += float(reply.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
-            ids = [message_identity(item["pk"]["S"])[2] for item in reply.get("Items", [])]
-            if ids:
-                yield ids
+            entries = [
+                PendingEntry(shard, item["pending_sk"]["S"], message_identity(item["pk"]["S"])[2])
+                for item in reply.get("Items", [])
+            ]
+            if entries:
+                yield entries
             if "LastEvaluatedKey" not in reply:
                 return
             args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]

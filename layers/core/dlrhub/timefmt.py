@@ -20,3 +20,8 @@ def iso(moment: datetime) -> str:
 
 def from_epoch_ms(value: int | str) -> datetime:
     return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+def parse_iso(text: str) -> datetime:
+    """A stored time (``…Z``, or any ISO-8601 with a zone) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -84,11 +84,15 @@ class ByIdClient(Protocol):
 
 
 class WindowClient(Protocol):
-    #: After :meth:`reports`: the earliest submission still without a status (the checkpoint's floor).
+    #: During and after :meth:`reports`: the earliest submission still without a status, and the
+    #: submissions without one (the checkpoint's floor, and what a bounded hold-back gives up).
     oldest_unsettled: datetime | None
+    unsettled: list[datetime]
+    #: Where the window's next page starts: a resume point for a run cut short.
+    next_offset: int
 
-    def reports(self, start: datetime, end: datetime) -> Any:
-        """Pages (iterables) of the final reports of messages submitted in ``[start, end]``."""
+    def reports(self, start: datetime, end: datetime, offset: int = 0) -> Any:
+        """Pages (iterables) of the final reports of messages submitted in ``[start, end]``, from ``offset``."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""Huawei Cloud SMN (providers.md §2, seed 001): pull only, ``ListSmsMsgReport``.
+"""Huawei Cloud SMN (docs/providers.md#huawei-cloud-smn): pull only, ``ListSmsMsgReport``.
 
 ``GET /v2/{project_id}/notifications/sms/report?sign_id&start_time&end_time&offset&limit``
 (times in ms, limit <= 100), signed with AK/SK (``SDK-HMAC-SHA256``) or sent with an
@@ -26,6 +26,7 @@ from dlrhub.status import Status
 
 NAME = "huawei"
 PAGE = 100
+MAX_UNSETTLED = 100_000
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -148,8 +149,12 @@ class HuaweiClient:
         self._sk = credentials.sk.get_secret_value() if credentials.sk else ""
         self._http = http
         self._now = now
-        #: After :meth:`reports`: the earliest ``submit_time`` of an entry still without a status.
+        #: During and after :meth:`reports`: the earliest ``submit_time`` of an entry still without
+        #: a status, and the submit times of all such entries (at most MAX_UNSETTLED kept).
         self.oldest_unsettled: datetime | None = None
+        self.unsettled: list[datetime] = []
+        #: Where the next page of the window starts (a resume point).
+        self.next_offset = 0
 
     def _get(self, params: dict[str, str]) -> dict[str, Any]:
         query = "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(params.items()))
@@ -168,15 +173,17 @@ class HuaweiClient:
             raise ProviderError(f"huawei ListSmsMsgReport: HTTP {response.status_code} {code}", code=str(code))
         return reply
 
-    def reports(self, start: datetime, end: datetime) -> Iterator[list[StatusReport]]:
-        """Pages of final reports in ``[start, end]``, 100 at a time (offset/limit).
+    def reports(self, start: datetime, end: datetime, offset: int = 0) -> Iterator[list[StatusReport]]:
+        """Pages of final reports in ``[start, end]``, 100 at a time (offset/limit), from ``offset``
+        (a window of the past pages stably: its entries are ordered by submit time, then id).
 
         ``count`` is "the number of elements of the list" in the docs: the total, or this
         page's. So a full page is followed by another request unless ``count`` is clearly
         the total (larger than the page) and reached; a short page ends the paging.
         """
         self.oldest_unsettled = None
-        offset = 0
+        self.unsettled = []
+        self.next_offset = offset
         while True:
             params = {
                 "sign_id": self._sign_id,
@@ -192,8 +199,11 @@ class HuaweiClient:
                 submitted = parse_time(entry.get("submit_time"))
                 if str(entry.get("status")) == "0" and submitted is not None:
                     self.oldest_unsettled = min(submitted, self.oldest_unsettled or submitted)
-            yield [report for entry in data if (report := report_from(entry, self.account, received))]
+                    if len(self.unsettled) < MAX_UNSETTLED:
+                        self.unsettled.append(submitted)
             offset += len(data)
+            self.next_offset = offset
+            yield [report for entry in data if (report := report_from(entry, self.account, received))]
             count = int(reply.get("count") or 0)
             if len(data) < PAGE or (count > len(data) and offset >= count):
                 return
