@@ -19,13 +19,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dlrhub.models import in_utc_range
-from dlrhub.registrar import Registrar, RegistrationReply
+from dlrhub.registrar import WORKERS, Registrar, RegistrationReply
 from dlrhub.registration import RegistrationBatch
 from dlrhub.settings import Settings
 from dlrhub.stats import align, summarize
 from dlrhub.stats_store import StatsStore
 from dlrhub.status import Status
 from dlrhub.store import InvalidCursor, MessageStore
+from dlrhub.telemetry import cause_of, unavailable
 from dlrhub.timefmt import iso
 from dlrhub.tracing import tracer
 from dlrhub.views import (
@@ -44,7 +45,8 @@ metrics = Metrics()
 app = APIGatewayHttpResolver(enable_validation=True)
 
 settings = Settings.from_env()
-store = MessageStore(settings.table_name, retention_days=settings.retention_days)
+# one connection per registration writer (registrar.WORKERS), so a batch's writes never wait for one
+store = MessageStore(settings.table_name, retention_days=settings.retention_days, max_connections=WORKERS)
 registrar = Registrar(store)
 stats_store = StatsStore(settings.table_name, client=store.client)
 MAX_WINDOWS = 744
@@ -230,6 +232,7 @@ def not_found(error: NotFoundError) -> Response:
 @app.exception_handler(Exception)
 def failed(error: Exception) -> Response:
     logger.exception("request failed")
+    unavailable(metrics, cause_of(error))
     return _error(503, "temporarily unavailable, try again")
 
 

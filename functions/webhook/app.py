@@ -22,9 +22,9 @@ from dlrhub.providers import PROVIDERS
 from dlrhub.providers.descriptor import Capability
 from dlrhub.settings import Settings
 from dlrhub.store import MessageStore
-from dlrhub.telemetry import misconfigured_counter
+from dlrhub.telemetry import cause_of, misconfigured_counter, unavailable
 from dlrhub.tracing import tracer
-from dlrhub.webhook import WebhookRefused, WebhookService
+from dlrhub.webhook import WRITERS, WebhookRefused, WebhookService
 from dlrhub.webhook_io import WebhookRequest, called_url
 
 logger = Logger()
@@ -39,7 +39,8 @@ service = WebhookService(
         max_age=settings.secrets_max_age,
         on_problem=misconfigured_counter(metrics),
     ),
-    MessageStore(settings.table_name, retention_days=settings.retention_days),
+    # one connection per writer of a many-report call (a pool smaller than that makes writers wait)
+    MessageStore(settings.table_name, retention_days=settings.retention_days, max_connections=WRITERS),
 )
 
 
@@ -79,12 +80,16 @@ def receive(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         outcome = service.receive(provider, account, secret, _request(event), remaining)
     except WebhookRefused as error:
         _count(f"Refused{error.status_code}", 1)
+        if error.status_code == 503:  # a misconfigured account: the provider retries while it is fixed
+            unavailable(metrics, "misconfigured")
         return _text(error.status_code, error.reason)
     except AccountUnavailable as error:
         logger.error("account configuration unavailable", reason=str(error))
+        unavailable(metrics, "secrets")
         return _text(503, "temporarily unavailable, try again")
-    except Exception:  # nothing was acknowledged, so the provider sends it again: say so, without details
+    except Exception as error:  # nothing was acknowledged, so the provider sends it again: say so, without details
         logger.exception("callback failed")
+        unavailable(metrics, cause_of(error))
         return _text(503, "temporarily unavailable, try again")
     _count("ReportsRejected", outcome.rejected)
     _count("ReportsFailed", outcome.failed)

@@ -2,7 +2,8 @@
 
 Each run gets the event EventBridge Scheduler sends (``events/schedule_poller.json`` is a
 sample of it) and a Lambda context with the function's timeout from template.yaml, so the
-handler's remaining-time rule works as deployed.
+handler's remaining-time rule works as deployed. The scheduled run starts one invocation per
+account through the local Lambda API (``lambda_service``), whose results are printed as they end.
 """
 
 from __future__ import annotations
@@ -88,7 +89,27 @@ def run_every(
 
 
 def poll_lines(result: dict[str, Any]) -> list[str]:
-    return [line for run in result.get("accounts", []) if (line := summary_line(run))]
+    """Lines for a poller result: an account's run, or the scheduled run's starts that failed."""
+    lines = [line for run in result.get("accounts", []) if (line := summary_line(run))]
+    lines += [
+        f"polled      {account}: could not be started (Lambda refused the invocation)"
+        for account in result.get("failed", [])
+    ]
+    return lines
+
+
+def invocation_reporter(emit: Callable[[str], None]) -> Callable[[Any], None]:
+    """What the local Lambda API does with a finished asynchronous invocation: the poll's lines."""
+
+    def report(invocation: Any) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if invocation.error:
+            emit(f"{stamp}  {invocation.function} failed:\n{invocation.error}")
+            return
+        for line in poll_lines(invocation.result or {}):
+            emit(f"{stamp}  {line}")
+
+    return report
 
 
 def monitor_lines(result: dict[str, Any]) -> list[str]:

@@ -25,7 +25,15 @@ from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
-from dlrhub_local.polling import POLLER, function_timeout, monitor_lines, poll_forever, run_every
+from dlrhub_local.lambda_service import LambdaService
+from dlrhub_local.polling import (
+    POLLER,
+    function_timeout,
+    invocation_reporter,
+    monitor_lines,
+    poll_forever,
+    run_every,
+)
 from dlrhub_local.processes import LOOPBACK, Server
 from dlrhub_local.services import Given, Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
@@ -201,6 +209,7 @@ class LocalStack:
     poll_every: float = 0.0
     emit: Callable[[str], None] = print
     stream: StreamReader | None = None
+    lambda_api: LambdaService | None = None
 
     @property
     def moto(self) -> Server | Given:
@@ -240,6 +249,8 @@ class LocalStack:
         self.http.server_close()
         for thread in self.threads:
             thread.join(5)
+        if self.lambda_api is not None:
+            self.lambda_api.stop()
         for simulator in self.simulators.values():
             simulator.stop()
         self.services.stop()
@@ -324,6 +335,13 @@ def start(
                 bus_name=env.get("EVENT_BUS_NAME") or "default",
                 table_arn=table_arn(stream_arn),
             )
+        # Lambda's Invoke API for the poller's fan-out (one asynchronous invocation per account)
+        lambda_api = LambdaService(
+            {POLLER: handlers[POLLER]} if POLLER in handlers else {},
+            {POLLER: function_timeout(template)} if POLLER in handlers else {},
+            on_result=invocation_reporter(emit),
+        ).start()
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_api.endpoint
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))
@@ -339,4 +357,6 @@ def start(
         raise
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
     iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
-    return LocalStack(services, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit, reader)
+    return LocalStack(
+        services, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit, reader, lambda_api
+    )

@@ -143,16 +143,72 @@ def test_stream_mapping_skips_the_hubs_own_writes_and_parks_failures(dev: Deploy
     assert props["BisectBatchOnFunctionError"] is True
 
 
-def test_every_function_has_error_and_throttle_alarms(dev: Deployed) -> None:
-    alarms = [dev.properties(k) for k, v in dev.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"]
-    watched = {
-        (alarm["MetricName"], alarm["Dimensions"][0]["Value"])
-        for alarm in alarms
-        if alarm.get("Namespace") == "AWS/Lambda" and "MetricName" in alarm
-    }
+def watched_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(namespace, metric, first dimension's value) of each metric an alarm reads."""
+    if "MetricName" in alarm:
+        return [(alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"][0]["Value"])]
+    found = []
+    for query in alarm.get("Metrics", []):
+        metric = query.get("MetricStat", {}).get("Metric")
+        if metric:
+            found.append((metric["Namespace"], metric["MetricName"], metric["Dimensions"][0]["Value"]))
+    return found
+
+
+def alarms_of(stack: Deployed) -> dict[str, dict[str, Any]]:
+    return {k: stack.properties(k) for k, v in stack.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_every_function_has_error_and_throttle_alarms_on_rates(dev: Deployed) -> None:
+    """A count of 1 pages on noise at a billion invocations: each alarm divides by the invocations."""
     for function in FUNCTIONS:
-        assert ("Errors", f"<{function}>") in watched, function
-        assert ("Throttles", f"<{function}>") in watched, function
+        for metric in ("Errors", "Throttles"):
+            [alarm] = [
+                a for a in alarms_of(dev).values() if ("AWS/Lambda", metric, f"<{function}>") in watched_metrics(a)
+            ]
+            assert ("AWS/Lambda", "Invocations", f"<{function}>") in watched_metrics(alarm), (function, metric)
+            [rate] = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+            assert "/" in rate["Expression"], (function, metric)
+            assert 0 < float(alarm["Threshold"]) < 1, (function, metric)
+
+
+def test_503_answers_and_the_apis_4xx_and_5xx_have_rate_alarms(dev: Deployed) -> None:
+    watched = {metric for alarm in alarms_of(dev).values() for metric in watched_metrics(alarm)}
+    assert ("DLRHub", "Unavailable", "dlrhub-dev") in watched
+    assert ("AWS/ApiGateway", "5xx", "<HttpApi>") in watched
+    assert ("AWS/ApiGateway", "4xx", "<HttpApi>") in watched
+    assert ("AWS/ApiGateway", "Count", "<HttpApi>") in watched
+
+
+def test_callback_routes_are_throttled_apart_from_the_customer_api(dev: Deployed) -> None:
+    api = dev.properties("HttpApiApiGatewayDefaultStage")
+    routes = api["RouteSettings"]
+    for method in ("GET", "POST"):
+        route = routes[f"{method} /webhooks/{{provider}}/{{account}}/{{secret}}"]
+        assert (route["ThrottlingRateLimit"], route["ThrottlingBurstLimit"]) == (4000, 4000)
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == 1000
+    assert dev.properties("WebhookFunction")["ReservedConcurrentExecutions"] == 250
+    assert "ReservedConcurrentExecutions" not in dev.properties("StreamFunction")  # one per shard, uncapped
+
+
+def test_the_table_cannot_be_deleted_by_accident_and_log_levels_reach_lambda(dev: Deployed) -> None:
+    assert dev.properties("MessagesTable")["DeletionProtectionEnabled"] is True
+    config = dev.properties("WebhookFunction")["LoggingConfig"]
+    assert config["LogFormat"] == "JSON"
+    mapping, level, key = config["ApplicationLogLevel"]["Fn::FindInMap"]
+    assert level == dev.parameters.get("LogLevel", "INFO")
+    names = {name: entry[key] for name, entry in dev.doc["Mappings"][mapping].items()}
+    assert names == {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}  # Lambda's words
+    assert set(names) == set(dev.doc["Parameters"]["LogLevel"]["AllowedValues"])
+
+
+def test_the_poller_may_start_only_itself(dev: Deployed) -> None:
+    properties = dev.properties("PollerFunction")
+    assert properties["FunctionName"] == "dlrhub-dev-poller"
+    role = dev.properties("PollerFunctionRole")
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    [invoke] = [s for s in statements if "lambda:InvokeFunction" in s["Action"]]
+    assert invoke["Resource"].endswith(":function:dlrhub-dev-poller")
 
 
 def runbook_anchors() -> set[str]:

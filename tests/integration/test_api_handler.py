@@ -319,16 +319,21 @@ def test_submitted_at_beyond_utc_is_a_bad_item_not_a_failure(handler: Handler, c
 
 
 @pytest.mark.parametrize("name", API_EVENTS)
-def test_table_failure_is_503_without_details(handler: Handler, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def test_table_failure_is_503_without_details_and_counted(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
     def failing(*_: Any, **__: Any) -> None:
         raise ClientError(
             {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "secret-internals"}}, "Op"
         )
 
     monkeypatch.setattr("botocore.client.BaseClient._make_api_call", failing)
+    capsys.readouterr()
     reply = invoke(handler, load_event(name))
     assert reply["statusCode"] == 503
     assert body_of(reply) == {"message": "temporarily unavailable, try again"}
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert sorted(doc.get("cause", "-") for doc in printed if "Unavailable" in doc) == ["-", "throttled"]
 
 
 @pytest.mark.parametrize(

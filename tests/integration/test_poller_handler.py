@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from dlrhub_local.gateway import LambdaContext, load_handler
+from dlrhub_local.lambda_service import Invocation, LambdaService
 from dlrhub_local.simulators import HuaweiSimulator, Infin8linxSimulator, InnoPaaSSimulator, WebcomSimulator
 from dlrhub_local.template import Template
 from tests.poller_support import PollHarness
@@ -70,9 +73,33 @@ def poller_handler(harness: PollHarness, monkeypatch: pytest.MonkeyPatch, accoun
 
 
 def invoke(handler: Handler, timeout_ms: int) -> dict[str, Any]:
-    """One scheduled invocation, with a Lambda context whose clock starts now."""
-    context = LambdaContext("PollerFunction", str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic())
-    return handler(load_event("schedule_poller.json"), context)
+    """One scheduled invocation, as deployed: it starts one invocation per account through Lambda's
+    Invoke API (the local stack's, on loopback); their results, in the order of the accounts."""
+    finished: list[Invocation] = []
+    service = LambdaService({"PollerFunction": handler}, {"PollerFunction": timeout_ms // 1000}, finished.append)
+    with service, patched_env(AWS_ENDPOINT_URL_LAMBDA=service.endpoint):
+        context = LambdaContext("PollerFunction", str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic())
+        dispatched = handler(load_event("schedule_poller.json"), context)
+        assert service.wait_idle(120)
+    assert dispatched["failed"] == []
+    by_account = {invocation.event["poll_account"]: invocation for invocation in finished}
+    assert sorted(by_account) == sorted(dispatched["dispatched"])
+    assert all(invocation.error is None for invocation in finished), [i.error for i in finished]
+    return {"accounts": [run for name in dispatched["dispatched"] for run in by_account[name].result["accounts"]]}
+
+
+@contextmanager
+def patched_env(**values: str) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def seed(harness: PollHarness, simulators: Simulators) -> dict[str, dict[str, str]]:

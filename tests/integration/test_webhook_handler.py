@@ -9,9 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from dlrhub.providers import provider_named
 from dlrhub_local.gateway import LambdaContext
+from tests.aws_shapes import access_denied, client_error, throttled
 from tests.support import (
     EVENTS,
     SAMPLE_SECRET,
@@ -283,3 +285,44 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     for secret in sorted(private):
         assert secret not in text
     assert json.loads(capture.lines[0])["service"] == "dlrhub"
+
+
+def unavailable_causes(printed: str) -> list[str]:
+    """The ``cause`` of every ``Unavailable`` metric the handler printed (EMF documents)."""
+    documents = [json.loads(line) for line in printed.splitlines() if line.startswith("{") and '"_aws"' in line]
+    return [doc.get("cause", "-") for doc in documents if "Unavailable" in doc]
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (throttled(), "throttled"),
+        (access_denied(), "denied"),
+        (EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com"), "unreachable"),
+        (client_error("InternalServerError", "Internal server error", "UpdateItem", 500), "other"),
+    ],
+)
+def test_every_503_is_counted_with_its_cause(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception, cause: str
+) -> None:
+    """The table refusing as AWS does (its error shapes): 503, and Unavailable counted (Lambda's
+    Errors stay 0, as the function answered), once in total and once by cause."""
+
+    def failing(*_: Any, **__: Any) -> None:
+        raise error
+
+    monkeypatch.setattr("dlrhub.store.MessageStore._update", failing)
+    capsys.readouterr()
+    reply = invoke(handler, load_event("webhook_infin8linx_delivered.json"))
+    assert reply["statusCode"] == 503
+    assert sorted(unavailable_causes(capsys.readouterr().out)) == sorted(["-", cause])
+
+
+def test_the_secret_store_down_is_counted_as_unavailable(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = with_path(load_event("webhook_infin8linx_delivered.json"), "infin8linx", "not-cached-2", SAMPLE_SECRET)
+    monkeypatch.setattr("dlrhub.accounts.AccountDirectory.get", _raise_unavailable)
+    capsys.readouterr()
+    assert invoke(handler, event)["statusCode"] == 503
+    assert sorted(unavailable_causes(capsys.readouterr().out)) == ["-", "secrets"]

@@ -31,6 +31,7 @@ class PollerSettings(Settings):
         default="UNKNOWN", pattern="^(UNKNOWN|EXPIRED)$", validation_alias="NO_RECEIPT_STATUS"
     )
     request_timeout: float = Field(default=10, gt=0, le=60, validation_alias="HTTP_TIMEOUT_SECONDS")
+    window_hold_back_minutes: int = Field(default=60, ge=0, le=72 * 60, validation_alias="WINDOW_HOLD_BACK_MINUTES")
 
 
 class StreamSettings(Settings):

@@ -32,3 +32,44 @@ def misconfigured_counter(metrics: Metrics) -> Callable[[Any, Any, str], None]:
         count(metrics, "MisconfiguredAccounts", account.provider)
 
     return told
+
+
+#: What a 503 was for, as a metric dimension (a short fixed list: each value is a billed series).
+CAUSES = ("throttled", "denied", "unreachable", "secrets", "misconfigured", "out_of_time", "other")
+_THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "LimitExceededException",
+}
+_DENIED = {"AccessDeniedException", "UnrecognizedClientException", "KMSAccessDeniedException", "AccessDenied"}
+
+
+def cause_of(error: BaseException) -> str:
+    """The :data:`CAUSES` word for an error that made a function answer 503."""
+    response = getattr(error, "response", None)
+    code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
+    if code in _THROTTLED:
+        return "throttled"
+    if code in _DENIED:
+        return "denied"
+    if code is None and type(error).__name__ in {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }:
+        return "unreachable"
+    return "other"
+
+
+def unavailable(metrics: Metrics, cause: str) -> None:
+    """``Unavailable`` (by {service} and by {service, cause}): a request answered 503, so that the
+    alarm on its rate can fire although Lambda counts no error (the function answered)."""
+    metrics.add_metric(name="Unavailable", unit=MetricUnit.Count, value=1)
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in {"1", "true"}:
+        return
+    dimensions = {**metrics.default_dimensions, "cause": cause if cause in CAUSES else "other"}
+    with single_metric("Unavailable", MetricUnit.Count, 1, namespace=metrics.namespace, default_dimensions=dimensions):
+        pass
