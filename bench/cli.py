@@ -219,7 +219,18 @@ class Run:
             found += rows.poller_rows(poller.get("after"), poller.get("before"))
         if "cost" in self.args.parts:
             found += rows.cost_rows(self.costs("after"), self.costs("before"))
+            path = self.costs("after").get("plain")
+            found += rows.bill_rows(self.bill("after"), self.bill("before"), path.total if path else None)
         return found
+
+    def bill(self, label: str) -> list[cost.Line] | None:
+        units = self.results["write-units"].get(label)
+        warm = self.results["warm-path"].get(label)
+        if units is None or warm is None or "stream" not in units:
+            return None
+        tree = self.after if label == "after" else self.before
+        assert tree is not None
+        return cost.whole_bill(tree.path, units, warm)
 
     def report(self) -> list[str]:
         lines = ["DLR Hub benchmarks (issue 10): python -m bench " + " ".join(sys.argv[1:])]

@@ -5,8 +5,12 @@ HTTP API request, one Lambda invocation of the webhook function (its measured wa
 billed per started millisecond, at the template's memory, Arm), the measured write units of
 that report kind, and the log bytes: the handler's measured stdout/stderr, the Lambda runtime's
 START/END/REPORT lines, and the HTTP API's access-log line (the template's format, filled in).
-EventBridge (one event per status change) and X-Ray (sampled traces) are separate lines. The
-stream function's batched invocations and counter writes are not costed.
+EventBridge (one event per status change) and X-Ray (sampled traces) are separate lines.
+
+:func:`whole_bill` is the rest of the bill, per million reports: every line of
+:func:`bench.bill.monthly` at 10 M messages a day (the stream function and its counter and
+checkpoint writes, PutEvents, every function's logs, X-Ray, Secrets Manager, PITR, storage, …)
+from the same run's figures, divided by the month's reports.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import prices
 from bench.lambda_env import function_setting, tree_template
@@ -136,3 +141,35 @@ def describe(cost: CostPerMillion) -> list[str]:
     rows.append("  separate lines (each can be switched off by the user):")
     rows += [f"  {line.name:<20} {line.basis:<80} ${line.usd:8.4f}" for line in cost.separate]
     return rows
+
+
+def whole_bill(tree: Path, units: dict[str, Any], warm: dict[str, Any]) -> list[Line]:
+    """Every line of the month at 10 M messages a day, per million reports, from ``make bench``'s
+    figures (write units and its stream run, the warm path). The poller's line is left out: its
+    runs are measured by ``make bench-scale`` only."""
+    from bench import bill, scale_traffic, stats
+
+    kinds = units["kinds"]
+    stream = units["stream"]
+    sizes = units["sizes"]
+    measured = bill.Measured(
+        webhook_ms=stats.median(warm["handler_ms"]),
+        webhook_log_bytes=stats.median(warm["log_bytes"]),
+        units={
+            "registration": kinds["registration"]["total"],
+            "pending report": kinds["PENDING refresh"]["total"],
+            "final report": kinds["final report, registered message"]["total"],
+        },
+        stream_ms_per_batch=(stream["batch_seconds_median"] or 0.0) * 1000,
+        stream_units_per_record=sum(stream["units"].values()) / max(stream["records"], 1),
+        stream_log_bytes_per_batch=stream["log_bytes_per_batch"],
+        item_bytes=sizes["item"],
+        index_bytes=sum(value for name, value in sizes.items() if name != "item"),
+        poll_seconds={},
+    )
+    reports = scale_traffic.MESSAGES_PER_DAY * scale_traffic.REPORTS_PER_MESSAGE * prices.MONTH_DAYS / MILLION
+    return [
+        Line(line.name, line.basis, line.usd / reports)
+        for line in bill.monthly(tree, measured)
+        if line.name != "Lambda poller"
+    ]

@@ -133,6 +133,14 @@ def cost_section(run: Any) -> list[str]:
         units = run.results["write-units"][label]["kinds"]["registration"]["total"]
         line = cost.registration_line(units)
         lines.append(f"  not in the total: {line.name} {line.basis} = ${line.usd:.4f} per million messages")
+        whole = run.bill(label)
+        if whole:
+            lines.append(
+                "  the whole bill at 10 M messages a day, per million reports"
+                " (bench/bill.py; poller: make bench-scale):"
+            )
+            lines += [f"  {line.name:<30} {line.basis:<70} ${line.usd:8.4f}" for line in whole]
+            lines.append(f"  {'total':<30} {'':<70} ${sum(line.usd for line in whole):8.4f}")
     lines += ["", "Prices:"]
     lines += [f"  ${price.usd:.10g} per {price.unit}: {price.source}" for price in prices.ALL]
     return lines

@@ -70,3 +70,67 @@ ALL = (
     EVENTBRIDGE_EVENT,
     XRAY_TRACE,
 )
+
+# -- the lines of a month's bill beyond the per-report path (issue 18) ---------------------------
+
+DYNAMODB_READ_UNIT = Price(
+    0.125 / 1e6,
+    "DynamoDB on-demand read request unit",
+    "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+)
+DYNAMODB_STORAGE_GB_MONTH = Price(
+    0.25,
+    "DynamoDB Standard table class storage, per GB-month (items + 100 B each, index entries too)",
+    "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+)
+DYNAMODB_PITR_GB_MONTH = Price(
+    0.20,
+    "DynamoDB continuous backups (point-in-time recovery), per GB-month of table size",
+    "https://aws.amazon.com/dynamodb/pricing/on-demand/ (as quoted in https://finops.com.py/services/dynamodb/backups)",
+)
+DYNAMODB_STREAM_READ = Price(
+    0.0,
+    "DynamoDB Streams read request: free when read by a Lambda event source mapping",
+    'https://aws.amazon.com/dynamodb/pricing/on-demand/ ("GetRecords API calls invoked by AWS Lambda as part of'
+    ' DynamoDB triggers are free")',
+)
+SECRETS_MANAGER_SECRET_MONTH = Price(
+    0.40,
+    "Secrets Manager secret, per month",
+    "https://aws.amazon.com/secrets-manager/pricing/",
+)
+SECRETS_MANAGER_CALL = Price(
+    0.05 / 10_000,
+    "Secrets Manager API call (GetSecretValue)",
+    "https://aws.amazon.com/secrets-manager/pricing/",
+)
+API_DESTINATION_INVOCATION = Price(
+    0.20 / 1e6,
+    "EventBridge API destination invocation",
+    "https://aws.amazon.com/eventbridge/pricing/",
+)
+CLOUDWATCH_METRIC_MONTH = Price(
+    0.30,
+    "CloudWatch custom metric, per metric-month (first 10,000), EMF metrics included",
+    "https://aws.amazon.com/cloudwatch/pricing/",
+)
+CLOUDWATCH_ALARM_METRIC_MONTH = Price(
+    0.10,
+    "CloudWatch standard-resolution alarm, per metric in the alarm, per month",
+    "https://aws.amazon.com/cloudwatch/pricing/",
+)
+
+#: Hours AWS bills a month by (730): 30.4 days.
+MONTH_DAYS = 730 / 24
+
+ALL += (
+    DYNAMODB_READ_UNIT,
+    DYNAMODB_STORAGE_GB_MONTH,
+    DYNAMODB_PITR_GB_MONTH,
+    DYNAMODB_STREAM_READ,
+    SECRETS_MANAGER_SECRET_MONTH,
+    SECRETS_MANAGER_CALL,
+    API_DESTINATION_INVOCATION,
+    CLOUDWATCH_METRIC_MONTH,
+    CLOUDWATCH_ALARM_METRIC_MONTH,
+)

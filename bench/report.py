@@ -46,6 +46,12 @@ def table(rows: list[Row], *, with_before: bool) -> list[str]:
             then = row.before or EMPTY
             cells += [then.figure, then.ratio]
         lines.append(cells)
+    return pipe_table(lines[0], lines[1:])
+
+
+def pipe_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A pipe table (Markdown-compatible), each column as wide as its widest cell."""
+    lines = [header, *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
 
     def render(cells: list[str]) -> str:

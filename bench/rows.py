@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import stats
-from bench.cost import CostPerMillion
+from bench.cost import CostPerMillion, Line
 from bench.item_size import KB, write_units
 
 
@@ -190,4 +190,32 @@ def cost_rows(after: dict[str, CostPerMillion], before: dict[str, CostPerMillion
                 cost_cell(before[label]) if label in before else None,
             )
         )
+    return rows
+
+
+def bill_rows(after: list[Line] | None, before: list[Line] | None, report_path: float | None) -> list[Row]:
+    """The whole bill per million reports, line by line (bench.cost.whole_bill), then its total."""
+    if not after:
+        return []
+    old = {line.name: line for line in before or []}
+    rows = [
+        Row(
+            f"bill per million reports: {line.name}",
+            "-",
+            Cell(f"${line.usd:.3f}", line.basis, "-"),
+            Cell(f"${old[line.name].usd:.3f}", "-", "-") if line.name in old else None,
+        )
+        for line in after
+    ]
+    total = sum(line.usd for line in after)
+    reference = f"report path ${report_path:.2f}" if report_path else "-"
+    ratio = times(total / report_path) if report_path else "-"
+    rows.append(
+        Row(
+            "bill per million reports, every line at 10 M messages a day",
+            "-",
+            Cell(f"${total:.2f}", reference, ratio),
+            Cell(f"${sum(line.usd for line in before):.2f}", "-", "-") if before else None,
+        )
+    )
     return rows

@@ -57,6 +57,10 @@ def main(argv: list[str]) -> int:
             from bench import warm_path
 
             channel.send(**warm_path.measure(tree, config))
+        elif part == "scale":
+            from bench import scale_checks
+
+            channel.send(**scale_checks.measure(tree, config))
         elif part == "poller":
             from bench import poller_cases
 

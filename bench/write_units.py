@@ -272,4 +272,11 @@ def measure(tree: Path, dynamodb: str, moto: str, accounts: dict[str, Any]) -> d
     result: dict[str, Any] = {"kinds": kinds.all(), "life": typical_life(kinds, tree)}
     result["seed"] = seed_example_size(tree, client, dynamodb, moto, accounts)
     result["breakdown"] = kinds.meter.breakdown_seen
+    # the other lines of the bill (bench/bill.py): the stream function over what the kinds wrote, and
+    # the bytes a settled message and its index entries keep for the retention
+    from bench.scale_checks import index_keys, stored_sizes, stream_figures
+
+    config = {"dynamodb": dynamodb, "moto": moto, "prefix": "dlrhub/bench-units"}
+    result["stream"] = stream_figures(tree, config, kinds.table)
+    result["sizes"] = stored_sizes(client, kinds.table, index_keys(tree))
     return result

@@ -26,6 +26,21 @@ def expected_rows() -> list[str]:
     names += [f"cold init, {function}" for function in Template(TEMPLATE).functions()]
     names += ["warm webhook per report vs one bare UpdateItem", "poller, all become final"]
     names += ["cost per million reports", "cost per million reports, with customer_ref"]
+    # issue 18, item 10: the lines the per-report path leaves out, and the whole bill's total
+    names += [
+        f"bill per million reports: {line}"
+        for line in (
+            "Lambda stream function",
+            "DynamoDB counters+checkpoints",
+            "EventBridge PutEvents",
+            "CloudWatch Logs",
+            "X-Ray traces",
+            "Secrets Manager",
+            "DynamoDB PITR",
+            "DynamoDB storage",
+        )
+    ]
+    names.append("bill per million reports, every line at 10 M messages a day")
     return names
 
 

@@ -41,3 +41,19 @@ def test_every_relative_link_resolves(document: Path) -> None:
         if not resolved.exists() or missing_anchor:
             broken.append(target)
     assert not broken, f"{document.name}: broken links {broken}"
+
+
+def test_the_readme_lists_every_template_parameter_with_its_default() -> None:
+    """The configuration reference is the template's parameters: none missing, every default as deployed."""
+    from dlrhub_local.template import Template
+    from tests.support import TEMPLATE
+
+    readme = (ROOT / "README.md").read_text()
+    wrong = {}
+    for name, spec in Template(TEMPLATE).doc["Parameters"].items():
+        row = re.search(rf"^\| `{name}` \| ([^|]*)\|", readme, re.MULTILINE)
+        default = str(spec.get("Default", ""))
+        shown = row.group(1).strip() if row else None
+        if shown is None or (default and shown != f"`{default}`") or (not default and not shown.startswith("(empty")):
+            wrong[name] = (default, shown)
+    assert not wrong, f"README configuration reference out of step with template.yaml: {wrong}"

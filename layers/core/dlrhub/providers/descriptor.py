@@ -128,6 +128,10 @@ class Webhook:
     #: For the docs: what the provider sends, and what the hub answers.
     sends: str = ""
     answers: str = ""
+    #: Whether the provider sends a callback again that the hub did not take (a 5xx, a 429 of API
+    #: Gateway's throttling): True, False (what is refused is lost, unless a poll finds it), or None
+    #: when its documentation does not say.
+    resends_refused: bool | None = None
 
 
 @dataclass(frozen=True)

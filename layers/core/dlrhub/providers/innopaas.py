@@ -237,6 +237,7 @@ PROVIDER = Provider(
         acknowledge,
         sends="`POST` JSON object (or array) with `receiver`/`pswd`",
         answers="`200 OK`; `403` if `receiver`/`pswd` differ from the account's",
+        resends_refused=True,
     ),
     pull=Pull(InnoPaaSPull, InnoPaaSPuller),
     samples=(

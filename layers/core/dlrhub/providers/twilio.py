@@ -233,6 +233,7 @@ PROVIDER = Provider(
         acknowledge,
         sends="`POST` form: `MessageSid`, `MessageStatus`, `ErrorCode`, … signed with `X-Twilio-Signature`",
         answers="`200`, empty body; `403` for a missing or wrong signature where required",
+        resends_refused=False,
     ),
     samples=(
         Sample(

@@ -243,6 +243,7 @@ PROVIDER = Provider(
         sends="`GET` query, `POST` form or `POST` JSON: `messageId`, `status`, `err-code`, `price`, …;"
         " signed: `timestamp`, `nonce`, `sig`",
         answers="`200 OK` (duplicates too); `403` for a wrong, missing (where required) or stale signature",
+        resends_refused=True,
     ),
     samples=(
         Sample(

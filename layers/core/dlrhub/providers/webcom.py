@@ -252,6 +252,7 @@ PROVIDER = Provider(
         acknowledges_items=True,
         sends='`POST` JSON array `[{"id_sms","time","state"}]`',
         answers='`200` and `[{"id_sms":…}]` of the ids stored; the others are sent again',
+        resends_refused=True,
     ),
     poll_by_id=PollById(WebcomApi, 1, WebcomClient),
     message_id=_ID,

@@ -1,0 +1,493 @@
+"""``python -m bench.scale`` (``make bench-scale``): what fails only at ten million messages a day.
+
+A generated day (:mod:`bench.scale_traffic`: 10 M messages, ~3 reports each, 50 accounts, one
+with 40 %, a 2,000 reports/s peak for 10 minutes with a campaign under one reference) goes
+through each tree's own code on AWS's DynamoDB Local and the provider simulators
+(:mod:`bench.scale_checks`, run in that tree's runner), and through models of what no local
+engine shows, each fed by the tree's template and the measured figures:
+
+* the peak's busiest seconds replayed at full rate (each generated second as fast as this
+  machine goes: the writes per key are counted per generated second), the peak writes per
+  second of every table and index partition key; then its stream on several shards at once
+  through the tree's stream function, with transaction conflicts raised as AWS raises them
+  (DynamoDB Local runs transactions one at a time and never refuses one: tests/aws_shapes.py);
+* Huawei's window poll and Webcom's by-id poll over several scheduled runs in virtual time
+  (AWS's request times, stretched by 1 / scale so a run can do what it could at full scale);
+* the webhook with DynamoDB throttling (AWS's error shape): its answer and metrics;
+* AWS End User Messaging's final TEXT_SUCCESSFUL, then the no-receipt rule;
+* ingress (API Gateway's token bucket on the template's limits against the peak's requests),
+  stream shards against the stream function's concurrency, and the callbacks' queue against
+  the API destination's rate and 24-hour limit, over the day's curve;
+* the month's bill line by line (:mod:`bench.bill`).
+
+``--baseline PATH`` runs another checkout in the same run; each item prints pass/fail per tree.
+``--short`` runs tiny sizes (CI: the instrument works; its figures mean nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import bill, scale_traffic
+from bench.lambda_env import DUMMY_CREDENTIALS, Template, tree_template
+from bench.local_aws import local_aws, warm_up
+from bench.report import Clock, machine_facts, pipe_table
+from bench.samples import put_accounts, sample_accounts
+from bench.trees import HARNESS, Tree, run_once
+
+PREFIX = "dlrhub/scale"
+CHECKS = ("peak", "window", "by-id", "unavailable", "sent")
+FULL = {
+    "peak_seconds": 8,
+    "scale": 1.0,
+    "shards": 8,
+    "transaction_hold": 0.003,
+    "window_scale": 0.05,
+    "window_hours": 3,
+    "byid_scale": 0.1,
+    "byid_runs": 6,
+    "warm_reports": 200,
+}
+SHORT = {
+    "peak_seconds": 2,
+    "scale": 0.03,
+    "shards": 4,
+    "transaction_hold": 0.003,
+    "window_scale": 0.004,
+    "window_hours": 2,
+    "byid_scale": 0.05,
+    "byid_runs": 3,
+    "warm_reports": 10,
+}
+#: The most writes a second one partition takes (DynamoDB's developer guide, "partitions").
+PARTITION_WRITES = 1000
+#: How old a callback may get before EventBridge gives up on it (the target's MaximumEventAgeInSeconds).
+CALLBACK_MAX_AGE = 24 * 3600
+
+
+def progress(clock: Clock, text: str) -> None:
+    print(f"[{clock.elapsed()}] {text}", file=sys.stderr, flush=True)
+
+
+# -- the template, read as CloudFormation would resolve its defaults ------------------------------
+
+
+class Resolved:
+    """A tree's template with ``Ref``/``Fn::If`` of its parameter defaults resolved."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.defaults = template.parameter_defaults()
+        self.conditions = template.doc.get("Conditions", {})
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            [(name, inner)] = node.items()
+            if name == "Ref":
+                return None if inner == "AWS::NoValue" else self.defaults.get(inner, inner)
+            if name == "Fn::If":
+                return self.value(inner[1] if self.condition(inner[0]) else inner[2])
+        return node
+
+    def condition(self, node: Any) -> bool:
+        if isinstance(node, str):
+            return self.condition(self.conditions[node])
+        [(name, inner)] = node.items()
+        if name == "Fn::Not":
+            return not self.condition(inner[0])
+        if name == "Fn::And":
+            return all(self.condition(part) for part in inner)
+        if name == "Fn::Or":
+            return any(self.condition(part) for part in inner)
+        if name == "Fn::Equals":
+            return str(self.value(inner[0])) == str(self.value(inner[1]))
+        if name == "Condition":
+            return self.condition(inner)
+        raise ValueError(f"condition {name} not understood")
+
+    def function(self, logical_id: str, name: str) -> Any:
+        return self.value(self.template.resources[logical_id].get("Properties", {}).get(name))
+
+    def webhook_throttle(self) -> tuple[float, float]:
+        """(rate, burst) of the provider callback routes: their RouteSettings, else the API's default."""
+        api = self.template.resources["HttpApi"]["Properties"]
+        for key, settings in (api.get("RouteSettings") or {}).items():
+            if "/webhooks/" in key and key.startswith("POST"):
+                return float(self.value(settings["ThrottlingRateLimit"])), float(
+                    self.value(settings["ThrottlingBurstLimit"])
+                )
+        default = api.get("DefaultRouteSettings") or {}
+        return float(self.value(default.get("ThrottlingRateLimit", 10_000))), float(
+            self.value(default.get("ThrottlingBurstLimit", 5_000))
+        )
+
+    def alarms(self) -> list[dict[str, Any]]:
+        return [
+            resource.get("Properties", {})
+            for resource in self.template.resources.values()
+            if resource.get("Type") == "AWS::CloudWatch::Alarm"
+        ]
+
+    def alarmed_metrics(self) -> set[tuple[str, str]]:
+        """(namespace, metric name) of every metric some alarm watches."""
+        found = set()
+        for alarm in self.alarms():
+            if "MetricName" in alarm:
+                found.add((str(self.value(alarm.get("Namespace"))), str(alarm["MetricName"])))
+            for metric in alarm.get("Metrics") or []:
+                stat = metric.get("MetricStat", {}).get("Metric", {})
+                if stat:
+                    found.add((str(self.value(stat.get("Namespace"))), str(stat.get("MetricName"))))
+        return found
+
+    def stream_event(self) -> dict[str, Any]:
+        events = self.template.resources["StreamFunction"]["Properties"]["Events"]
+        return next(event["Properties"] for event in events.values() if event.get("Type") == "DynamoDB")
+
+
+# -- the models ----------------------------------------------------------------------------------
+
+
+def peak_requests(seed: int) -> dict[str, float]:
+    """Callback requests a second by provider at the peak (the generator's full-rate seconds)."""
+    seconds = scale_traffic.peak_seconds(seed, 3, 1.0)
+    found: dict[str, float] = {}
+    for second in seconds:
+        for provider, count in second.requests().items():
+            found[provider] = found.get(provider, 0) + count / len(seconds)
+    return found
+
+
+def ingress(resolved: Resolved, seed: int, webhook_ms: float) -> dict[str, Any]:
+    """API Gateway's token bucket (rate, burst) over the peak's 600 s of callback requests."""
+    from dlrhub.providers import PROVIDERS  # the harness's: which providers send a refused callback again
+
+    rate, burst = resolved.webhook_throttle()
+    demand = peak_requests(seed)
+    total = sum(demand.values())
+    refused_per_second = max(0.0, total - rate)
+    refused = max(0.0, refused_per_second * scale_traffic.PEAK_SECONDS - burst) if refused_per_second else 0.0
+    share = refused / (total * scale_traffic.PEAK_SECONDS)
+    resends = {p.name: (p.webhook.resends_refused if p.webhook else None) for p in PROVIDERS}
+    lost = {p: n * scale_traffic.PEAK_SECONDS * share for p, n in demand.items() if resends.get(p) is False}
+    reserved = resolved.function("WebhookFunction", "ReservedConcurrentExecutions")
+    concurrency = total * webhook_ms / 1000
+    watched = resolved.alarmed_metrics()
+    api_alarms = {name for namespace, name in watched if namespace == "AWS/ApiGateway"}
+    return {
+        "rate": rate,
+        "burst": burst,
+        "peak_requests": total,
+        "refused_share": share,
+        "lost": lost,
+        "reserved": reserved,
+        "concurrency": concurrency,
+        "api_alarms": sorted(api_alarms),
+        "passed": share == 0 and {"4xx", "5xx"} <= api_alarms,
+    }
+
+
+def stream_capacity(resolved: Resolved, measured: bill.Measured, peak: dict[str, Any], scale: float) -> dict[str, Any]:
+    """Shards at 90 days of retention against the stream function's concurrency, the lag a peak
+    leaves, and whether TTL removals reach the function."""
+    from dlrhub_local.stream_reader import MappingSettings
+
+    retention = int(resolved.defaults.get("RetentionDays") or 90)
+    peak_writes = peak["writes_per_second"] / scale
+    shards = bill.shards_needed(measured, retention, peak_writes)
+    event = resolved.stream_event()
+    parallel = int(event.get("ParallelizationFactor", 1))
+    reserved = resolved.function("StreamFunction", "ReservedConcurrentExecutions")
+    lanes = shards * parallel if reserved is None else min(shards * parallel, int(reserved))
+    batch = int(event.get("BatchSize", 100))
+    per_lane = batch / max(measured.stream_ms_per_batch / 1000, 1e-3)  # records a second one invocation takes
+    capacity = lanes * per_lane
+    backlog = max(0.0, peak_writes - capacity) * scale_traffic.PEAK_SECONDS
+    lag = backlog / capacity if capacity else math.inf
+    alarm = float(resolved.defaults.get("StreamIteratorAgeAlarmSeconds") or 300)
+    settings = MappingSettings.from_template(resolved.template, "StreamFunction")
+    removal = {
+        "eventName": "REMOVE",
+        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+        "dynamodb": {"Keys": {"pk": {"S": "MSG#x"}, "sk": {"S": "MSG"}}, "OldImage": {"sk": {"S": "MSG"}}},
+    }
+    ttl_passes = settings.wanted(removal)
+    return {
+        "shards": shards,
+        "reserved": reserved,
+        "lanes": lanes,
+        "records_per_second_per_lane": per_lane,
+        "peak_records_per_second": peak_writes,
+        "lag_seconds": lag,
+        "alarm_seconds": alarm,
+        "ttl_removals_pass": ttl_passes,
+        "passed": (reserved is None or int(reserved) >= shards * parallel) and lag < alarm and not ttl_passes,
+    }
+
+
+def callbacks(resolved: Resolved) -> dict[str, Any]:
+    """The API destination's queue over the day's curve: every status change (about 2 a message), and
+    final statuses only; the longest wait, and what passes the 24-hour limit."""
+    rate = float(resolved.defaults.get("CallbackRateLimit") or 20)
+    curve = scale_traffic.day_curve()
+    found: dict[str, Any] = {"rate": rate}
+    for label, per_message in (("all", bill.EVENTS_PER_MESSAGE), ("final only", 1)):
+        per_report = per_message / scale_traffic.REPORTS_PER_MESSAGE
+        backlog, longest, lost = 0.0, 0.0, 0.0
+        for _ in range(2):  # two days: yesterday's backlog carries over
+            for reports in curve:
+                backlog = max(0.0, backlog + reports * per_report - rate)
+                wait = backlog / rate
+                if wait > CALLBACK_MAX_AGE:
+                    lost += backlog - rate * CALLBACK_MAX_AGE
+                    backlog = rate * CALLBACK_MAX_AGE
+                    wait = CALLBACK_MAX_AGE
+                longest = max(longest, wait)
+        found[label] = {"longest_wait_seconds": longest, "lost_per_day": lost / 2}
+    found["passed"] = found["all"]["lost_per_day"] == 0
+    return found
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TreeResult:
+    tree: Tree
+    measured: dict[str, Any]
+    judged: dict[str, Any]
+    bill: list[bill.Line]
+
+
+def measured_figures(tree: Tree, found: dict[str, Any]) -> bill.Measured:
+    peak, warm = found["peak"], found["unavailable"]
+    stream = peak["stream"]
+    records = max(stream["records"], 1)
+    stream_units = sum(stream["units"].values())
+    sizes = peak["sizes"]
+    return bill.Measured(
+        webhook_ms=warm["warm_ms"] or 0.0,
+        webhook_log_bytes=warm["log_bytes"],
+        units={
+            "registration": peak["units_per_write"].get("registration", 0.0),
+            "pending report": peak["units_per_write"].get("pending report", 0.0),
+            "final report": peak["units_per_write"].get("final report", 0.0),
+        },
+        stream_ms_per_batch=(stream["batch_seconds_median"] or 0.0) * 1000,
+        stream_units_per_record=stream_units / records,
+        stream_log_bytes_per_batch=stream.get("log_bytes_per_batch", 0.0),
+        item_bytes=sizes["item"],
+        index_bytes=sum(value for name, value in sizes.items() if name != "item"),
+        poll_seconds={
+            "window": found["window"]["mean_run_seconds"],
+            "by-id": found["by-id"]["mean_invocation_seconds"],
+        },
+    )
+
+
+def judge(tree: Tree, found: dict[str, Any], seed: int, scale: float) -> tuple[dict[str, Any], list[bill.Line]]:
+    resolved = Resolved(tree_template(tree.path))
+    measured = measured_figures(tree, found)
+    peak, window, by_id, unavailable, sent = (found[name] for name in CHECKS)
+    stream = peak["stream"]
+    judged: dict[str, Any] = {}
+    judged["1 ingress"] = ingress(resolved, seed, measured.webhook_ms)
+    judged["2 window"] = {
+        "coverage": window["coverage"],
+        "checkpoint_lag_seconds": window["checkpoint_lag_seconds"],
+        "passed": (window["coverage"] or 0) >= 0.99
+        and window["checkpoint_lag_seconds"] is not None
+        and window["checkpoint_lag_seconds"] <= 2 * 3600,
+    }
+    judged["3 by id"] = {
+        "runs_to_cover": by_id["runs_to_cover"],
+        "over_timeout": by_id["over_timeout"],
+        "closed": by_id["closed"],
+        "stale": by_id["stale"],
+        "passed": all(by_id["runs_to_cover"].values())
+        and by_id["over_timeout"] == 0
+        and by_id["closed"] >= by_id["stale"],
+    }
+    counted_right = stream["counted"] == stream["expected"]
+    judged["4 counters"] = {
+        "conflicts": stream["conflicts"],
+        "failed_batches": stream["failed_calls"],
+        "parked": stream["parked_records"],
+        "duplicate_events": stream["events"] - stream["distinct_events"],
+        "events_per_change": stream["events"] / max(stream["status_changes"], 1),
+        "counters_right": counted_right,
+        "passed": stream["parked_records"] == 0
+        and stream["events"] == stream["distinct_events"] == stream["status_changes"]
+        and counted_right,
+    }
+    judged["5 stream"] = stream_capacity(resolved, measured, peak, scale)
+    unavailable_metrics = set(unavailable["throttled"]["metrics"]) - set(unavailable["stored"]["metrics"])
+    watched = {name for _, name in resolved.alarmed_metrics()}
+    judged["6 503s"] = {
+        "answer": unavailable["throttled"]["status"],
+        "metrics": sorted(unavailable_metrics),
+        "alarmed": sorted(unavailable_metrics & watched),
+        "passed": unavailable["throttled"]["status"] == 503 and bool(unavailable_metrics & watched),
+    }
+    keys = {}
+    for kind, found_keys in peak["peaks"].items():
+        for key_kind, (key, writes) in found_keys.items():
+            keys[f"{kind}: {key_kind}"] = (key, writes / scale)
+    judged["7 hot keys"] = {
+        "busiest": max(keys.items(), key=lambda item: item[1][1]),
+        "keys": keys,
+        "passed": max(writes for _, writes in keys.values()) < PARTITION_WRITES,
+    }
+    judged["8 callbacks"] = callbacks(resolved)
+    judged["9 sent"] = {
+        "after_event": sent["after_event"],
+        "after_rule": sent["after_rule"],
+        "passed": sent["after_event"] == "SENT" and sent["after_rule"] == "SENT",
+    }
+    return judged, bill.monthly(tree.path, measured)
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds == math.inf:
+        return "never"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+
+
+def describe(judged: dict[str, Any]) -> dict[str, str]:
+    """One line of figures per item."""
+    i, w, b, c, s, u, k, cb, se = (judged[name] for name in judged)
+    lost = sum(i["lost"].values())
+    return {
+        "1 ingress": f"callbacks {i['rate']:,.0f}/s (burst {i['burst']:,.0f}) vs peak {i['peak_requests']:,.0f} req/s:"
+        f" {i['refused_share']:.0%} refused, {lost:,.0f} Twilio reports lost a peak; API alarms:"
+        f" {', '.join(i['api_alarms']) or 'none'}",
+        "2 window": f"coverage {w['coverage']:.1%}, checkpoint {_hours(w['checkpoint_lag_seconds'])} behind"
+        if w["coverage"] is not None
+        else "no reports due",
+        "3 by id": "runs to ask every pending message "
+        + ", ".join(f"{a} {n or 'never'}" for a, n in b["runs_to_cover"].items())
+        + f"; {b['over_timeout']} invocations past 300 s; closed by rule {b['closed']:,}/{b['stale']:,}",
+        "4 counters": f"{c['conflicts']:,} conflicts, {c['failed_batches']:,} failed invocations,"
+        f" {c['parked']:,} records parked, {c['duplicate_events']:,} duplicate events,"
+        f" counters {'right' if c['counters_right'] else 'wrong'}",
+        "5 stream": f"{s['shards']} shards at 90 days, {s['lanes']} invocations at once"
+        f" (reserved {s['reserved'] if s['reserved'] is not None else 'none'}); peak lag {_hours(s['lag_seconds'])}"
+        f" (alarm {s['alarm_seconds']:.0f} s); TTL removals {'reach' if s['ttl_removals_pass'] else 'filtered from'}"
+        " the function",
+        "6 503s": f"throttled table: {u['answer']}; metrics only then: {', '.join(u['metrics']) or 'none'};"
+        f" alarmed: {', '.join(u['alarmed']) or 'none'}",
+        "7 hot keys": f"busiest key {k['busiest'][0]} ({k['busiest'][1][0]}): {k['busiest'][1][1]:,.0f} writes/s"
+        f" (limit {PARTITION_WRITES:,})",
+        "8 callbacks": f"{cb['rate']:.0f}/s: all changes wait up to {_hours(cb['all']['longest_wait_seconds'])},"
+        f" {cb['all']['lost_per_day']:,.0f} lost/day;"
+        f" final only up to {_hours(cb['final only']['longest_wait_seconds'])}",
+        "9 sent": f"TEXT_SUCCESSFUL isFinal: {se['after_event']}, after the no-receipt rule: {se['after_rule']}",
+    }
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="tiny sizes (CI: proves the instrument works)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of this repository, measured in the same run")
+    parser.add_argument("--seed", type=int, default=18, help="the generator's seed (18)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args(argv)
+    if args.baseline is not None:
+        args.baseline = args.baseline.resolve()
+        if not (args.baseline / "template.yaml").exists():
+            parser.error(f"{args.baseline} is not a checkout of this repository")
+    return args
+
+
+def measure(tree: Tree, sizes: dict[str, Any], seed: int, clock: Clock) -> dict[str, Any]:
+    """Every check of the tree, on a DynamoDB Local and moto server of its own."""
+    accounts = sample_accounts()
+    with local_aws() as endpoints:
+        warm_up(endpoints.dynamodb, 300 if sizes is FULL else 0)
+        put_accounts(endpoints.moto, PREFIX, accounts)
+        config = {
+            **sizes,
+            "dynamodb": endpoints.dynamodb,
+            "moto": endpoints.moto,
+            "prefix": PREFIX,
+            "seed": seed,
+            "accounts": accounts,
+        }
+        found = {}
+        for check in CHECKS:
+            progress(clock, f"{tree.label}: {check}")
+            found |= run_once(tree, "scale", {**config, "checks": [check]}, timeout=3600)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    for name, value in DUMMY_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    sizes = SHORT if args.short else FULL
+    clock = Clock()
+    trees = [Tree("before", args.baseline)] if args.baseline else []
+    trees.append(Tree("after", HARNESS))
+    facts = machine_facts(sys.version.split()[0], sys.version.split()[0])
+    results = []
+    for tree in trees:
+        found = measure(tree, sizes, args.seed, clock)
+        judged, lines = judge(tree, found, args.seed, sizes["scale"])
+        results.append(TreeResult(tree, found, judged, lines))
+    report = ["DLR Hub at 10 M messages a day (issue 18): python -m bench.scale " + " ".join(sys.argv[1:]), *facts]
+    report.append(f"{'':12}load average {os.getloadavg()[0]:.2f} at the end")
+    for result in results:
+        report.append(f"{result.tree.label + ' tree':<11} {result.tree.path} ({result.tree.revision()})")
+    mode = "short (CI: proves it works, figures not meaningful)" if args.short else "full"
+    report.append(f"mode        {mode}; sizes {json.dumps(sizes)}")
+    report.append("")
+    header = ["item"] + [f"{r.tree.label}" for r in results] + [f"{r.tree.label}: figures" for r in results]
+    rows = []
+    described = [describe(r.judged) for r in results]
+    for item in results[-1].judged:
+        rows.append(
+            [item] + ["pass" if r.judged[item]["passed"] else "FAIL" for r in results] + [d[item] for d in described]
+        )
+    report += pipe_table(header, rows)
+    report += [
+        "",
+        "Peak writes a second of the busiest key of each kind (the replay's busiest second, at full rate)",
+        "",
+    ]
+    kinds = sorted({kind for r in results for kind in r.judged["7 hot keys"]["keys"]})
+    rows = []
+    for kind in kinds:
+        cells = [kind]
+        for r in results:
+            key, writes = r.judged["7 hot keys"]["keys"].get(kind, ("-", 0))
+            cells.append(f"{writes:,.0f} ({key[:48]})")
+        rows.append(cells)
+    report += pipe_table(["table / index: key kind"] + [r.tree.label for r in results], rows)
+    report += ["", "A month at 10 M messages a day (US East prices of bench/prices.py)", ""]
+    rows = []
+    for number, line in enumerate(results[-1].bill):
+        cells = [line.name, line.basis] + [f"${r.bill[number].usd:,.0f}" for r in results]
+        rows.append(cells)
+    rows.append(["total", ""] + [f"${bill.total(r.bill):,.0f}" for r in results])
+    report += pipe_table(["line", "basis (after)"] + [r.tree.label for r in results], rows)
+    print("\n".join(report))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {r.tree.label: {"measured": r.measured, "judged": r.judged} for r in results}, default=str, indent=1
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
