@@ -391,6 +391,7 @@ class VirtualTime:
         self.write_seconds = write_seconds
         self.run_started = start
         self._in_flight: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()  # calls begun, by kind ("request", "write")
 
     def clock(self) -> datetime:
         with self._lock:
@@ -403,6 +404,7 @@ class VirtualTime:
     def begin(self, kind: str) -> None:
         with self._lock:
             self._in_flight[kind] += 1
+            self.calls[kind] += 1
             cost = (self.request_seconds if kind == "request" else self.write_seconds) * self.stretch
             self.now += timedelta(seconds=cost / self._in_flight[kind])
 
@@ -556,6 +558,7 @@ def window(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
         "checkpoint_lag_seconds": lag,
         "requests_last_runs": requests[-3:],
         "requests_total": sum(requests),
+        "writes_per_run": time_.calls["write"] / max(runs_done, 1),
         "longest_run_seconds": max(durations) if durations else None,
         "mean_run_seconds": statistics.mean(durations) if durations else 0.0,
     }

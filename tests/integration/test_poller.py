@@ -726,7 +726,8 @@ def test_huawei_a_window_cut_short_resumes_at_its_offset_and_then_moves_on(
     assert offsets[:3] == ["200", "300", "400"]  # the same window, where it stopped
     assert second.stored == 250
     assert not second.unfinished
-    assert window_fields(harness, account) == {"value": iso(later)}  # then the next window, to now
+    # then the next window, to now (and what it read)
+    assert window_fields(harness, account) == {"value": iso(later), "seen": iso(later)}
 
 
 def test_huawei_a_message_never_settled_holds_the_window_back_an_hour_at_most(
@@ -750,3 +751,26 @@ def test_huawei_a_message_never_settled_holds_the_window_back_an_hour_at_most(
     start = int(huawei.received()[-1].param("start_time") or 0) / 1000
     assert start == (now - timedelta(hours=1, minutes=10)).timestamp()  # checkpoint - overlap, not 3 h back
     assert again.abandoned == 0
+
+
+def test_huawei_a_held_back_window_reads_again_but_writes_only_what_settled_since(
+    harness: PollHarness, huawei: HuaweiSimulator
+) -> None:
+    """A message without a status holds the window back, so the next run reads the same hour again:
+    the reports it read final the first time are not written again (each would cost a write unit);
+    the ones settled since are."""
+    account = harness.account("huawei", huawei.account_secret())
+    now = datetime.now(UTC).replace(microsecond=0)
+    huawei.add("hw-waiting", 1, submitted=now.timestamp() - 1800, after=10 * 3600)
+    for i in range(30):  # final long before this run
+        huawei.add(f"hw-done{i:02d}", 1, submitted=now.timestamp() - 1700 + i, after=-1500)
+    harness.coordination().save_checkpoint(f"huawei#{account}", iso(now - timedelta(minutes=35)))
+    first = harness.run("huawei", account, clock=lambda: now)
+    assert (first.stored, first.already_read) == (30, 0)
+
+    later = now + timedelta(minutes=5)
+    huawei.add("hw-late", 1, submitted=now.timestamp() - 1600, after=-1)  # settled after the first read
+    again = harness.run("huawei", account, clock=lambda: later)
+    assert again.already_read == 30  # read again (the window is held back), not written again
+    assert (again.stored, again.ignored) == (1, 0)
+    assert harness.store().get("huawei", account, "hw-late")["status"] == "DELIVERED"
