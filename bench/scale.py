@@ -41,6 +41,7 @@ from bench.local_aws import local_aws, warm_up
 from bench.report import Clock, machine_facts, pipe_table
 from bench.samples import put_accounts, sample_accounts
 from bench.trees import HARNESS, Tree, run_once
+from tests.infra.rendered import NO_VALUE, Deployed
 
 PREFIX = "dlrhub/scale"
 CHECKS = ("peak", "window", "by-id", "unavailable", "sent")
@@ -80,37 +81,18 @@ def progress(clock: Clock, text: str) -> None:
 
 
 class Resolved:
-    """A tree's template with ``Ref``/``Fn::If`` of its parameter defaults resolved."""
+    """A tree's template with its parameter defaults resolved as CloudFormation would (conditions,
+    ``Ref``, ``Fn::If``: tests/infra/rendered.py's ``Deployed``, on the template before the SAM
+    transform, which the properties read here do not need)."""
 
     def __init__(self, template: Template) -> None:
         self.template = template
         self.defaults = template.parameter_defaults()
-        self.conditions = template.doc.get("Conditions", {})
+        self._deployed = Deployed("dlrhub", dict(self.defaults), template.doc)
 
     def value(self, node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            [(name, inner)] = node.items()
-            if name == "Ref":
-                return None if inner == "AWS::NoValue" else self.defaults.get(inner, inner)
-            if name == "Fn::If":
-                return self.value(inner[1] if self.condition(inner[0]) else inner[2])
-        return node
-
-    def condition(self, node: Any) -> bool:
-        if isinstance(node, str):
-            return self.condition(self.conditions[node])
-        [(name, inner)] = node.items()
-        if name == "Fn::Not":
-            return not self.condition(inner[0])
-        if name == "Fn::And":
-            return all(self.condition(part) for part in inner)
-        if name == "Fn::Or":
-            return any(self.condition(part) for part in inner)
-        if name == "Fn::Equals":
-            return str(self.value(inner[0])) == str(self.value(inner[1]))
-        if name == "Condition":
-            return self.condition(inner)
-        raise ValueError(f"condition {name} not understood")
+        found = self._deployed.resolve(node)
+        return None if found is NO_VALUE else found
 
     def function(self, logical_id: str, name: str) -> Any:
         return self.value(self.template.resources[logical_id].get("Properties", {}).get(name))

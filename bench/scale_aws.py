@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from tests.aws_shapes import transaction_conflict
+from tests.aws_shapes import HeldItems
 
 WRITES = {"UpdateItem", "PutItem", "DeleteItem"}
 
@@ -37,16 +37,14 @@ class Watch:
         self._lock = threading.Lock()
         self.hold = hold  # seconds a transaction keeps its items after DynamoDB Local answered
         self.second = 0
-        self.conflicts_emulated = True
         #: (second, table key) -> writes sent (succeeded or refused: both take the partition's capacity)
         self.writes: Counter[tuple[int, str]] = Counter()
         self.units: Counter[str] = Counter()  # operation -> capacity units consumed (table + indexes)
         self.index_units: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
-        self.conflicts = 0
         self.events: list[dict[str, Any]] = []
         self.fault: tuple[str, Callable[[], Exception]] | None = None
-        self._busy: Counter[str] = Counter()
+        self._held = HeldItems()
         #: what the calling thread is doing (``Watch.doing``); units are also counted per kind of work
         self._doing = threading.local()
         self.units_by_work: Counter[str] = Counter()
@@ -62,6 +60,11 @@ class Watch:
             self._doing.work = None
             with self._lock:
                 self.work_done[work] += 1
+
+    @property
+    def conflicts(self) -> int:
+        """Transactions refused for touching an item another one held."""
+        return self._held.conflicts
 
     def _count_capacity(self, operation: str, reply: dict[str, Any]) -> None:
         found = reply.get("ConsumedCapacity")
@@ -109,12 +112,7 @@ class Watch:
         with self._lock:
             for key in keys:
                 self.writes[(self.second, key)] += 1
-            clashes = [key in self._busy for key in keys]
-            if any(clashes) and self.conflicts_emulated:
-                self.conflicts += 1
-                raise transaction_conflict(["TransactionConflict" if clash else "None" for clash in clashes])
-            for key in keys:
-                self._busy[key] += 1
+            self._held.take(keys)
         try:
             reply = original(client, "TransactWriteItems", {**params, "ReturnConsumedCapacity": "INDEXES"})
             self._count_capacity("TransactWriteItems", reply)
@@ -122,10 +120,7 @@ class Watch:
             return reply
         finally:
             with self._lock:
-                for key in keys:
-                    self._busy[key] -= 1
-                    if not self._busy[key]:
-                        del self._busy[key]
+                self._held.give_back(keys)
 
 
 def _item_key(params: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,23 @@ DESTINATION = "628131565746"
 WRITERS = 16
 
 
+def register_message(
+    store: Any, provider: str, account: str, message_id: str, submitted: datetime, ref: str | None = None
+) -> None:
+    """Register one message through the tree's store, submitted (and registered) at ``submitted``."""
+    from dlrhub.registration import Registration
+
+    registration = Registration(
+        provider=provider,
+        account=account,
+        message_id=message_id,
+        destination=DESTINATION,
+        submitted_at=submitted,
+        customer_ref=ref,
+    )
+    store.register(registration, submitted)
+
+
 def dynamodb(endpoint: str) -> Any:
     config = Config(max_pool_connections=64, retries={"max_attempts": 2, "mode": "standard"})
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION, config=config)
@@ -95,7 +112,6 @@ def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Replay the busiest seconds through the tree's store: peak writes per key, per second, of the
     table and of each index; then the stream through the tree's stream function, on several shards."""
     from dlrhub.models import StatusReport
-    from dlrhub.registration import Registration
     from dlrhub.store import MessageStore
 
     client = dynamodb(config["dynamodb"])
@@ -111,17 +127,7 @@ def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
             _register(provider, account, message_id, ref)
 
     def _register(provider: str, account: str, message_id: str, ref: str | None) -> None:
-        store.register(
-            Registration(
-                provider=provider,
-                account=account,
-                message_id=message_id,
-                destination=DESTINATION,
-                submitted_at=now,
-                customer_ref=ref,
-            ),
-            now,
-        )
+        register_message(store, provider, account, message_id, now, ref)
 
     def _register_earlier(entry: tuple[str, str, str, str | None]) -> None:
         _register(*entry)
@@ -586,7 +592,6 @@ def _stored(client: Any, table: str, provider: str, account: str, ids: list[str]
 def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Webcom (one id a request) with more messages pending than a run can ask about, on three accounts,
     beside an Infin8linx account with a day's outage to close by rule, for several scheduled runs."""
-    from dlrhub.registration import Registration
     from dlrhub_local.simulators import WebcomSimulator
 
     client = dynamodb(config["dynamodb"])
@@ -622,17 +627,7 @@ def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
             registrations.append(("infin8linx", "outage", f"stale{n}", start - timedelta(hours=80)))
 
         def register(entry: tuple[str, str, str, datetime]) -> None:
-            provider, account, message_id, submitted = entry
-            store.register(
-                Registration(
-                    provider=provider,
-                    account=account,
-                    message_id=message_id,
-                    destination=DESTINATION,
-                    submitted_at=submitted,
-                ),
-                submitted,
-            )
+            register_message(store, *entry)
 
         with ThreadPoolExecutor(WRITERS) as pool:
             list(pool.map(register, registrations))
@@ -727,7 +722,6 @@ def unavailable(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
 def sent_without_receipt(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     """AWS End User Messaging's TEXT_SUCCESSFUL with isFinal, for a message sent 73 hours ago, then the
     tree's no-receipt rule: the status it ends in (AWS calls the first one final)."""
-    from dlrhub.registration import Registration
     from dlrhub_local.gateway import LambdaContext
 
     client = dynamodb(config["dynamodb"])
@@ -737,12 +731,7 @@ def sent_without_receipt(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     event = json.loads((tree / "events" / "eventbridge_awseum_successful.json").read_text())
     message_id = event["detail"]["messageId"]
     submitted = datetime.now(UTC) - timedelta(hours=73)
-    parts["store"].register(
-        Registration(
-            provider="awseum", account="scale", message_id=message_id, destination=DESTINATION, submitted_at=submitted
-        ),
-        submitted,
-    )
+    register_message(parts["store"], "awseum", "scale", message_id, submitted)
     with contextlib.redirect_stdout(io.StringIO()):
         handler(event, LambdaContext("EventsInFunction", str(uuid.uuid4())))
     after_event = parts["store"].get("awseum", "scale", message_id)["status"]

@@ -67,6 +67,29 @@ def _item_key(item: dict[str, Any]) -> tuple[str, str]:
     return action["TableName"], repr(sorted((name, value["S"]) for name, value in key.items()))
 
 
+class HeldItems:
+    """The items of the transactions in flight, as DynamoDB locks them: a transaction that touches
+    an item another one holds is refused with ``TransactionConflict``. Not thread-safe by itself:
+    callers take and give back under their own lock (they count other things with it)."""
+
+    def __init__(self) -> None:
+        self._busy: Counter[Any] = Counter()
+        self.conflicts = 0
+
+    def take(self, keys: list[Any]) -> None:
+        clashes = [key in self._busy for key in keys]
+        if any(clashes):
+            self.conflicts += 1
+            raise transaction_conflict(["TransactionConflict" if clash else "None" for clash in clashes])
+        self._busy.update(keys)
+
+    def give_back(self, keys: list[Any]) -> None:
+        self._busy.subtract(keys)
+        for key in keys:
+            if self._busy[key] <= 0:
+                del self._busy[key]
+
+
 class ConflictingDynamoDB:
     """A DynamoDB client whose transactions clash as on AWS. Every other call goes through.
 
@@ -81,14 +104,17 @@ class ConflictingDynamoDB:
         self._client = client
         self._hold = hold
         self._lock = threading.Lock()
-        self._busy: dict[tuple[str, str], int] = {}
+        self._held = HeldItems()
         self._writers: dict[tuple[str, str], set[str]] = {}
-        self.conflicts = 0
         self.transactions = 0
         self.by_item: Counter[tuple[str, str]] = Counter()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
+
+    @property
+    def conflicts(self) -> int:
+        return self._held.conflicts
 
     @property
     def shared(self) -> int:
@@ -99,22 +125,14 @@ class ConflictingDynamoDB:
         writer = threading.current_thread().name
         with self._lock:
             self.transactions += 1
-            clashes = [key in self._busy for key in keys]
             for key in keys:
                 self._writers.setdefault(key, set()).add(writer)
-            if any(clashes):
-                self.conflicts += 1
-                raise transaction_conflict(["TransactionConflict" if clash else "None" for clash in clashes])
-            for key in keys:
-                self._busy[key] = self._busy.get(key, 0) + 1
-                self.by_item[key] += 1
+            self._held.take(keys)
+            self.by_item.update(keys)
         try:
             reply = self._client.transact_write_items(**kwargs)
             time.sleep(self._hold)
             return reply
         finally:
             with self._lock:
-                for key in keys:
-                    self._busy[key] -= 1
-                    if not self._busy[key]:
-                        del self._busy[key]
+                self._held.give_back(keys)
