@@ -41,7 +41,7 @@ def message_ids(count: int) -> list[str]:
 
 
 def seed(store: Any, ids: list[str], account: str, workers: int = 8) -> float:
-    from dlrhub.registration import Registration
+    from dlrhub.domain.registration import Registration
 
     now = datetime.now(UTC)
 
@@ -97,7 +97,7 @@ def write_throughput(client: Any, tree: Path, table: str, writes: int, concurren
 
 
 def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
-    from dlrhub.store import MessageStore
+    from dlrhub.table.messages import MessageStore
     from dlrhub_local.gateway import LambdaContext, load_handler
 
     client = boto3.client(

@@ -149,7 +149,7 @@ def peak_requests(seed: int) -> dict[str, float]:
 
 def ingress(resolved: Resolved, seed: int, webhook_ms: float) -> dict[str, Any]:
     """API Gateway's token bucket (rate, burst) over the peak's 600 s of callback requests."""
-    from dlrhub.providers import PROVIDERS  # the harness's: which providers send a refused callback again
+    from dlrhub.providers.registry import PROVIDERS  # the harness's: which providers send a refused callback again
 
     rate, burst = resolved.webhook_throttle()
     demand = peak_requests(seed)

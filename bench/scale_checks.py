@@ -41,7 +41,7 @@ def register_message(
     store: Any, provider: str, account: str, message_id: str, submitted: datetime, ref: str | None = None
 ) -> None:
     """Register one message through the tree's store, submitted (and registered) at ``submitted``."""
-    from dlrhub.registration import Registration
+    from dlrhub.domain.registration import Registration
 
     registration = Registration(
         provider=provider,
@@ -111,8 +111,8 @@ def _tick(client: Any, table: str, second: int) -> None:
 def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Replay the busiest seconds through the tree's store: peak writes per key, per second, of the
     table and of each index; then the stream through the tree's stream function, on several shards."""
-    from dlrhub.models import StatusReport
-    from dlrhub.store import MessageStore
+    from dlrhub.domain.report import StatusReport
+    from dlrhub.table.messages import MessageStore
 
     client = dynamodb(config["dynamodb"])
     table = create_table(tree, client, "scale-peak")
@@ -459,12 +459,12 @@ def virtual_io(time_: VirtualTime, http: Any) -> Iterator[None]:
 def _poller_parts(tree: Path, config: dict[str, Any], table: str, client: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    from dlrhub.accounts import AccountDirectory
-    from dlrhub.coordination import Coordination
-    from dlrhub.http import HttpClient, HttpSettings
-    from dlrhub.providers import PROVIDERS
-    from dlrhub.providers.descriptor import POLLING
-    from dlrhub.store import MessageStore
+    from dlrhub.adapters.http import HttpClient, HttpSettings
+    from dlrhub.adapters.secrets import AccountDirectory
+    from dlrhub.providers.contract import POLLING
+    from dlrhub.providers.registry import PROVIDERS
+    from dlrhub.table.leases import Coordination
+    from dlrhub.table.messages import MessageStore
 
     secrets = boto3.client("secretsmanager", endpoint_url=config["moto"], region_name=REGION)
     return {
@@ -479,13 +479,14 @@ def _poller_parts(tree: Path, config: dict[str, Any], table: str, client: Any) -
 
 def fans_out(tree: Path) -> bool:
     """Whether the tree's scheduled poll starts one invocation per account (else one run polls all)."""
-    return (tree / "layers" / "core" / "dlrhub" / "poll_dispatch.py").exists()
+    core = tree / "layers" / "core" / "dlrhub"
+    return (core / "poll_dispatch.py").exists() or (core / "adapters" / "lambda_invoke.py").exists()
 
 
 def _runs(tree: Path, parts: dict[str, Any], time_: VirtualTime, targets: list[tuple[str, str]], at: datetime) -> Any:
     """One scheduled poll as the tree deploys it: one invocation per account, or one for all. Each
     invocation has 300 s; the virtual time it took is returned per invocation, with its runs."""
-    from dlrhub.poller import Poller, PollSettings
+    from dlrhub.services.poller import Poller, PollSettings
 
     settings = PollSettings(concurrency=8, write_concurrency=16, reserve=timedelta(seconds=20))
     groups = [[target] for target in targets] if fans_out(tree) else [targets]
@@ -572,7 +573,7 @@ def window(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
 
 def _stored(client: Any, table: str, provider: str, account: str, ids: list[str]) -> int:
     """How many of ``ids`` have a final status stored (BatchGetItem, 100 a call)."""
-    from dlrhub.table import message_key
+    from dlrhub.table.keys import message_key
 
     found = 0
     for first in range(0, len(ids), 100):
@@ -735,7 +736,7 @@ def sent_without_receipt(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     with contextlib.redirect_stdout(io.StringIO()):
         handler(event, LambdaContext("EventsInFunction", str(uuid.uuid4())))
     after_event = parts["store"].get("awseum", "scale", message_id)["status"]
-    from dlrhub.poller import Poller, PollSettings
+    from dlrhub.services.poller import Poller, PollSettings
 
     poller = Poller(
         parts["directory"],

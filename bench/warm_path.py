@@ -99,8 +99,8 @@ def callback(template_event: dict[str, Any], message_id: str, state: str) -> dic
 
 
 def measure(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
-    from dlrhub.registration import Registration
-    from dlrhub.store import MessageStore
+    from dlrhub.domain.registration import Registration
+    from dlrhub.table.messages import MessageStore
     from dlrhub_local.gateway import LambdaContext, load_handler
 
     reports, block, warm_up = config["reports"], config["block"], config["warm_up"]

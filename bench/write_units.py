@@ -76,9 +76,9 @@ class Kinds:
     """Each report kind: its set-up (not metered), then the one action metered."""
 
     def __init__(self, tree: Path, client: Any) -> None:
-        from dlrhub.models import StatusReport
-        from dlrhub.registration import Registration
-        from dlrhub.store import MessageStore
+        from dlrhub.domain.registration import Registration
+        from dlrhub.domain.report import StatusReport
+        from dlrhub.table.messages import MessageStore
 
         self.Registration, self.StatusReport = Registration, StatusReport
         self.client = client
@@ -170,10 +170,10 @@ def typical_life(kinds: Kinds, tree: Path) -> list[dict[str, Any]]:
     Every report carries the seed example's provider details; DELIVERED its cost too. Each step:
     its write units and the item size after it (in a table of its own).
     """
-    from dlrhub.models import Cost
+    from dlrhub.domain.report import Cost
 
     table = create_table(tree, kinds.client, "bench-life")
-    from dlrhub.store import MessageStore
+    from dlrhub.table.messages import MessageStore
 
     store = MessageStore(table, client=kinds.client)
     seed = seed_example(tree)
@@ -243,8 +243,8 @@ def seed_example_size(tree: Path, client: Any, dynamodb: str, moto: str, account
         ("registered", "627239445736452999", True),
     ):
         if register:
-            from dlrhub.registration import Registration
-            from dlrhub.store import MessageStore
+            from dlrhub.domain.registration import Registration
+            from dlrhub.table.messages import MessageStore
 
             registration = Registration(
                 provider="innopaas",

@@ -39,14 +39,14 @@ import boto3
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 
-from dlrhub import aws
-from dlrhub.accounts import AccountDirectory
-from dlrhub.coordination import Coordination
-from dlrhub.http import HttpClient, HttpSettings
-from dlrhub.poller import AccountRun, Poller, PollSettings
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import POLLING
-from dlrhub.store import MessageStore
+from dlrhub.adapters.http import HttpClient, HttpSettings
+from dlrhub.adapters.secrets import AccountDirectory
+from dlrhub.providers.contract import POLLING
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.runtime import clients as aws
+from dlrhub.services.poller import AccountRun, Poller, PollSettings
+from dlrhub.table.leases import Coordination
+from dlrhub.table.messages import MessageStore
 from dlrhub_local import config as local_config
 from dlrhub_local.processes import LOOPBACK, Server, dynamodb_local_jar, find_java, start_dynamodb_local, start_moto
 from dlrhub_local.simulators import Infin8linxSimulator
@@ -350,8 +350,8 @@ class PollRig:
                       remaining=remaining, owner=uuid.uuid4().hex)  # fmt: skip
 
     def register(self, account: str, count: int, state: int = 1) -> list[str]:
-        from dlrhub.registration import Registration
-        from dlrhub.timefmt import utc_now
+        from dlrhub.domain.registration import Registration
+        from dlrhub.domain.times import utc_now
 
         ids = [f"P{uuid.uuid4().hex[:10]}-{n:04d}" for n in range(count)]
         now, store = utc_now(), MessageStore(self.table, client=self.client("dynamodb", self.rig.dynamodb.endpoint))

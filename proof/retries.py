@@ -22,11 +22,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dlrhub.providers import infin8linx, webcom
-from dlrhub.stats import bucket_of, parse_time
-from dlrhub.status import Status, accepts
-from dlrhub.table import MESSAGE_SK, from_item
-from dlrhub.timefmt import iso
+from dlrhub.domain.stats import bucket_of, parse_time
+from dlrhub.domain.status import Status, accepts
+from dlrhub.domain.times import iso
+from dlrhub.providers.registry import infin8linx, webcom
+from dlrhub.table.keys import MESSAGE_SK, from_item
 from proof.cases import Case, pair
 from proof.figures import Figures
 from proof.rawhttp import Connection, request_bytes

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from dlrhub.table import MESSAGE_SK, from_item, message_identity, read_history_entry
+from dlrhub.table.keys import MESSAGE_SK, from_item, message_identity, read_history_entry
 
 
 def client(endpoint: str) -> Any:

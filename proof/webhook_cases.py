@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from dlrhub.providers import PROVIDERS
+from dlrhub.providers.registry import PROVIDERS
 from proof import hostile_values as hv
 from proof.cases import Call, Case, decoded, pair, sign, to_case
 

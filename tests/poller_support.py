@@ -14,17 +14,17 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dlrhub.accounts import AccountDirectory
-from dlrhub.coordination import Coordination
-from dlrhub.http import HttpClient, HttpSettings
-from dlrhub.models import StatusReport
-from dlrhub.poller import AccountRun, Poller, PollSettings
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import POLLING
-from dlrhub.registration import Registration
-from dlrhub.status import Status
-from dlrhub.store import ApplyResult, MessageStore
-from dlrhub.table import PENDING_INDEX, PENDING_SHARDS, pending_partition
+from dlrhub.adapters.http import HttpClient, HttpSettings
+from dlrhub.adapters.secrets import AccountDirectory
+from dlrhub.domain.registration import Registration
+from dlrhub.domain.report import StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import POLLING
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.services.poller import AccountRun, Poller, PollSettings
+from dlrhub.table.keys import PENDING_INDEX, PENDING_SHARDS, pending_partition
+from dlrhub.table.leases import Coordination
+from dlrhub.table.messages import ApplyResult, MessageStore
 from tests.support import DUMMY_AWS, create_table, put_account_secret, unique_name
 
 #: Short timeouts and backoff: every retry path runs in well under a second.

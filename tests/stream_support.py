@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 
-from dlrhub.models import Cost, Source, StatusReport
-from dlrhub.registration import Registration
-from dlrhub.status import Status
-from dlrhub.store import MessageStore
+from dlrhub.domain.registration import Registration
+from dlrhub.domain.report import Cost, Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.table.messages import MessageStore
 from tests.support import DUMMY_AWS
 
 REGION = DUMMY_AWS["AWS_REGION"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -18,27 +18,22 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.models import in_utc_range
-from dlrhub.registrar import WORKERS, Registrar, RegistrationReply
-from dlrhub.registration import RegistrationBatch
-from dlrhub.settings import Settings
-from dlrhub.stats import align, summarize
-from dlrhub.stats_store import StatsStore
-from dlrhub.status import Status
-from dlrhub.store import InvalidCursor, MessageStore
-from dlrhub.telemetry import cause_of, unavailable
-from dlrhub.timefmt import iso
-from dlrhub.tracing import tracer
-from dlrhub.views import (
+from dlrhub.domain.inputs import InvalidInput, check_range, parse_json
+from dlrhub.domain.replies import (
     ErrorReply,
     MessagePage,
     MessageView,
     StatsReply,
-    WindowView,
     message_summary,
     message_view,
 )
-from dlrhub.webhook_io import InvalidCallback, parse_json
+from dlrhub.domain.status import Status
+from dlrhub.runtime.settings import Settings
+from dlrhub.runtime.telemetry import cause_of, unavailable
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.api import WORKERS, Registrar, RegistrationBatch, RegistrationReply, statistics
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.messages import InvalidCursor, MessageStore
 
 logger = Logger()
 metrics = Metrics()
@@ -49,10 +44,6 @@ settings = Settings.from_env()
 store = MessageStore(settings.table_name, retention_days=settings.retention_days, max_connections=WORKERS)
 registrar = Registrar(store)
 stats_store = StatsStore(settings.table_name, client=store.client)
-MAX_WINDOWS = 744
-#: Windows are aligned to the epoch; these bounds keep every window inside what datetime holds.
-STATS_FIRST = datetime(1970, 1, 2, tzinfo=UTC)
-STATS_LAST = datetime(9999, 12, 30, tzinfo=UTC)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -72,14 +63,6 @@ READ_ERRORS = {**ERRORS, 404: _json(ErrorReply, "no such message")}
 def _error(status_code: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response:
     body = ErrorReply(message=message, errors=errors).model_dump(exclude_none=True)
     return Response(status_code=status_code, content_type="application/json", body=body)
-
-
-def _check_times(*moments: datetime) -> None:
-    """``from`` and ``to``: each with a zone, each a time UTC can hold (stored times are UTC text)."""
-    if any(moment.tzinfo is None for moment in moments):
-        raise BadRequestError("from and to need a zone, e.g. 2026-11-25T00:00:00Z")
-    if not all(in_utc_range(moment) for moment in moments):
-        raise BadRequestError("from and to must lie in years 1 to 9999 once in UTC")
 
 
 def _page(page: Any) -> MessagePage:
@@ -145,9 +128,7 @@ def list_by_account(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> MessagePage:
-    _check_times(start, end)
-    if end <= start:
-        raise BadRequestError("to must be after from")
+    check_range(start, end)
     page = store.list_by_account(provider, account, start, end, status=status, limit=limit, cursor=cursor)
     return _page(page)
 
@@ -166,32 +147,7 @@ def get_stats(
     end: Annotated[datetime, Query(alias="to", description="ISO-8601 with zone")],
     window: Annotated[int, Query(ge=300, le=86_400, multiple_of=300, description="window length, seconds")] = 3600,
 ) -> StatsReply:
-    _check_times(start, end)
-    if not STATS_FIRST <= start < end <= STATS_LAST:
-        raise BadRequestError("statistics cover 1970-01-02 to 9999-12-30, and to must be after from")
-    length = timedelta(seconds=window)
-    first = align(start, length)
-    if end <= first:
-        raise BadRequestError("to must be after from")
-    if (end - first) / length > MAX_WINDOWS:
-        raise BadRequestError(f"at most {MAX_WINDOWS} windows per request")
-    buckets = stats_store.buckets(provider, account, first, end)
-    windows = []
-    for stats, median in summarize(buckets, first, end, length):
-        windows.append(
-            WindowView(
-                start=iso(stats.start),
-                end=iso(stats.end),
-                submitted=stats.submitted,
-                delivered=stats.delivered,
-                failed=stats.failed,
-                sent=stats.sent,
-                pending=stats.pending,
-                delivery_rate=stats.delivery_rate,
-                median_seconds_to_final=int(median) if median is not None and median != float("inf") else None,
-            )
-        )
-    return StatsReply(provider=provider, account=account, window_seconds=window, windows=windows)
+    return statistics(stats_store, provider, account, start, end, timedelta(seconds=window))
 
 
 @app.exception_handler(RequestValidationError)
@@ -212,6 +168,11 @@ def value_error(error: ValueError) -> Response:
     if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
         return unsupported_content_type(error)
     return failed(error)
+
+
+@app.exception_handler(InvalidInput)
+def invalid_input(error: InvalidInput) -> Response:
+    return _error(400, str(error))
 
 
 @app.exception_handler(InvalidCursor)
@@ -244,7 +205,7 @@ def unreadable_body(event: dict) -> str | None:
         return None
     try:
         parse_json(body)
-    except InvalidCallback as error:
+    except InvalidInput as error:
         return str(error)
     return None
 

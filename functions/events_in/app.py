@@ -9,15 +9,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.event_input import EventService
-from dlrhub.settings import EventsSettings
-from dlrhub.store import MessageStore
-from dlrhub.tracing import tracer
+from dlrhub.runtime.settings import EventsInSettings
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.events_in import EventService
+from dlrhub.table.messages import MessageStore
 
 logger = Logger()
 metrics = Metrics()
 
-settings = EventsSettings.from_env()
+settings = EventsInSettings.from_env()
 service = EventService(
     MessageStore(settings.table_name, retention_days=settings.retention_days), settings.events_account
 )

@@ -9,25 +9,25 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.accounts import AccountDirectory
-from dlrhub.aws import client as aws_client
-from dlrhub.coordination import Coordination
-from dlrhub.http import HttpClient, HttpSettings
-from dlrhub.poll_dispatch import account_of, dispatch, lambda_invoker
-from dlrhub.poller import AccountRun, Poller, PollSettings, parse_accounts
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import POLLING
-from dlrhub.settings import PollerSettings
-from dlrhub.status import Status
-from dlrhub.store import MessageStore
-from dlrhub.telemetry import count, misconfigured_counter
-from dlrhub.tracing import tracer
+from dlrhub.adapters.http import HttpClient, HttpSettings
+from dlrhub.adapters.lambda_invoke import lambda_invoker
+from dlrhub.adapters.secrets import AccountDirectory
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import POLLING
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.runtime.clients import client as aws_client
+from dlrhub.runtime.settings import PollerSettings
+from dlrhub.runtime.telemetry import count, misconfigured_counter
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.poller import AccountRun, Poller, PollSettings, account_of, dispatch
+from dlrhub.table.leases import Coordination
+from dlrhub.table.messages import MessageStore
 
 logger = Logger()
 metrics = Metrics()
 
 settings = PollerSettings.from_env()
-targets = parse_accounts(settings.poll_accounts)
+targets = settings.poll_accounts
 
 
 accounts = AccountDirectory(

@@ -9,23 +9,22 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.accounts import AccountDirectory
-from dlrhub.coordination import Coordination
-from dlrhub.http import HttpClient
-from dlrhub.monitor import MonitorReporter, MonitorSettings, monitored
-from dlrhub.poller import parse_accounts
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import Capability
-from dlrhub.settings import MonitorEnv
-from dlrhub.stats_store import StatsStore
-from dlrhub.telemetry import count, misconfigured_counter
-from dlrhub.tracing import tracer
+from dlrhub.adapters.http import HttpClient
+from dlrhub.adapters.secrets import AccountDirectory
+from dlrhub.providers.contract import Capability
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.runtime.settings import ReporterSettings
+from dlrhub.runtime.telemetry import count, misconfigured_counter
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.reporter import MonitorReporter, MonitorSettings, monitored
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.leases import Coordination
 
 logger = Logger()
 metrics = Metrics()
 
-settings = MonitorEnv.from_env()
-targets = monitored(parse_accounts(settings.poll_accounts))
+settings = ReporterSettings.from_env()
+targets = monitored(settings.poll_accounts)
 reporter_settings = MonitorSettings(
     window=timedelta(minutes=settings.window_minutes),
     lag=timedelta(minutes=settings.lag_minutes),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
@@ -11,28 +10,24 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.events import EventPublisher
-from dlrhub.settings import StreamSettings
-from dlrhub.stats_store import StatsStore
-from dlrhub.stream import (
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.runtime.settings import StreamSettings, powertools
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.stream import (
     UNSHARDED,
     BatchMetrics,
     checkpoint_shard,
     handle_batch,
     metric_documents,
-    publish_events_enabled,
 )
-from dlrhub.tracing import tracer
+from dlrhub.table.counters import StatsStore
 
 logger = Logger()
 metrics = Metrics()
 
 settings = StreamSettings.from_env()
-publisher = EventPublisher(settings.event_bus_name) if publish_events_enabled(os.environ) else None
+publisher = EventPublisher(settings.event_bus_name) if settings.publish_events else None
 stats = StatsStore(settings.table_name)
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DLRHub")
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "dlrhub")
-METRICS_OFF = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true"
 
 
 @logger.inject_lambda_context
@@ -60,7 +55,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def emit_metrics(batch: BatchMetrics) -> None:
     """Per-provider metrics as embedded-metric-format log lines (one per dimension group)."""
-    if METRICS_OFF:
+    names = powertools()
+    if not names.metrics_on:
         return
-    for document in metric_documents(batch, NAMESPACE, SERVICE, int(time.time() * 1000)):
+    for document in metric_documents(batch, names.metrics_namespace, names.service, int(time.time() * 1000)):
         print(json.dumps(document, separators=(",", ":")))  # EMF: CloudWatch reads metrics from stdout

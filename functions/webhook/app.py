@@ -17,15 +17,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dlrhub.accounts import AccountDirectory, AccountUnavailable
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import Capability
-from dlrhub.settings import Settings
-from dlrhub.store import MessageStore
-from dlrhub.telemetry import cause_of, misconfigured_counter, unavailable
-from dlrhub.tracing import tracer
-from dlrhub.webhook import WRITERS, WebhookRefused, WebhookService
-from dlrhub.webhook_io import WebhookRequest, called_url
+from dlrhub.adapters.secrets import AccountDirectory, AccountUnavailable
+from dlrhub.domain.inputs import WebhookRequest, called_url
+from dlrhub.providers.contract import Capability
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.runtime.settings import Settings
+from dlrhub.runtime.telemetry import cause_of, misconfigured_counter, unavailable
+from dlrhub.runtime.tracing import tracer
+from dlrhub.services.webhook import WRITERS, WebhookRefused, WebhookService
+from dlrhub.table.messages import MessageStore
 
 logger = Logger()
 metrics = Metrics()

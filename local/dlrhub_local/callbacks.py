@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from dlrhub.events import DETAIL_TYPE, SOURCE
+from dlrhub.adapters.bus import DETAIL_TYPE, SOURCE
 
 RETRIED = {401, 407, 409, 429}
 RULE_PREFIX = "dlrhub-local-callbacks"

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dlrhub.providers import provider_named
+from dlrhub.providers.registry import provider_named
 from dlrhub_local.demo import demo_account_name
 from dlrhub_local.simulators import SIMULATORS
 

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dlrhub.providers import provider_named
+from dlrhub.providers.registry import provider_named
 from dlrhub_local.simulators import SIMULATORS, DemoMessage, SimulatorServer
 
 DEMO = "demo"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic.fields import FieldInfo
 
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import Capability, Provider
+from dlrhub.providers.contract import Capability, Provider
+from dlrhub.providers.registry import PROVIDERS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

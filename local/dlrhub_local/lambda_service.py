@@ -1,7 +1,7 @@
 """Lambda's Invoke API on loopback, for the functions the local stack runs in its own process.
 
 The deployed poller fans out: its scheduled run invokes itself once per account,
-asynchronously (``dlrhub.poll_dispatch``). Locally ``AWS_ENDPOINT_URL_LAMBDA`` points the
+asynchronously (``dlrhub.services.poller.dispatch``). Locally ``AWS_ENDPOINT_URL_LAMBDA`` points the
 functions' boto3 at this server, which takes ``POST /2015-03-31/functions/{name}/invocations``
 as Lambda does: ``X-Amz-Invocation-Type: Event`` answers 202 at once and runs the handler in a
 thread of its own (several at once, as Lambda would), with a context carrying the function's

@@ -15,11 +15,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from dlrhub.accounts import secret_name
-from dlrhub.events import table_arn
-from dlrhub.providers import provider_named
-from dlrhub.redact import mask_phone
-from dlrhub.table import MESSAGE_SK, read_image
+from dlrhub.adapters.secrets import secret_name
+from dlrhub.providers.registry import provider_named
+from dlrhub.services.stream import table_arn
+from dlrhub.table.keys import MESSAGE_SK, read_image
 from dlrhub_local import event_router
 from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
@@ -35,6 +34,7 @@ from dlrhub_local.polling import (
     run_every,
 )
 from dlrhub_local.processes import LOOPBACK, Server
+from dlrhub_local.redact import mask_phone
 from dlrhub_local.services import Given, Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader

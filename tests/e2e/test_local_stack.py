@@ -11,7 +11,7 @@ import boto3
 import pytest
 import requests
 
-from dlrhub.table import message_key, typed_key
+from dlrhub.table.keys import message_key, typed_key
 from tests.stack_process import StackProcess, local_stack
 from tests.support import innopaas_seed_example
 

@@ -23,9 +23,9 @@ import boto3
 import pytest
 import requests
 
-from dlrhub.stats import bucket_of, parse_time
-from dlrhub.status import Status
-from dlrhub.table import MESSAGE_SK, counter_bucket, counter_partition, from_item, read_history_entry
+from dlrhub.domain.stats import bucket_of, parse_time
+from dlrhub.domain.status import Status
+from dlrhub.table.keys import MESSAGE_SK, counter_bucket, counter_partition, from_item, read_history_entry
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport

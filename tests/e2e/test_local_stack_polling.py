@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import POLLING
+from dlrhub.providers.contract import POLLING
+from dlrhub.providers.registry import PROVIDERS
 from dlrhub_local.simulators import SIMULATORS, DemoMessage
 from tests.stack_process import StackProcess, local_stack
 

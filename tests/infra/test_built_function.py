@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 import pytest
 
-from dlrhub.stats_store import StatsStore
+from dlrhub.table.counters import StatsStore
 from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
 from dlrhub_local.template import Template
 from tests.api_support import API_EVENTS, check_api_sample, split_key

@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from dlrhub import settings as settings_module
-from dlrhub.poller import parse_accounts
-from dlrhub.stream import publish_events_enabled
+from dlrhub.runtime import settings as settings_module
+from dlrhub.runtime.settings import parse_accounts
 from dlrhub_local.template import Template
 from tests.support import ROOT, TEMPLATE
 
@@ -29,7 +28,6 @@ BASE_ENV = {"TABLE_NAME": "messages"}
 #: Parsers the code runs at import beside the settings models.
 EXTRA: dict[str, Validator] = {
     "POLL_ACCOUNTS": parse_accounts,
-    "PUBLISH_EVENTS": lambda value: publish_events_enabled({"PUBLISH_EVENTS": value}),
 }
 MAX_RANGE = 5_000  # integer ranges up to this size are tried whole
 

@@ -112,7 +112,7 @@ def test_functions_log_to_groups_with_retention(doc: dict[str, Any]) -> None:
 def test_each_event_input_provider_has_its_rule_with_the_modules_pattern(doc: dict[str, Any]) -> None:
     """The EventBridge rules of template.yaml are exactly the patterns the provider modules declare,
     each routed to the events function with the account parameter."""
-    from dlrhub.providers import PROVIDERS
+    from dlrhub.providers.registry import PROVIDERS
     from dlrhub_local.template import Template
 
     declared = [provider.events.pattern for provider in PROVIDERS if provider.events is not None]

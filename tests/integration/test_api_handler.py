@@ -15,11 +15,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.registration import MAX_BATCH
-from dlrhub.status import Status
-from dlrhub.store import MessageStore
-from dlrhub.table import message_key, typed_key
+from dlrhub.domain.registration import MAX_BATCH
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.table.keys import message_key, typed_key
+from dlrhub.table.messages import MessageStore
 from dlrhub_local.gateway import LambdaContext
 from tests.api_support import API_EVENTS, BATCH, check_api_sample, registration_item, split_key
 from tests.support import EVENTS, load_event

@@ -14,8 +14,9 @@ import boto3
 import jsonschema
 import pytest
 
-from dlrhub.events import EventPublisher, status_change
-from dlrhub.table import message_key
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.services.stream import status_change
+from dlrhub.table.keys import message_key
 from dlrhub_local.callbacks import CallbackAuth, DeliverySettings, describe, start_callback_delivery
 from dlrhub_local.processes import LOOPBACK, Server
 from tests.support import DUMMY_AWS, ROOT

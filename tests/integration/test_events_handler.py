@@ -132,7 +132,7 @@ def test_a_store_failure_raises_so_lambda_retries_the_event(handler: Handler, mo
     def failing(*_: Any, **__: Any) -> None:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem")
 
-    monkeypatch.setattr("dlrhub.store.MessageStore.apply", failing)
+    monkeypatch.setattr("dlrhub.table.messages.MessageStore.apply", failing)
     with pytest.raises(ClientError):
         invoke(handler, load_event(DELIVERED))
 

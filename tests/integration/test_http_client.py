@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from dlrhub.http import MAX_RETRY_AFTER, HttpClient, HttpSettings
+from dlrhub.adapters.http import MAX_RETRY_AFTER, HttpClient, HttpSettings
 from dlrhub_local.simulators.infin8linx import Infin8linxSimulator
 
 

@@ -13,14 +13,14 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from dlrhub.accounts import AccountDirectory
-from dlrhub.coordination import Coordination
-from dlrhub.http import HttpClient, HttpSettings
-from dlrhub.monitor import MonitorReporter, MonitorSettings
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import Capability
-from dlrhub.stats import CounterKey
-from dlrhub.stats_store import StatsStore
+from dlrhub.adapters.http import HttpClient, HttpSettings
+from dlrhub.adapters.secrets import AccountDirectory
+from dlrhub.domain.stats import CounterKey
+from dlrhub.providers.contract import Capability
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.services.reporter import MonitorReporter, MonitorSettings
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.leases import Coordination
 from dlrhub_local.simulators.infin8linx import Infin8linxSimulator
 from tests.support import create_table, put_account_secret, unique_name
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from dlrhub.http import HttpClient
+from dlrhub.adapters.http import HttpClient
+from dlrhub.domain.status import Status
+from dlrhub.domain.times import iso
 from dlrhub.providers.infin8linx import Infin8linxApi, Infin8linxClient
-from dlrhub.status import Status
-from dlrhub.timefmt import iso
 from dlrhub_local.simulators import HuaweiSimulator, Infin8linxSimulator, InnoPaaSSimulator, WebcomSimulator
 from tests.poller_support import (
     FAST,

@@ -16,11 +16,11 @@ from dlrhub_tools import recount as recount_cli
 from dlrhub_tools import replay as replay_cli
 from dlrhub_tools.replay import ParkedBatch, Replayer, run
 
-from dlrhub.events import EventPublisher
-from dlrhub.recount import Recounter, count_items
-from dlrhub.stats_store import StatsStore
-from dlrhub.store import MessageStore
-from dlrhub.stream import handle_batch
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.services.stream import handle_batch
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.messages import MessageStore
+from dlrhub.table.recount import Recounter, count_items
 from dlrhub_local.processes import Server
 from tests.stream_support import REGION, CapturingEvents, StreamRead, read_stream, write_story
 from tests.support import create_table, unique_name

@@ -11,11 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.registration import Registration
-from dlrhub.status import Status
-from dlrhub.store import InvalidCursor, MessageStore, Page, Registered
-from dlrhub.table import (
+from dlrhub.domain.registration import Registration
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.table.keys import (
     LISTING_SHARDS,
     PENDING_INDEX,
     message_identity,
@@ -23,6 +22,7 @@ from dlrhub.table import (
     pending_partition_of,
     typed_key,
 )
+from dlrhub.table.messages import InvalidCursor, MessageStore, Page, Registered
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -22,9 +22,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 from vonage_http_client import Auth
 
+from dlrhub.domain.inputs import WebhookRequest
+from dlrhub.domain.status import Status
 from dlrhub.providers import awseum, twilio, vonage
-from dlrhub.status import Status
-from dlrhub.webhook_io import WebhookRequest
 from dlrhub_local import event_router
 from dlrhub_local.simulators import AwsEumSimulator, DemoMessage, TwilioSimulator, VonageSimulator
 from dlrhub_local.template import Template

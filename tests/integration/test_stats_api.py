@@ -9,13 +9,13 @@ from typing import Any
 import boto3
 import pytest
 
-from dlrhub.events import EventPublisher
-from dlrhub.models import Source, StatusReport
-from dlrhub.registration import Registration
-from dlrhub.stats_store import StatsStore
-from dlrhub.status import Status
-from dlrhub.store import MessageStore
-from dlrhub.stream import handle_batch
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.domain.registration import Registration
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.services.stream import handle_batch
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.messages import MessageStore
 from tests.integration.test_api_handler import body_of, invoke, request
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ import boto3
 import jsonschema
 import pytest
 
-from dlrhub.events import EventPublisher
-from dlrhub.stats_store import StatsStore
-from dlrhub.store import MessageStore
-from dlrhub.stream import handle_batch
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.services.stream import handle_batch
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.messages import MessageStore
 from tests.stream_support import DESTINATION, REGION, CapturingEvents, read_stream, write_story
 from tests.support import ROOT, create_table
 

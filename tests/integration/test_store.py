@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.status import HISTORY_LIMIT, Status, accepts
-from dlrhub.store import MessageStore, Outcome
-from dlrhub.table import PENDING_INDEX, message_identity, pending_partition_of
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import HISTORY_LIMIT, Status, accepts
+from dlrhub.table.keys import PENDING_INDEX, message_identity, pending_partition_of
+from dlrhub.table.messages import MessageStore, Outcome
 from tests.support import create_table
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

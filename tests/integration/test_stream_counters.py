@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dlrhub.events import EventPublisher
-from dlrhub.stats_store import StatsStore
-from dlrhub.stream import handle_batch
-from dlrhub.table import message_key, to_item
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.services.stream import handle_batch
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.keys import message_key, to_item
 from tests.aws_shapes import ConflictingDynamoDB, transaction_conflict
 from tests.support import create_table
 

@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from dlrhub.stats_store import StatsStore
-from dlrhub.stream import BatchMetrics, checkpoint_shard, metric_documents
-from dlrhub.table import message_key
+from dlrhub.services.stream import BatchMetrics, checkpoint_shard, metric_documents
+from dlrhub.table.counters import StatsStore
+from dlrhub.table.keys import message_key
 from dlrhub_local.gateway import LambdaContext, load_handler
 from dlrhub_local.template import Template
 from tests.support import DUMMY_AWS, TEMPLATE, create_table, load_event

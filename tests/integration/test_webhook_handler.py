@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from dlrhub.providers import provider_named
 from dlrhub_local.gateway import LambdaContext
 from tests.aws_shapes import access_denied, client_error, throttled
+from tests.samples import KEYS_OF
 from tests.support import (
     EVENTS,
     SAMPLE_SECRET,
@@ -26,7 +26,7 @@ from tests.support import (
 )
 
 Handler = Callable[[dict, Any], dict]
-INNOPAAS_KEYS = provider_named("innopaas").sample_keys  # type: ignore[union-attr]
+INNOPAAS_KEYS = KEYS_OF["innopaas"]
 
 
 @pytest.fixture
@@ -113,14 +113,14 @@ def test_refused_calls_store_nothing(
 
 def test_secret_store_down_is_503_not_403(handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
     event = with_path(load_event("webhook_infin8linx_delivered.json"), "infin8linx", "never-cached", SAMPLE_SECRET)
-    monkeypatch.setattr("dlrhub.accounts.AccountDirectory.get", _raise_unavailable)
+    monkeypatch.setattr("dlrhub.adapters.secrets.AccountDirectory.get", _raise_unavailable)
     reply = invoke(handler, event)
     assert reply["statusCode"] == 503
     assert "try again" in reply["body"]
 
 
 def _raise_unavailable(*_: Any) -> None:
-    from dlrhub.accounts import AccountUnavailable
+    from dlrhub.adapters.secrets import AccountUnavailable
 
     raise AccountUnavailable("cannot read")
 
@@ -131,7 +131,7 @@ def test_table_down_is_503_and_the_provider_retries(handler: Handler, monkeypatc
     def failing(*_: Any, **__: Any) -> None:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem")
 
-    monkeypatch.setattr("dlrhub.store.MessageStore.apply", failing)
+    monkeypatch.setattr("dlrhub.table.messages.MessageStore.apply", failing)
     reply = invoke(handler, load_event("webhook_infin8linx_delivered.json"))
     assert reply["statusCode"] == 503
     assert "Throughput" not in reply["body"]
@@ -194,7 +194,7 @@ def test_innopaas_seed_example_is_stored_with_every_field_as_given(
 def test_webcom_item_that_fails_to_store_is_left_out_of_the_acknowledgement(
     handler: Handler, moto_server: Any, table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlrhub.store import MessageStore
+    from dlrhub.table.messages import MessageStore
 
     original = MessageStore.apply
 
@@ -220,7 +220,7 @@ def test_innopaas_store_failure_is_503_so_the_push_is_retried(
     def failing(*_: Any, **__: Any) -> None:
         raise ConnectionError("table unreachable")
 
-    monkeypatch.setattr("dlrhub.store.MessageStore.apply", failing)
+    monkeypatch.setattr("dlrhub.table.messages.MessageStore.apply", failing)
     reply = invoke(handler, load_event("webhook_innopaas_array.json"))
     assert reply["statusCode"] == 503
     assert "unreachable" not in reply["body"]
@@ -279,7 +279,7 @@ def test_logs_carry_no_secret_no_credentials_and_no_phone_number(handler: Handle
     private = {value for _, sample in SAMPLES.values() for value in sample.private}
     private |= {dest for _, sample in SAMPLES.values() for _, _, dest in sample.stored.values() if dest}
     private |= {
-        value for provider, _ in SAMPLES.values() for value in provider.sample_keys.values() if isinstance(value, str)
+        value for provider, _ in SAMPLES.values() for value in KEYS_OF[provider.name].values() if isinstance(value, str)
     }
     assert len(private) >= 14  # every Infin8linx das and InnoPaaS mobile and credential of the samples
     for secret in sorted(private):
@@ -311,7 +311,7 @@ def test_every_503_is_counted_with_its_cause(
     def failing(*_: Any, **__: Any) -> None:
         raise error
 
-    monkeypatch.setattr("dlrhub.store.MessageStore._update", failing)
+    monkeypatch.setattr("dlrhub.table.messages.MessageStore._update", failing)
     capsys.readouterr()
     reply = invoke(handler, load_event("webhook_infin8linx_delivered.json"))
     assert reply["statusCode"] == 503
@@ -322,7 +322,7 @@ def test_the_secret_store_down_is_counted_as_unavailable(
     handler: Handler, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = with_path(load_event("webhook_infin8linx_delivered.json"), "infin8linx", "not-cached-2", SAMPLE_SECRET)
-    monkeypatch.setattr("dlrhub.accounts.AccountDirectory.get", _raise_unavailable)
+    monkeypatch.setattr("dlrhub.adapters.secrets.AccountDirectory.get", _raise_unavailable)
     capsys.readouterr()
     assert invoke(handler, event)["statusCode"] == 503
     assert sorted(unavailable_causes(capsys.readouterr().out)) == ["-", "secrets"]

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from dlrhub.providers import twilio
-from dlrhub.status import Status
+from dlrhub.domain.status import Status
+from dlrhub.providers.registry import twilio
 from dlrhub_local.gateway import Router
 from dlrhub_local.template import Route
 from proof.cases import Case

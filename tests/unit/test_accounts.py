@@ -8,7 +8,7 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from dlrhub.accounts import (
+from dlrhub.adapters.secrets import (
     LOOKUP_BURST,
     LOOKUP_EVERY,
     MAX_MISSING,
@@ -17,8 +17,8 @@ from dlrhub.accounts import (
     AccountUnavailable,
     read_account,
 )
-from dlrhub.providers import PROVIDERS, provider_named
-from dlrhub.providers.descriptor import POLLING, Capability, Provider
+from dlrhub.providers.contract import POLLING, Capability, Provider
+from dlrhub.providers.registry import PROVIDERS, provider_named
 
 INFIN8LINX = provider_named("infin8linx")
 HUAWEI = provider_named("huawei")

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlrhub.event_input import provider_for
-from dlrhub.event_io import InvalidEvent, matches
-from dlrhub.models import Cost, Source
+from dlrhub.domain.inputs import InvalidInput, matches
+from dlrhub.domain.report import Cost, Source
+from dlrhub.domain.status import Status
 from dlrhub.providers.awseum import PATTERN, PROVIDER, WORDS, map_event, parse_event
-from dlrhub.status import Status
+from dlrhub.services.events_in import provider_for
 from tests.support import load_event
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -114,7 +114,7 @@ def test_a_destination_is_kept_where_the_event_has_one() -> None:
     ],
 )
 def test_malformed_events_are_refused_with_the_reason(event: dict[str, Any], reason: str) -> None:
-    with pytest.raises(InvalidEvent, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(event)
 
 
@@ -180,7 +180,7 @@ def test_any_detail_is_a_report_or_a_clear_refusal(changes: dict[str, Any], drop
         event["detail"].pop(key, None)
     try:
         report = parse(event)
-    except InvalidEvent:
+    except InvalidInput:
         return
     assert report.message_id == event["detail"]["messageId"]
 
@@ -189,5 +189,5 @@ def test_any_detail_is_a_report_or_a_clear_refusal(changes: dict[str, Any], drop
 def test_any_json_at_all_is_a_report_or_a_clear_refusal(event: Any) -> None:
     try:
         parse_event(event if isinstance(event, dict) else {"detail": event}, "main", NOW)
-    except InvalidEvent:
+    except InvalidInput:
         return

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dlrhub.http import MAX_RETRY_AFTER, HttpSettings
+from dlrhub.adapters.http import MAX_RETRY_AFTER, HttpSettings
 
 
 def test_worst_case_is_every_attempt_timing_out_plus_backoff() -> None:

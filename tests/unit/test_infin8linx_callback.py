@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.providers.descriptor import WebhookCredentials
+from dlrhub.domain.inputs import InvalidInput, WebhookRequest
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import WebhookCredentials
 from dlrhub.providers.infin8linx import PROVIDER
-from dlrhub.status import Status
-from dlrhub.webhook_io import InvalidCallback, WebhookRequest
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
@@ -55,5 +55,5 @@ def test_das_is_optional() -> None:
     ],
 )
 def test_malformed_callbacks_say_why(query: str, reason: str) -> None:
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(query)

@@ -11,7 +11,7 @@ from dlrhub.providers.infin8linx import sign
 
 
 def test_the_published_vector() -> None:
-    # testspid + 00000000 + testpwd + 1601029303 -> md5, lower-case hex (providers.md §1).
+    # testspid + 00000000 + testpwd + 1601029303 -> md5, lower-case hex (docs/providers.md#infin8linx).
     assert sign("testspid", "testpwd", 1601029303) == "a14e201f22aafbae74c4d72030ad5a8d"
 
 

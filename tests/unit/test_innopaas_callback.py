@@ -1,4 +1,4 @@
-"""InnoPaaS status-report push (providers.md §4, seed 003): parsing, credentials, reply."""
+"""InnoPaaS status-report push (docs/providers.md#innopaas): parsing, credentials, reply."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from dlrhub.models import Cost, Source
+from dlrhub.domain.inputs import CallbackForbidden, InvalidInput, ParsedCallback, WebhookRequest
+from dlrhub.domain.report import Cost, Source
+from dlrhub.domain.status import Status
 from dlrhub.providers.innopaas import KEPT_FIELDS, PROVIDER, InnoPaaSWebhook
-from dlrhub.status import Status
-from dlrhub.store import build_status_update
-from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookRequest
+from dlrhub.table.messages import build_status_update
 from tests.support import innopaas_seed_example
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -86,7 +86,7 @@ def test_every_documented_status_word(word: str, status: Status) -> None:
 
 @pytest.mark.parametrize("word", ["MK:0005", "ID:0076", "delivrd", "ENROUTE", "x" * 32])
 def test_any_other_word_is_a_failure_with_the_word_kept(word: str) -> None:
-    """Only DELIVRD means success (seed 003), so an unknown word is FAILED, never PENDING."""
+    """Only DELIVRD means success (InnoPaaS documents it so), so an unknown word is FAILED, never PENDING."""
     [report] = parse(report_of(status=word)).reports
     assert report.status is Status.FAILED
     assert report.raw_status == word
@@ -124,7 +124,7 @@ def test_report_time_is_a_millisecond_timestamp(report_time: Any, expected: date
     ],
 )
 def test_a_malformed_report_is_refused_with_the_reason(changes: dict[str, Any], reason: str) -> None:
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(report_of(**changes))
 
 
@@ -139,7 +139,7 @@ def test_a_malformed_report_is_refused_with_the_reason(changes: dict[str, Any], 
     ],
 )
 def test_a_body_that_is_not_a_report_is_refused_with_the_reason(body: str, reason: str) -> None:
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(body)
 
 
@@ -153,7 +153,7 @@ def test_an_array_takes_the_good_reports_and_names_the_bad_ones_for_the_log() ->
 
 
 def test_an_array_of_only_bad_reports_is_400_naming_each() -> None:
-    with pytest.raises(InvalidCallback, match="item 0: msgid is missing; item 1: status is missing"):
+    with pytest.raises(InvalidInput, match="item 0: msgid is missing; item 1: status is missing"):
         parse([report_of(msgid=None), report_of(status=None)])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlrhub.poller import parse_accounts
+from dlrhub.runtime.settings import parse_accounts
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dlrhub.poll_dispatch import account_event, account_of, dispatch, lambda_invoker
+from dlrhub.adapters.lambda_invoke import lambda_invoker
+from dlrhub.services.poller import account_event, account_of, dispatch
 from tests.support import load_event
 
 

@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from dlrhub.accounts import read_account
-from dlrhub.providers import PROVIDERS
-from dlrhub.providers.descriptor import POLLING, Capability, Credentials, Provider, WebhookCredentials
+from dlrhub.adapters.secrets import read_account
+from dlrhub.providers.contract import POLLING, Capability, Credentials, Provider, WebhookCredentials
+from dlrhub.providers.registry import PROVIDERS
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
+from tests.samples import SAMPLES_OF
 from tests.support import EVENT_SAMPLES, EVENTS, SAMPLES
 
 NAMES = [provider.name for provider in PROVIDERS]
@@ -37,7 +38,7 @@ def test_each_capability_has_a_credentials_model(provider: Provider) -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=NAMES)
 def test_a_provider_that_calls_back_has_sample_events_with_expectations(provider: Provider) -> None:
-    webhook = [sample for sample in provider.samples if sample.is_webhook]
+    webhook = [sample for sample in SAMPLES_OF[provider.name] if sample.is_webhook]
     if provider.webhook is None:
         assert not webhook
         return
@@ -50,7 +51,7 @@ def test_a_provider_that_calls_back_has_sample_events_with_expectations(provider
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=NAMES)
 def test_a_provider_that_sends_events_has_sample_events_with_expectations(provider: Provider) -> None:
-    events = [sample for sample in provider.samples if not sample.is_webhook]
+    events = [sample for sample in SAMPLES_OF[provider.name] if not sample.is_webhook]
     if provider.events is None:
         assert not events
         return
@@ -63,7 +64,7 @@ def test_a_provider_that_sends_events_has_sample_events_with_expectations(provid
 
 
 def test_every_sample_event_belongs_to_exactly_one_provider() -> None:
-    declared = [sample.event for provider in PROVIDERS for sample in provider.samples]
+    declared = [sample.event for provider in PROVIDERS for sample in SAMPLES_OF[provider.name]]
     assert len(declared) == len(set(declared))
     assert {path.name for path in EVENTS.glob("webhook_*.json")} == set(SAMPLES)
     assert {path.name for path in EVENTS.glob("eventbridge_*.json")} == set(EVENT_SAMPLES)

@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dlrhub.providers import PROVIDERS
-from dlrhub.registration import MAX_BATCH, Registration, RegistrationBatch, validate_items
+from dlrhub.domain.registration import MAX_BATCH, Registration
+from dlrhub.domain.registration import validate_items as validate_each
+from dlrhub.providers.registry import PROVIDERS
+from dlrhub.services.api import Registration as KnownRegistration
+from dlrhub.services.api import RegistrationBatch
+
+
+def validate_items(items: list[Any]) -> tuple[list[Registration], list[Any]]:
+    """As the API checks them: as registrations of providers the hub knows."""
+    return validate_each(items, KnownRegistration)
 
 
 def good(**changes: Any) -> dict[str, Any]:

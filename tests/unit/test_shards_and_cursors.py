@@ -9,8 +9,8 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlrhub.store import decode_cursor, encode_cursor
-from dlrhub.table import pending_partition_of, typed
+from dlrhub.table.keys import pending_partition_of, typed
+from dlrhub.table.messages import decode_cursor, encode_cursor
 
 
 def test_pending_shards_spread_messages() -> None:

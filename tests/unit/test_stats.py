@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dlrhub.stats import (
+from dlrhub.domain.stats import (
     LATENCY_BOUNDS,
     align,
     bucket_of,
@@ -16,13 +16,13 @@ from dlrhub.stats import (
     median_latency,
     summarize,
 )
-from dlrhub.table import message_key
+from dlrhub.table.keys import message_key, with_identity
 
 SUBMITTED = "2026-11-25T10:07:30.000Z"
 
 
 def item(status: str, registered: bool = True, received: str | None = None) -> dict:
-    found = {**message_key("infin8linx", "demo", "42"), "status": status}
+    found = with_identity({**message_key("infin8linx", "demo", "42"), "status": status})
     if registered:
         found |= {"registered_at": "2026-11-25T10:07:31.000Z", "submitted_at": SUBMITTED}
     if received:

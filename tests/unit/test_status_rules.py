@@ -6,7 +6,7 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from dlrhub.status import HISTORY_LIMIT, Status, accepts
+from dlrhub.domain.status import HISTORY_LIMIT, Status, accepts
 
 FINALS = [s for s in Status if s.is_final]
 T1, T2 = "2026-11-25T10:00:00.000Z", "2026-11-25T10:05:00.000Z"

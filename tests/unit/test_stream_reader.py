@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from dlrhub.table import counter_key, message_key, to_item
+from dlrhub.table.keys import counter_key, message_key, to_item
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
 from dlrhub_local.template import Template
 from tests.support import TEMPLATE

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from dlrhub.models import Source
+from dlrhub.domain.inputs import CallbackForbidden, InvalidInput, ParsedCallback, WebhookRequest, called_url
+from dlrhub.domain.report import Source
+from dlrhub.domain.status import Status
 from dlrhub.providers.twilio import (
     PROVIDER,
     STATUSES,
@@ -26,8 +28,6 @@ from dlrhub.providers.twilio import (
     map_status,
     url_variants,
 )
-from dlrhub.status import Status
-from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookRequest, called_url
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 TOKEN = "c0ffee0123456789abcdef0123456789"
@@ -260,13 +260,13 @@ def test_the_legacy_names_are_taken_alone() -> None:
 )
 def test_malformed_callbacks_are_400(changes: dict[str, Any], reason: str) -> None:
     params = {key: value for key, value in {**EXAMPLE, **changes}.items() if value is not None}
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(signed_request(params))
 
 
 def test_two_different_message_sids_are_400() -> None:
     pairs = [*EXAMPLE.items(), ("MessageSid", "SM" + "b" * 32)]
-    with pytest.raises(InvalidCallback, match="more than once"):
+    with pytest.raises(InvalidInput, match="more than once"):
         parse(signed_request(pairs))
 
 
@@ -293,7 +293,7 @@ def test_any_request_is_a_report_or_a_clear_refusal(
     config = TwilioWebhook(webhook_secret="s" * 16, auth_token=TOKEN, signature_required=required)
     try:
         parsed = parse(WebhookRequest("POST", body=body, headers=headers, url=url), config)
-    except (InvalidCallback, CallbackForbidden):
+    except (InvalidInput, CallbackForbidden):
         return
     assert len(parsed.reports) == 1
 
@@ -312,7 +312,7 @@ def test_any_signed_fields_are_a_report_or_a_400(fields: dict[str, str]) -> None
     """Signed correctly, so the parser itself is what answers."""
     try:
         parsed = parse(signed_request(fields))
-    except InvalidCallback:
+    except InvalidInput:
         return
     [report] = parsed.reports
     assert report.raw_status in {fields.get("MessageStatus"), fields.get("SmsStatus")}

@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from vonage_http_client import Auth
 
-from dlrhub.models import Cost, Source
+from dlrhub.domain.inputs import CallbackForbidden, InvalidInput, ParsedCallback, WebhookRequest
+from dlrhub.domain.report import Cost, Source
+from dlrhub.domain.status import Status
 from dlrhub.providers.vonage import PROVIDER, STATUSES, VonageWebhook, compute_signature, map_status
-from dlrhub.status import Status
-from dlrhub.webhook_io import CallbackForbidden, InvalidCallback, ParsedCallback, WebhookRequest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # "v3 of the Vonage Python SDK is now deprecated"
@@ -247,7 +247,7 @@ def test_an_undocumented_word_stays_pending() -> None:
     ids=["no id", "no status", "bad id", "bad status", "object", "array", "not json", "repeated"],
 )
 def test_malformed_receipts_are_400(request_: WebhookRequest, reason: str) -> None:
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(request_, config())
 
 
@@ -285,7 +285,7 @@ def test_any_request_is_a_report_or_a_clear_refusal(
     request = WebhookRequest(method, raw_query=query, body=body, headers={"content-type": content_type})
     try:
         parsed = parse(request, keys)
-    except (InvalidCallback, CallbackForbidden):
+    except (InvalidInput, CallbackForbidden):
         return
     assert len(parsed.reports) == 1
 
@@ -296,6 +296,6 @@ def test_any_correctly_signed_fields_are_a_report_or_a_clear_refusal(fields: dic
     fields = {key: value for key, value in fields.items() if key not in {"sig", "timestamp"}}
     try:
         parsed = parse(as_json(signed(fields)))
-    except InvalidCallback:
+    except InvalidInput:
         return
     assert len(parsed.reports) == 1

@@ -1,4 +1,4 @@
-"""Webcom Mobi's JSON webhook (providers.md §3, seed 002): parsing, times, acknowledgement."""
+"""Webcom Mobi's JSON webhook (docs/providers.md#webcom-mobi): parsing, times, acknowledgement."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from dlrhub.accounts import read_account
-from dlrhub.models import Source
-from dlrhub.providers.descriptor import Capability
+from dlrhub.adapters.secrets import read_account
+from dlrhub.domain.inputs import InvalidInput, ParsedCallback, WebhookRequest
+from dlrhub.domain.report import Source
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import Capability
 from dlrhub.providers.webcom import PROVIDER, WebcomWebhook
-from dlrhub.status import Status
-from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookRequest
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 SECRET = "s" * 16
@@ -155,7 +155,7 @@ def test_a_bad_item_is_rejected_with_a_reason_and_the_others_are_taken(bad: Any,
     ],
 )
 def test_a_body_that_is_not_an_array_of_items_is_refused_with_a_reason(body: str, reason: str) -> None:
-    with pytest.raises(InvalidCallback, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         parse(body)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlrhub.http import ProviderError
+from dlrhub.adapters.http import ProviderError
 from dlrhub.providers.webcom import STATES, parse_get_reply
 
 TIME = "2021-04-26 15:15:03"

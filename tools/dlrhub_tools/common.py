@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from dlrhub.poller import parse_accounts
+from dlrhub.runtime.settings import parse_accounts
 
 
 def client(service: str, endpoint_url: str | None = None) -> Any:

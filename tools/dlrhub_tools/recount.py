@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from dlrhub.recount import Recounter
+from dlrhub.table.recount import Recounter
 from dlrhub_tools.common import accounts, add_aws_arguments, client, utc_time
 
 

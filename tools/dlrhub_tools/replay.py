@@ -26,10 +26,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dlrhub.events import EventPublisher, status_change, table_arn
-from dlrhub.recount import Recounter, buckets_of, history, spans
-from dlrhub.stats import parse_time
-from dlrhub.table import is_message, read_image
+from dlrhub.adapters.bus import EventPublisher
+from dlrhub.domain.stats import parse_time
+from dlrhub.services.stream import status_change, table_arn
+from dlrhub.table.keys import is_message, read_image
+from dlrhub.table.recount import Recounter, buckets_of, history, spans
 from dlrhub_tools.common import accounts, add_aws_arguments, client
 
 SLACK = timedelta(minutes=2)  # around the batch's arrival times

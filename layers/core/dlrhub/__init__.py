@@ -1,1 +1,1 @@
-"""DLR Hub core: status model, provider modules, store, configuration."""
+"""DLR Hub core, one folder a layer: domain, runtime, providers, table, adapters, services (docs/architecture.md)."""

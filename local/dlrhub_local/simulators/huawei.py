@@ -1,4 +1,4 @@
-"""Huawei Cloud SMN simulator (providers.md §2): ``GET /v2/{project_id}/notifications/sms/report``.
+"""Huawei Cloud SMN simulator (docs/providers.md#huawei-cloud-smn): ``GET /v2/{project_id}/notifications/sms/report``.
 
 Authentication, as API Gateway does it:
 

@@ -1,4 +1,4 @@
-"""Infin8linx simulator (providers.md §1): ``GET /sms/state``, ``POST /sms/monitor``, GET callbacks.
+"""Infin8linx simulator (docs/providers.md#infin8linx): ``GET /sms/state``, ``POST /sms/monitor``, GET callbacks.
 
 ``/sms/state`` checks, in this order (first failure answers, HTTP 200 with ``code``):
 

@@ -1,4 +1,4 @@
-"""InnoPaaS simulator (providers.md §4): ``POST /pull/report`` and the JSON status push.
+"""InnoPaaS simulator (docs/providers.md#innopaas): ``POST /pull/report`` and the JSON status push.
 
 ``/pull/report`` takes ``{"account", "password", "count"}`` (``count`` 1-100, default 20)
 and answers ``{"code": 0, "error": "", "result": [{batchSeq, mobile, msgid, reportTime,
@@ -57,7 +57,7 @@ class InnoPaaSReport:
         }
 
     def pushed(self, receiver: str, pswd: str) -> dict[str, str]:
-        """Every documented field of a status report push (seed 003)."""
+        """Every documented field of a status report push (InnoPaaS documents it so)."""
         return {
             **self.pulled(),
             "receiver": receiver,

@@ -1,4 +1,4 @@
-"""Webcom Mobi simulator (providers.md §3): ``POST /json/state.php``, ``GET /sendsms.php``, JSON webhook.
+"""Webcom Mobi simulator (docs/providers.md#webcom-mobi): ``POST /json/state.php``, ``GET /sendsms.php``, JSON webhook.
 
 ``/json/state.php``: the body is JSON (``Content-type: text/json``) with ``login`` +
 ``password`` or ``token``, and ``id_sms`` (a number, a string of digits, or a list of

@@ -31,12 +31,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dlrhub.event_io import InvalidEvent
-from dlrhub.models import Cost, Source, StatusReport
-from dlrhub.providers.descriptor import Events, Provider, Sample
-from dlrhub.status import Status
-from dlrhub.timefmt import from_epoch_ms
-from dlrhub.webhook_io import reason_of
+from dlrhub.domain.inputs import InvalidInput, reason_of
+from dlrhub.domain.report import Cost, Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.domain.times import from_epoch_ms
+from dlrhub.providers.contract import Events, Provider
 
 NAME = "awseum"
 SOURCE = "aws.sms-voice"
@@ -92,13 +91,13 @@ def _number(detail: Mapping[str, Any], name: str) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidEvent(f"{name} must be a number")
+        raise InvalidInput(f"{name} must be a number")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidEvent(f"{name} must be a number") from None
+        raise InvalidInput(f"{name} must be a number") from None
     if not number.is_finite() or abs(number) >= 10**9:
-        raise InvalidEvent(f"{name} must be a number")
+        raise InvalidInput(f"{name} must be a number")
     return number
 
 
@@ -107,7 +106,7 @@ def cost_of(detail: Mapping[str, Any]) -> Cost | None:
     price, fee = _number(detail, "totalMessagePrice"), _number(detail, "totalCarrierFee")
     parts = detail.get("totalMessageParts")
     if parts is not None and (isinstance(parts, bool) or not isinstance(parts, int) or not 0 <= parts <= 1000):
-        raise InvalidEvent("totalMessageParts must be a whole number of parts")
+        raise InvalidInput("totalMessageParts must be a whole number of parts")
     if price is None and fee is None:
         return None
     amount = (price or Decimal(0)) + (fee or Decimal(0))
@@ -130,24 +129,24 @@ def details_of(event: Mapping[str, Any], detail: Mapping[str, Any]) -> dict[str,
 
 
 def parse_event(event: Mapping[str, Any], account: str, received_at: datetime) -> StatusReport:
-    """One ``Text Message Delivery Status Updated`` event as a report; InvalidEvent says what is wrong."""
+    """One ``Text Message Delivery Status Updated`` event as a report; InvalidInput says what is wrong."""
     if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
-        raise InvalidEvent(f"not a {DETAIL_TYPE!r} event of {SOURCE}")
+        raise InvalidInput(f"not a {DETAIL_TYPE!r} event of {SOURCE}")
     detail = event.get("detail")
     if not isinstance(detail, dict):
-        raise InvalidEvent("detail must be an object")
+        raise InvalidInput("detail must be an object")
     message_id = detail.get("messageId")
     if not isinstance(message_id, str) or not _ID.match(message_id):
-        raise InvalidEvent("detail.messageId is missing or not an id")
+        raise InvalidInput("detail.messageId is missing or not an id")
     word = detail.get("eventType") or detail.get("messageStatus")
     if not isinstance(word, str) or not _WORD.match(word):
-        raise InvalidEvent("detail.eventType is missing or not a word such as TEXT_DELIVERED")
+        raise InvalidInput("detail.eventType is missing or not a word such as TEXT_DELIVERED")
     is_final = detail.get("isFinal")
     if is_final is not None and not isinstance(is_final, bool):
-        raise InvalidEvent("detail.isFinal must be true or false")
+        raise InvalidInput("detail.isFinal must be true or false")
     stamp = detail.get("eventTimestamp")
     if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp < 10**14):
-        raise InvalidEvent("detail.eventTimestamp must be Unix milliseconds")
+        raise InvalidInput("detail.eventTimestamp must be Unix milliseconds")
     destination = detail.get("destinationPhoneNumber")
     try:
         return StatusReport(
@@ -163,10 +162,10 @@ def parse_event(event: Mapping[str, Any], account: str, received_at: datetime) -
             details=details_of(event, detail),
             cost=cost_of(detail),
         )
-    except InvalidEvent:
+    except InvalidInput:
         raise
     except ValueError as error:
-        raise InvalidEvent(reason_of(error)) from None
+        raise InvalidInput(reason_of(error)) from None
 
 
 PROVIDER = Provider(
@@ -178,34 +177,6 @@ PROVIDER = Provider(
         parse_event,
         sends=f"`{DETAIL_TYPE}` events (`source: {SOURCE}`) on the default bus, to the events function",
         answers="nothing (an EventBridge target); a malformed event is logged and dropped",
-    ),
-    samples=(
-        Sample(
-            "eventbridge_awseum_successful.json",
-            200,
-            {"ed23196c-75ce-4727-93ee-7bf72b64998f": ("SENT", "TEXT_SUCCESSFUL", None)},
-        ),
-        Sample(
-            "eventbridge_awseum_delivered.json",
-            200,
-            {"9539975a-e71f-45f3-b496-8d98dc098a77": ("DELIVERED", "TEXT_DELIVERED", None)},
-        ),
-        Sample(
-            "eventbridge_awseum_blocked.json",
-            200,
-            {"4c3e5b0e-2f4d-4a8e-9d59-3f0c1c6a7b21": ("REJECTED", "TEXT_BLOCKED", None)},
-        ),
-        Sample(
-            "eventbridge_awseum_carrier_unreachable_not_final.json",
-            200,
-            {"4c3e5b0e-2f4d-4a8e-9d59-3f0c1c6a7b22": ("PENDING", "TEXT_CARRIER_UNREACHABLE", None)},
-        ),
-        Sample(
-            "eventbridge_awseum_missing_message_id.json",
-            400,
-            reason="detail.messageId is missing",
-            private=("+18445550123",),
-        ),
     ),
     docs="aws-end-user-messaging-sms",
 )

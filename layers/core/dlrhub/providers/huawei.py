@@ -19,10 +19,19 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
-from dlrhub.providers.descriptor import BaseUrl, Credentials, PollByWindow, Provider, Required
-from dlrhub.status import Status
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import (
+    AccountMisconfigured,
+    BaseUrl,
+    Credentials,
+    Http,
+    PollByWindow,
+    Provider,
+    ProviderError,
+    Required,
+    expect_json,
+)
 
 NAME = "huawei"
 PAGE = 100

@@ -1,4 +1,4 @@
-"""Infin8linx (providers.md §1, seed 000).
+"""Infin8linx (docs/providers.md#infin8linx).
 
 Push: ``GET {callback_url}?msgid=36160109669&das=628131565746&state=1``. The docs say
 nothing of signing, the reply, or retries, so the URL carries the secret and the reply
@@ -20,21 +20,23 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
-from dlrhub.providers.descriptor import (
+from dlrhub.domain.inputs import InvalidInput, ParsedCallback, WebhookReply, WebhookRequest, fields_of
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import (
+    AccountMisconfigured,
     BaseUrl,
     Credentials,
+    Http,
     MonitorReport,
     PollById,
     Provider,
+    ProviderError,
     Required,
-    Sample,
     Webhook,
     WebhookCredentials,
+    expect_json,
 )
-from dlrhub.status import Status
-from dlrhub.webhook_io import InvalidCallback, ParsedCallback, WebhookReply, WebhookRequest
 
 NAME = "infin8linx"
 #: The docs' limit on ``msgid`` values in one ``/sms/state`` request.
@@ -55,18 +57,7 @@ def map_state(state: str) -> Status:
     try:
         return STATES[state]
     except KeyError:
-        raise InvalidCallback("state must be 0, 1 or 2") from None
-
-
-def _single(query: dict[str, list[str]], name: str, *, required: bool) -> str | None:
-    values = query.get(name)
-    if not values:
-        if required:
-            raise InvalidCallback(f"{name} is missing")
-        return None
-    if len(values) > 1:
-        raise InvalidCallback(f"{name} is given more than once")
-    return values[0]
+        raise InvalidInput("state must be 0, 1 or 2") from None
 
 
 class Infin8linxApi(Credentials):
@@ -77,21 +68,27 @@ class Infin8linxApi(Credentials):
     password: SecretStr = Field(min_length=1, description="its plaintext password (signed per request)")
 
 
+def _required(fields: dict[str, str], name: str) -> str:
+    if name not in fields:
+        raise InvalidInput(f"{name} is missing")
+    return fields[name]
+
+
 def parse_callback(
     request: WebhookRequest, account: str, credentials: WebhookCredentials, received_at: datetime
 ) -> ParsedCallback:
     """``GET ?msgid=…&das=…&state=0|1|2``: one report."""
     if len(request.raw_query) > 1024:
-        raise InvalidCallback("query string longer than 1024 characters")
-    query = request.query()
-    msgid = _single(query, "msgid", required=True) or ""
+        raise InvalidInput("query string longer than 1024 characters")
+    query = fields_of(request.query_pairs())
+    msgid = _required(query, "msgid")
     if not _MSGID.fullmatch(msgid):
-        raise InvalidCallback("msgid must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
-    state = _single(query, "state", required=True) or ""
+        raise InvalidInput("msgid must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    state = _required(query, "state")
     status = map_state(state)
-    das = _single(query, "das", required=False)
+    das = query.get("das")
     if das is not None and das != "" and not _DAS.fullmatch(das):
-        raise InvalidCallback("das must be a phone number of at most 20 digits")
+        raise InvalidInput("das must be a phone number of at most 20 digits")
     report = StatusReport(
         provider=NAME,
         account=account,
@@ -218,24 +215,5 @@ PROVIDER = Provider(
     ),
     poll_by_id=PollById(Infin8linxApi, STATE_BATCH, Infin8linxClient),
     monitor=MonitorReport(Infin8linxApi, Infin8linxClient),
-    samples=(
-        Sample("webhook_infin8linx_delivered.json", 200, {"36160109669": ("DELIVERED", "1", "628131565746")}),
-        Sample("webhook_infin8linx_pending.json", 200, {"36160109670": ("PENDING", "0", "628131565747")}),
-        Sample("webhook_infin8linx_failed.json", 200, {"36160109671": ("FAILED", "2", "628131565748")}),
-        Sample(
-            "webhook_infin8linx_wrong_secret.json",
-            403,
-            not_stored=("36160109672",),
-            reason="wrong secret",
-            private=("628131565749",),
-        ),
-        Sample(
-            "webhook_infin8linx_bad_state.json",
-            400,
-            not_stored=("36160109673",),
-            reason="state must be 0, 1 or 2",
-            private=("628131565740",),
-        ),
-    ),
     docs="infin8linx",
 )

@@ -1,4 +1,4 @@
-"""InnoPaaS (providers.md §4, seed 003).
+"""InnoPaaS (docs/providers.md#innopaas).
 
 Push: a POST of one JSON object per report (an array is taken too), with the receiving
 credentials ``receiver``/``pswd`` configured at InnoPaaS (may be empty). They are
@@ -18,29 +18,31 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import Field, SecretStr, field_validator
 
-from dlrhub.models import Cost, Source, StatusReport
-from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
-from dlrhub.providers.descriptor import (
-    BaseUrl,
-    Credentials,
-    Provider,
-    Pull,
-    Required,
-    Sample,
-    Webhook,
-    WebhookCredentials,
-    same_text,
-)
-from dlrhub.status import Status
-from dlrhub.timefmt import from_epoch_ms
-from dlrhub.webhook_io import (
+from dlrhub.domain.inputs import (
     CallbackForbidden,
-    InvalidCallback,
+    InvalidInput,
     ParsedCallback,
     WebhookReply,
     WebhookRequest,
     parse_items,
     reason_of,
+)
+from dlrhub.domain.report import Cost, Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.domain.times import from_epoch_ms
+from dlrhub.providers.contract import (
+    AccountMisconfigured,
+    BaseUrl,
+    Credentials,
+    Http,
+    Provider,
+    ProviderError,
+    Pull,
+    Required,
+    Webhook,
+    WebhookCredentials,
+    expect_json,
+    same_text,
 )
 
 logger = Logger(child=True)
@@ -170,13 +172,13 @@ def parse_callback(
     body = request.json()
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_ITEMS:
-        raise InvalidCallback(f"expected one report object or an array of 1 to {MAX_ITEMS}")
+        raise InvalidInput(f"expected one report object or an array of 1 to {MAX_ITEMS}")
     if any(isinstance(item, dict) and not credentials_match(item, credentials) for item in items):
         raise CallbackForbidden("receiver/pswd do not match the account")
     parsed = parse_items(items, lambda item: report_from(item, account, received_at, Source.WEBHOOK), "msgid")
     if not parsed.reports:  # nothing readable: 400 with the reason, nothing stored
         reasons = "; ".join(f"item {r.index}: {r.reason}" for r in parsed.rejected) if len(items) > 1 else ""
-        raise InvalidCallback(reasons or parsed.rejected[0].reason)
+        raise InvalidInput(reasons or parsed.rejected[0].reason)
     return parsed
 
 
@@ -240,30 +242,5 @@ PROVIDER = Provider(
         resends_refused=True,
     ),
     pull=Pull(InnoPaaSPull, InnoPaaSPuller),
-    samples=(
-        Sample(
-            "webhook_innopaas_seed_example.json", 200, {"627239445736452096": ("DELIVERED", "DELIVRD", "8618888888888")}
-        ),
-        Sample(
-            "webhook_innopaas_array.json",
-            200,
-            {
-                "627239445736452097": ("FAILED", "UNDELIV", "008613800138000"),
-                "627239445736452098": ("REJECTED", "MBBLACK", "8613900139000"),
-            },
-        ),
-        Sample(
-            "webhook_innopaas_wrong_pswd.json",
-            403,
-            not_stored=("627239445736452099",),
-            reason="receiver/pswd",
-            private=("8613700137000", "not-the-pswd"),
-        ),
-        Sample("webhook_innopaas_missing_msgid.json", 400, reason="msgid is missing", private=("8613600136000",)),
-        Sample(
-            "webhook_innopaas_unknown_status.json", 200, {"627239445736452101": ("FAILED", "MK:0005", "8613500135000")}
-        ),
-    ),
-    sample_keys={"receiver": "sample-receiver", "pswd": "sample-pswd-change-me"},
     docs="innopaas",
 )

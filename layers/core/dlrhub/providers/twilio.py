@@ -26,17 +26,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.providers.descriptor import Provider, Sample, Webhook, WebhookCredentials
-from dlrhub.status import Status
-from dlrhub.webhook_io import (
+from dlrhub.domain.inputs import (
     CallbackForbidden,
-    InvalidCallback,
+    InvalidInput,
     ParsedCallback,
     WebhookReply,
     WebhookRequest,
+    fields_of,
     reason_of,
 )
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import Provider, Webhook, WebhookCredentials
 
 NAME = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -164,15 +165,9 @@ def check_signature(request: WebhookRequest, params: Sequence[tuple[str, str]], 
         raise CallbackForbidden(f"{SIGNATURE_HEADER} does not match")
 
 
-def _single(fields: dict[str, list[str]], *names: str) -> str | None:
-    """The first of ``names`` present; InvalidCallback if it is given more than once."""
-    for name in names:
-        values = fields.get(name)
-        if values:
-            if len(set(values)) > 1:
-                raise InvalidCallback(f"{name} is given more than once")
-            return values[0]
-    return None
+def _first(fields: dict[str, str], *names: str) -> str | None:
+    """The value of the first of ``names`` present (Twilio's newer name first, then the older)."""
+    return next((fields[name] for name in names if name in fields), None)
 
 
 def parse_callback(
@@ -181,23 +176,19 @@ def parse_callback(
     """One status callback: the signature first, then ``MessageSid`` and ``MessageStatus``."""
     params = request.form()
     check_signature(request, params, credentials)
-    fields: dict[str, list[str]] = {}
-    for name, value in params:
-        fields.setdefault(name, []).append(value)
-    sid = _single(fields, "MessageSid", "SmsSid")
+    fields = fields_of(params)
+    sid = _first(fields, "MessageSid", "SmsSid")
     if sid is None:
-        raise InvalidCallback("MessageSid is missing")
+        raise InvalidInput("MessageSid is missing")
     if not _SID.match(sid):
-        raise InvalidCallback("MessageSid must be two capital letters and 32 hex digits (SM…, MM…)")
-    word = _single(fields, "MessageStatus", "SmsStatus")
+        raise InvalidInput("MessageSid must be two capital letters and 32 hex digits (SM…, MM…)")
+    word = _first(fields, "MessageStatus", "SmsStatus")
     if word is None:
-        raise InvalidCallback("MessageStatus is missing")
+        raise InvalidInput("MessageStatus is missing")
     if not _WORD.match(word):
-        raise InvalidCallback("MessageStatus must be a word such as delivered")
-    to = _single(fields, "To")
-    details = {
-        name[:64]: values[0][:256] for name, values in sorted(fields.items()) if name not in COLUMNS and name.strip()
-    }
+        raise InvalidInput("MessageStatus must be a word such as delivered")
+    to = fields.get("To")
+    details = {name[:64]: value[:256] for name, value in sorted(fields.items()) if name not in COLUMNS and name.strip()}
     try:
         report = StatusReport(
             provider=NAME,
@@ -211,7 +202,7 @@ def parse_callback(
             details=dict(list(details.items())[:MAX_DETAILS]),
         )
     except ValueError as error:
-        raise InvalidCallback(reason_of(error)) from None
+        raise InvalidInput(reason_of(error)) from None
     return ParsedCallback([report], refs=[sid])
 
 
@@ -219,8 +210,6 @@ def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
     """Twilio: "an HTTP status code of 200 (OK). No response content is required." """
     return WebhookReply(200, "")
 
-
-SAMPLE_KEYS = {"auth_token": "sample-twilio-auth-token-0123456789"}
 
 PROVIDER = Provider(
     name=NAME,
@@ -235,50 +224,5 @@ PROVIDER = Provider(
         answers="`200`, empty body; `403` for a missing or wrong signature where required",
         resends_refused=False,
     ),
-    samples=(
-        Sample(
-            "webhook_twilio_delivered.json",
-            200,
-            {"SM1342fe1b2c904d1ab04f0fc7a58abca9": ("DELIVERED", "delivered", "+15558675310")},
-            body="",
-            private=("+15017250604",),
-        ),
-        Sample(
-            "webhook_twilio_sent.json",
-            200,
-            {"SM1342fe1b2c904d1ab04f0fc7a58abca8": ("SENT", "sent", "+15558675311")},
-            body="",
-            private=("+15017250604",),
-        ),
-        Sample(
-            "webhook_twilio_undelivered.json",
-            200,
-            {"SM1342fe1b2c904d1ab04f0fc7a58abca7": ("FAILED", "undelivered", "+15558675312")},
-            body="",
-            private=("+15017250604",),
-        ),
-        Sample(
-            "webhook_twilio_wrong_signature.json",
-            403,
-            not_stored=("SM1342fe1b2c904d1ab04f0fc7a58abca6",),
-            reason="X-Twilio-Signature does not match",
-            private=("+15558675313", "+15017250604"),
-        ),
-        Sample(
-            "webhook_twilio_unsigned.json",
-            403,
-            not_stored=("SM1342fe1b2c904d1ab04f0fc7a58abca5",),
-            reason="no X-Twilio-Signature",
-            private=("+15558675314", "+15017250604"),
-        ),
-        Sample(
-            "webhook_twilio_missing_status.json",
-            400,
-            not_stored=("SM1342fe1b2c904d1ab04f0fc7a58abca4",),
-            reason="MessageStatus is missing",
-            private=("+15558675315", "+15017250604"),
-        ),
-    ),
-    sample_keys=SAMPLE_KEYS,
     docs="twilio",
 )

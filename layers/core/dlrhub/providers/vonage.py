@@ -29,17 +29,18 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
-from dlrhub.models import Cost, Source, StatusReport
-from dlrhub.providers.descriptor import Provider, Sample, Webhook, WebhookCredentials
-from dlrhub.status import Status
-from dlrhub.webhook_io import (
+from dlrhub.domain.inputs import (
     CallbackForbidden,
-    InvalidCallback,
+    InvalidInput,
     ParsedCallback,
     WebhookReply,
     WebhookRequest,
+    fields_of,
     reason_of,
 )
+from dlrhub.domain.report import Cost, Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import Provider, Webhook, WebhookCredentials
 
 NAME = "vonage"
 
@@ -147,29 +148,20 @@ def _text(name: str, value: Any) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise InvalidCallback(f"{name[:32]} must be text")
-
-
-def _unique(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name, value in pairs:
-        if name in found and found[name] != value:
-            raise InvalidCallback(f"{name[:32]} is given more than once")
-        found[name] = value
-    return found
+    raise InvalidInput(f"{name[:32]} must be text")
 
 
 def params_of(request: WebhookRequest) -> dict[str, str]:
     """The receipt's fields: the query of a GET (or of a POST without a body), else the JSON or form body."""
     if request.method == "GET" or not request.text().strip():
-        return _unique(request.query_pairs())
+        return fields_of(request.query_pairs())
     content_type = (request.header("content-type") or "").lower()
     if "json" in content_type or request.text().lstrip().startswith("{"):
         body = request.json()
         if not isinstance(body, dict):
-            raise InvalidCallback("the JSON body must be one receipt object")
+            raise InvalidInput("the JSON body must be one receipt object")
         return {str(name): _text(str(name), value) for name, value in body.items()}
-    return _unique(request.form())
+    return fields_of(request.form())
 
 
 def message_time(value: str | None) -> datetime | None:
@@ -190,14 +182,14 @@ def parse_callback(
     check_signature(params, credentials, received_at)
     message_id = params.get("messageId", "")
     if not message_id:
-        raise InvalidCallback("messageId is missing")
+        raise InvalidInput("messageId is missing")
     if not _MESSAGE_ID.match(message_id):
-        raise InvalidCallback("messageId must be 1-64 letters, digits or '-'")
+        raise InvalidInput("messageId must be 1-64 letters, digits or '-'")
     word = params.get("status", "")
     if not word:
-        raise InvalidCallback("status is missing")
+        raise InvalidInput("status is missing")
     if not _WORD.match(word):
-        raise InvalidCallback("status must be a word such as delivered")
+        raise InvalidInput("status must be a word such as delivered")
     msisdn = params.get("msisdn", "")
     price = params.get("price", "")
     details = {name[:64]: value[:256] for name, value in sorted(params.items()) if name not in COLUMNS and name.strip()}
@@ -217,19 +209,13 @@ def parse_callback(
             cost=Cost(amount=price, currency=credentials.price_currency, parts=1) if _PRICE.match(price) else None,
         )
     except ValueError as error:
-        raise InvalidCallback(reason_of(error)) from None
+        raise InvalidInput(reason_of(error)) from None
     return ParsedCallback([report], refs=[message_id])
 
 
 def acknowledge(parsed: ParsedCallback, stored: Sequence[bool]) -> WebhookReply:
     return WebhookReply(200, "OK")
 
-
-SAMPLE_KEYS: dict[str, Any] = {
-    "signature_secret": "sample-vonage-signature-secret-0123",
-    "signature_method": "sha256",
-    "signature_required": False,  # the samples are unsigned, but for the two that show a refused signature
-}
 
 PROVIDER = Provider(
     name=NAME,
@@ -245,35 +231,5 @@ PROVIDER = Provider(
         answers="`200 OK` (duplicates too); `403` for a wrong, missing (where required) or stale signature",
         resends_refused=True,
     ),
-    samples=(
-        Sample(
-            "webhook_vonage_delivered_json.json",
-            200,
-            {"0B00000127FDBC63": ("DELIVERED", "delivered", "447547232824")},
-        ),
-        Sample("webhook_vonage_expired_get.json", 200, {"0C0000002EEBDA56": ("EXPIRED", "expired", "4527631111")}),
-        Sample("webhook_vonage_buffered_form.json", 200, {"0B00000127FDBC64": ("PENDING", "buffered", "447547232825")}),
-        Sample(
-            "webhook_vonage_wrong_signature.json",
-            403,
-            not_stored=("0B00000127FDBC65",),
-            reason="sig does not match",
-            private=("447547232826",),
-        ),
-        Sample(
-            "webhook_vonage_stale_timestamp.json",
-            403,
-            not_stored=("0B00000127FDBC66",),
-            reason="timestamp too old",
-            private=("447547232827",),
-        ),
-        Sample(
-            "webhook_vonage_missing_message_id.json",
-            400,
-            reason="messageId is missing",
-            private=("447547232828",),
-        ),
-    ),
-    sample_keys=SAMPLE_KEYS,
     docs="vonage",
 )

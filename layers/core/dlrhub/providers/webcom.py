@@ -1,4 +1,4 @@
-"""Webcom Mobi (providers.md §3, seed 002).
+"""Webcom Mobi (docs/providers.md#webcom-mobi).
 
 Push: a POST of a raw JSON array ``[{"id_sms":3234,"time":"2011-01-01 12:57:46","state":"deliver"}]``.
 The reply names the ids taken, ``[{"id_sms":3234}]``; an id left out is sent again (5
@@ -22,17 +22,27 @@ from urllib.parse import parse_qsl
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
-from dlrhub.models import Source, StatusReport
-from dlrhub.provider_api import AccountMisconfigured, Http, ProviderError, expect_json
-from dlrhub.providers.descriptor import BaseUrl, Credentials, PollById, Provider, Sample, Webhook, WebhookCredentials
-from dlrhub.status import Status
-from dlrhub.webhook_io import (
-    InvalidCallback,
+from dlrhub.domain.inputs import (
+    InvalidInput,
     ParsedCallback,
     WebhookReply,
     WebhookRequest,
     parse_items,
     reason_of,
+)
+from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.status import Status
+from dlrhub.providers.contract import (
+    AccountMisconfigured,
+    BaseUrl,
+    Credentials,
+    Http,
+    PollById,
+    Provider,
+    ProviderError,
+    Webhook,
+    WebhookCredentials,
+    expect_json,
 )
 
 NAME = "webcom"
@@ -140,9 +150,9 @@ def parse_callback(
     """A JSON array of ``{"id_sms","time","state"}``: each item on its own."""
     items = request.json()
     if not isinstance(items, list):
-        raise InvalidCallback("the body must be a JSON array of status objects")
+        raise InvalidInput("the body must be a JSON array of status objects")
     if len(items) > MAX_ITEMS:
-        raise InvalidCallback(f"at most {MAX_ITEMS} items per call")
+        raise InvalidInput(f"at most {MAX_ITEMS} items per call")
     zone = zone_of(credentials.utc_offset)
     return parse_items(items, lambda item: report_from(item, account, zone, received_at, Source.WEBHOOK), "id_sms")
 
@@ -257,29 +267,5 @@ PROVIDER = Provider(
     poll_by_id=PollById(WebcomApi, 1, WebcomClient),
     message_id=_ID,
     message_id_words="a whole number (Webcom's id_sms)",
-    samples=(
-        Sample(
-            "webhook_webcom_states.json",
-            200,
-            {
-                "3234": ("DELIVERED", "deliver", None),
-                "3235": ("PENDING", "send", None),
-                "3236": ("READ", "read", None),
-                "3237": ("FAILED", "not_deliver", None),
-                "3238": ("EXPIRED", "expired", None),
-                "3239": ("PENDING", "partly_deliver", None),
-            },
-            acknowledged=(3234, 3235, 3236, 3237, 3238, 3239),
-        ),
-        Sample(
-            "webhook_webcom_mixed.json",
-            200,
-            {"3240": ("DELIVERED", "deliver", None), "3243": ("FAILED", "not_deliver", None)},
-            not_stored=("3241", "3242"),
-            acknowledged=(3240, "3243"),
-        ),
-        Sample("webhook_webcom_not_an_array.json", 400, not_stored=("3244",), reason="must be a JSON array"),
-        Sample("webhook_webcom_wrong_secret.json", 403, not_stored=("3245",), reason="wrong secret"),
-    ),
     docs="webcom-mobi",
 )

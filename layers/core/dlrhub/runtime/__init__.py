@@ -1,0 +1,1 @@
+"""Lambda runtime plumbing: settings from the environment, metrics, tracing, AWS clients."""

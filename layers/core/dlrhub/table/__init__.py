@@ -1,0 +1,1 @@
+"""The DynamoDB table: its key scheme, the update builder, messages, counters, leases."""
