@@ -92,9 +92,6 @@ class Router:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
-    def allows_path(self, path: str) -> bool:
-        return any(pattern.match(path) for _, pattern in self._routes)
-
 
 class Unreadable(Exception):
     """The request's framing cannot be read: answered ``status`` and the connection closed."""

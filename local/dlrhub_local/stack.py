@@ -46,17 +46,6 @@ STREAM = "StreamFunction"
 REPORTER = "ReporterFunction"
 
 
-def aws_environment(endpoint: str) -> dict[str, str]:
-    """Point every AWS SDK call of this process at the local endpoint, with dummy keys."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }
-
-
 def resolve(value: Any, parameters: dict[str, Any]) -> str | None:
     """A template environment value: literals, !Ref to a parameter or a table."""
     if isinstance(value, dict) and "Ref" in value:

@@ -45,7 +45,6 @@ from dlrhub_local.simulators.base import (
     text_reply,
 )
 
-GET_FORMATS = ("json", "array", "form", "word", "garbage")
 STATES = ("send", "deliver", "read", "not_deliver", "expired", "partly_deliver")
 
 
