@@ -21,10 +21,11 @@ export SAM_CLI_TELEMETRY := 0
 run: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
 	$(PY) -m dlrhub_local $(ARGS)
 
-## test: install everything needed, then lint and run every test
+## test: install everything needed, then lint, type-check and run every test
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
@@ -62,6 +63,7 @@ $(VENV)/.java: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

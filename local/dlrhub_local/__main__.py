@@ -134,7 +134,7 @@ def poll_accounts(text: str | None, accounts: dict[str, object]) -> list[str] | 
     return chosen
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 - the CLI, one option after another
     cli = parser()
     args = cli.parse_args(argv)
     if not 5 <= args.monitor_window <= 1440 or args.monitor_window % 5:

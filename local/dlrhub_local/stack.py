@@ -245,7 +245,7 @@ class LocalStack:
         self.services.stop()
 
 
-def start(
+def start(  # noqa: PLR0915 - every part of the stack started in order
     template_path: Path,
     config: dict[str, Any],
     port: int,
