@@ -1,4 +1,4 @@
-"""``python -m bench --short`` runs every part once and prints every row of issue 10's table.
+"""``python -m dlrhub_measure.bench --short`` runs every part once and prints every row of its table.
 
 A benchmark is not a timed test: nothing here asserts a speed, only that the instrument works
 (on this tree, and on a baseline tree in the same run: this tree again).
@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from bench import rows
 from dlrhub_local.processes import dynamodb_local_jar
 from dlrhub_local.template import Template
+from dlrhub_measure.bench import rows
 from tests.support import ROOT, TEMPLATE, missing
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def expected_rows() -> list[str]:
     names += [f"cold init, {function}" for function in Template(TEMPLATE).functions()]
     names += ["warm webhook per report vs one bare UpdateItem", "poller, all become final"]
     names += ["cost per million reports", "cost per million reports, with customer_ref"]
-    # issue 18, item 10: the lines the per-report path leaves out, and the whole bill's total
+    # the lines of the bill the per-report path leaves out, and the whole bill's total
     names += [
         f"bill per million reports: {line}"
         for line in (
@@ -51,7 +51,7 @@ def test_short_mode_prints_every_row_for_both_trees() -> None:
         missing(f"the benchmark's short mode needs {absent}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     reply = subprocess.run(
-        [sys.executable, "-m", "bench", "--short", "--baseline", str(ROOT)],
+        [sys.executable, "-m", "dlrhub_measure.bench", "--short", "--baseline", str(ROOT)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,6 +1,6 @@
-"""``python -m bench.scale --short`` runs every check on this tree, and this tree passes every item.
+"""``python -m dlrhub_measure.scale --short`` runs every check on this tree, and this tree passes every item.
 
-Short sizes prove the instrument and the fixes of issue 18 together (a tenth of a second of the
+Short sizes prove the instrument and the hub's scale fixes together (a tenth of a second of the
 peak, a few runs of each poll); the full run's figures are in the README.
 """
 
@@ -29,7 +29,7 @@ def test_short_mode_judges_every_item_and_prints_the_bill(tmp_path: Path) -> Non
     figures = tmp_path / "scale.json"
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     reply = subprocess.run(
-        [sys.executable, "-m", "bench.scale", "--short", "--json", str(figures)],
+        [sys.executable, "-m", "dlrhub_measure.scale", "--short", "--json", str(figures)],
         cwd=ROOT,
         env=env,
         capture_output=True,
