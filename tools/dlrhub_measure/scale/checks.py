@@ -84,39 +84,26 @@ def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     seconds = peak_seconds(config["seed"], config["peak_seconds"], config["scale"])
     watch = Watch()
 
+    def register_earlier(entry: tuple[str, str, str, str | None]) -> None:
+        register_message(store, *entry[:3], now, entry[3])
+
     def register(entry: tuple[str, str, str, str | None]) -> None:
-        provider, account, message_id, ref = entry
-        with watch.doing("registration" if ref is None else "registration with ref"):
-            _register(provider, account, message_id, ref)
-
-    def _register(provider: str, account: str, message_id: str, ref: str | None) -> None:
-        register_message(store, provider, account, message_id, now, ref)
-
-    def _register_earlier(entry: tuple[str, str, str, str | None]) -> None:
-        _register(*entry)
+        with watch.doing("registration" if entry[3] is None else "registration with ref"):
+            register_earlier(entry)
 
     def apply(entry: tuple[str, str, str, str, str]) -> None:
-        with watch.doing("final report" if entry[3] != "PENDING" else "pending report"):
-            _apply(*entry)
-
-    def _apply(provider: str, account: str, message_id: str, status: str, word: str) -> None:
-        store.apply(
-            StatusReport(
-                provider=provider,
-                account=account,
-                message_id=message_id,
-                status=status,
-                raw_status=word,
-                received_at=datetime.now(UTC),
-                source="poll" if provider == "huawei" else "webhook",
-            )
-        )
+        provider, account, message_id, status, word = entry
+        source = "poll" if provider == "huawei" else "webhook"
+        report = StatusReport(provider=provider, account=account, message_id=message_id, status=status,
+                              raw_status=word, received_at=datetime.now(UTC), source=source)  # fmt: skip
+        with watch.doing("final report" if status != "PENDING" else "pending report"):
+            store.apply(report)
 
     timings = []
     with watching(watch), ThreadPoolExecutor(WRITERS) as pool:
         for number, second in enumerate(seconds):
             watch.second = -1  # set-up: not counted against the second
-            list(pool.map(_register_earlier, second.earlier))
+            list(pool.map(register_earlier, second.earlier))
             _tick(client, table, -1 - number)
             watch.second = number
             # the second's registrations, then its reports (a message is sent before its reports come),
