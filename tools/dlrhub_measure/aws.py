@@ -55,6 +55,22 @@ def scan(dynamodb: Any, table: str, pages: int = 10_000) -> Iterator[dict[str, A
         args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
 
+def message_items(dynamodb: Any, table: str, keys: list[tuple[str, str, str]], **read: Any) -> Iterator[dict[str, Any]]:
+    """The message items of (provider, account, id) that exist (BatchGetItem, 100 a call); ``read``:
+    its options (``ConsistentRead``, ``ProjectionExpression``…)."""
+    from dlrhub.table.keys import message_key
+
+    for start in range(0, len(keys), 100):
+        wanted = [{k: {"S": v} for k, v in message_key(*key).items()} for key in keys[start : start + 100]]
+        request: dict[str, Any] = {table: {"Keys": wanted, **read}}
+        for _ in range(50):  # unprocessed keys asked again (bounded)
+            reply = dynamodb.batch_get_item(RequestItems=request)
+            yield from reply["Responses"].get(table, [])
+            request = reply.get("UnprocessedKeys") or {}
+            if not request:
+                break
+
+
 def fresh_keys(tree: Path, table: str, count: int, mark: str) -> list[dict[str, Any]]:
     """``count`` keys of the table's key schema that no message has (for bare reference writes)."""
     definition = tree_template(tree).table_definition("MessagesTable", table)
@@ -89,6 +105,6 @@ def event(tree: Path, name: str) -> dict[str, Any]:
 
 
 def seed_example(tree: Path) -> dict[str, Any]:
-    """Seed 003's example as the tree's events/webhook_innopaas_seed_example.json carries it."""
+    """InnoPaaS's example report, as the tree's events/webhook_innopaas_seed_example.json carries it."""
     body = json.loads(event(tree, "webhook_innopaas_seed_example.json")["body"])
     return body[0] if isinstance(body, list) else body

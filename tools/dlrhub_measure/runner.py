@@ -53,6 +53,7 @@ def arguments(prog: str, description: str, *, baseline: bool = True) -> argparse
         parser.add_argument(
             "--baseline",
             type=checkout,
+            metavar="PATH",
             help="another checkout of this repository, measured in the same run; only trees whose core is in"
             " sub-packages (dlrhub.table.messages, as since commit 3caf1fe; older figures were measured apart)",
         )

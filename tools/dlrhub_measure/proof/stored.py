@@ -38,17 +38,6 @@ def history(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def get_messages(dynamodb: Any, table: str, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Any]:
-    """(provider, account, id) -> the item (typed), read consistently in batches; absent ones left out."""
-    found: dict[tuple[str, str, str], Any] = {}
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        wanted = [{"pk": {"S": f"MSG#{p}#{a}#{m}"}, "sk": {"S": MESSAGE_SK}} for p, a, m in chunk]
-        request: dict[str, Any] = {table: {"Keys": wanted, "ConsistentRead": True}}
-        for _ in range(50):  # unprocessed keys asked again (bounded)
-            reply = dynamodb.batch_get_item(RequestItems=request)
-            for item in reply["Responses"].get(table, []):
-                found[identity(item["pk"]["S"])] = item
-            request = reply.get("UnprocessedKeys") or {}
-            if not request:
-                break
-    return found
+    """(provider, account, id) -> the item (typed), read consistently; absent ones left out."""
+    items = aws.message_items(dynamodb, table, keys, ConsistentRead=True)
+    return {identity(item["pk"]["S"]): item for item in items}

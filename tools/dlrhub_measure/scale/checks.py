@@ -495,22 +495,10 @@ def window(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stored(client: Any, table: str, provider: str, account: str, ids: list[str]) -> int:
-    """How many of ``ids`` have a final status stored (BatchGetItem, 100 a call)."""
-    from dlrhub.table.keys import message_key
-
-    found = 0
-    for first in range(0, len(ids), 100):
-        keys = [
-            {k: {"S": v} for k, v in message_key(provider, account, mid).items()} for mid in ids[first : first + 100]
-        ]
-        request = {table: {"Keys": keys, "ProjectionExpression": "#s", "ExpressionAttributeNames": {"#s": "status"}}}
-        for _ in range(10):
-            reply = client.batch_get_item(RequestItems=request)
-            found += sum(1 for item in reply["Responses"].get(table, []) if item["status"]["S"] != "PENDING")
-            request = reply.get("UnprocessedKeys") or {}
-            if not request:
-                break
-    return found
+    """How many of ``ids`` have a final status stored."""
+    keys = [(provider, account, message_id) for message_id in ids]
+    read = {"ProjectionExpression": "#s", "ExpressionAttributeNames": {"#s": "status"}}
+    return sum(item["status"]["S"] != "PENDING" for item in aws.message_items(client, table, keys, **read))
 
 
 def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
