@@ -133,7 +133,7 @@ class WebhookRoute:
 
     def __init__(self, provider: str, host: str, accounts: dict[str, dict[str, Any]], seed: int) -> None:
         if provider not in VALID:
-            raise ValueError(f"no generator for the webhook of {provider!r}: add one to proof/webhook_cases.py")
+            raise ValueError(f"no generator for the webhook of {provider!r}: add one to webhook_cases.py")
         self.provider = provider
         self.host = host
         self.keys = accounts[f"{provider}/{ACCOUNT}"]
