@@ -86,19 +86,20 @@ openapi: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(PY) -m dlrhub_local.docs
 
-## bench: the figures of issue 10 (docs in bench/cli.py); e.g. make bench ARGS="--baseline ../main --short"
+## bench: cost and speed figures beside their references and goals (README "Figures"; options: python -m
+## dlrhub_measure.bench --help), e.g. make bench ARGS="--baseline ../main --short"
 bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
-	$(PY) -m bench $(ARGS)
+	$(PY) -m dlrhub_measure.bench $(ARGS)
 
-## bench-scale: what fails only at 10 M messages a day (issue 18: a generated day through the hub's code on
-## DynamoDB Local, the month's bill), e.g. make bench-scale ARGS="--baseline ../main"; ARGS="--short" for CI sizes
+## bench-scale: what fails only at 10 M messages a day (a generated day through the hub's code on DynamoDB Local,
+## the month's bill), e.g. make bench-scale ARGS="--baseline ../main"; ARGS="--short" for CI sizes
 bench-scale: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
-	$(PY) -m bench.scale $(ARGS)
+	$(PY) -m dlrhub_measure.scale $(ARGS)
 
-## proof: the proof suites of issue 12 in their full modes (hostile input, faults through proxies, provider
+## proof: the proof suites (docs/proof.md) in their full modes (hostile input, faults through proxies, provider
 ## retries, load), a few minutes, one table of figures; ARGS="--short" runs the CI sizes, ARGS="--suites faults" some
 proof: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
-	$(PY) -m proof $(ARGS)
+	$(PY) -m dlrhub_measure.proof $(ARGS)
 
 # Python 3.13 with the layer's pins and the tests' boto3/botocore (and PyYAML, to read the template):
 # the interpreter of the cold-init imports and of the benchmark's runners, as on Lambda.
