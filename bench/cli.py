@@ -43,6 +43,7 @@ class Sizes:
     messages: int
     throughput_writes: int
     jvm_warm_up: int
+    scorecard_messages: int = 1200
 
 
 FULL = Sizes(
@@ -64,6 +65,7 @@ SHORT = Sizes(
     warm_up=2,
     profile_reports=3,
     messages=200,
+    scorecard_messages=100,
     throughput_writes=50,
     jvm_warm_up=0,
 )
@@ -103,6 +105,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         messages=args.messages or base.messages,
         throughput_writes=min(base.throughput_writes, args.messages or base.throughput_writes),
         jvm_warm_up=base.jvm_warm_up,
+        scorecard_messages=base.scorecard_messages,
     )
 
 
@@ -146,6 +149,7 @@ class Run:
 
     def units_and_warm_path(self, endpoints: Endpoints, parts: set[str]) -> None:
         config = {"dynamodb": endpoints.dynamodb, "moto": endpoints.moto, "accounts": sample_accounts()}
+        config["scorecard_messages"] = self.sizes.scorecard_messages
         for tree in self.trees:
             if {"write-units", "cost"} & parts:
                 progress(self.clock, f"write units, {tree.label}")

@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
         if part == "write-units":
             from bench import write_units
 
-            channel.send(**write_units.measure(tree, config["dynamodb"], config["moto"], config["accounts"]))
+            messages = config.get("scorecard_messages", 1200)
+            channel.send(**write_units.measure(tree, config["dynamodb"], config["moto"], config["accounts"], messages))
         elif part == "warm-path":
             from bench import warm_path
 

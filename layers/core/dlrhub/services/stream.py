@@ -248,7 +248,9 @@ def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timest
     """CloudWatch embedded-metric-format documents for one batch (printed to the log).
 
     ``StatusChanges`` by {service, provider, source}; ``MessagesDelivered``,
-    ``MessagesFailed``, ``MessagesSent`` and ``SecondsToFinal`` by {service, provider} and by {service}."""
+    ``MessagesFailed``, ``MessagesSent``, ``SecondsToFinal`` and ``DeliveryOutcome`` (one value per
+    first final status: 1 a success, 0 not; its Average is the delivery rate, its SampleCount the
+    finals) by {service, provider} and by {service}."""
     documents = []
 
     def document(dimensions: list[list[str]], values: dict[str, Any], units: dict[str, str], **dims: str) -> None:
@@ -278,12 +280,17 @@ def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timest
         "MessagesFailed": "Count",
         "MessagesSent": "Count",
         "SecondsToFinal": "Seconds",
+        "DeliveryOutcome": "None",
     }
     for provider in sorted({*metrics.delivered, *metrics.failed, *metrics.sent, *metrics.seconds_to_final}):
         values: dict[str, Any] = {}
-        if metrics.delivered[provider] or metrics.failed[provider]:
-            values["MessagesDelivered"] = metrics.delivered[provider]
-            values["MessagesFailed"] = metrics.failed[provider]
+        delivered, failed = metrics.delivered[provider], metrics.failed[provider]
+        if delivered or failed:
+            values["MessagesDelivered"] = delivered
+            values["MessagesFailed"] = failed
+            # EMF: 100 values a metric (a batch has at most 50 records); the rate kept by the shares
+            share = 100 / max(100, delivered + failed)
+            values["DeliveryOutcome"] = [1] * round(delivered * share) + [0] * round(failed * share)
         if metrics.sent[provider]:
             values["MessagesSent"] = metrics.sent[provider]
         seconds = metrics.seconds_to_final.get(provider) or []
