@@ -88,7 +88,8 @@ def write_rows(after: dict[str, Any] | None, before: dict[str, Any] | None) -> l
     then = write_cells(before) | scorecard_cells(before) if before else {}
     goals = {what: goal for what, _, _, goal in WRITE_KINDS}
     goals |= {SEED_DUPLICATE: "1", SEED_SIZE: f"<= {KB:,} B", LIFE_SIZE: f"<= {KB:,} B (every write 1 unit)"}
-    goals |= {what: "<= 1.0" if "busy" in what or "peak" in what else "-" for what in {*now, *then} - set(goals)}
+    card = [what for what in dict.fromkeys([*now, *then]) if what not in goals]  # in the order measured
+    goals |= {what: "<= 1.0" if "busy" in what or "peak" in what else "-" for what in card}
     return [Row(what, goals[what], now.get(what), then.get(what)) for what in goals]
 
 
