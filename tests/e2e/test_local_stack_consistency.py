@@ -23,9 +23,12 @@ import boto3
 import pytest
 import requests
 
+from dlrhub.domain.scorecard import sheets
 from dlrhub.domain.stats import bucket_of, parse_time
 from dlrhub.domain.status import Status
+from dlrhub.services.api import scorecard_row
 from dlrhub.table.keys import MESSAGE_SK, counter_bucket, counter_partition, from_item, read_history_entry
+from dlrhub.table.recount import Recounter
 from dlrhub_local import config as local_config
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_local.simulators.infin8linx import MonitorReport
@@ -223,6 +226,45 @@ def test_the_stream_function_counts_every_write(stack: StackProcess) -> None:
         counted, recount = counters_and_recount(stack)
     assert counted == recount
     assert sum(c["submitted"] for c in recount.values()) >= len(ids)
+
+
+def test_the_scorecard_over_http_follows_the_stream_and_equals_a_recount(stack: StackProcess) -> None:
+    """Messages to two countries, through the local stack's stream reader
+    and its 60 s tumbling windows: GET /scorecard ends equal to a recount of the message items."""
+    ids = [f"7600{n:06d}" for n in range(30)]
+    now = datetime.now(UTC)
+    register(stack, ids[:20], now, "card-id")
+    items = [
+        {"provider": "infin8linx", "account": "demo", "message_id": mid, "destination": "447700900123",
+         "submitted_at": now.isoformat()}
+        for mid in ids[20:]
+    ]  # fmt: skip
+    assert requests.post(f"{stack.url}/messages", json={"messages": items}, timeout=60).status_code == 200
+    for n, mid in enumerate(ids):
+        callback(stack, mid, 1 if n % 4 else 2)
+    hours = {
+        "from": (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:00:00Z"),
+        "to": (now + timedelta(hours=1)).isoformat(),
+    }
+    start, end = datetime.fromisoformat(hours["from"].replace("Z", "+00:00")), now + timedelta(hours=1)
+    recounter = Recounter(stack.table, table(stack))
+
+    def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        served = requests.get(f"{stack.url}/scorecard", params={**hours, "provider": "infin8linx"}, timeout=30)
+        assert served.status_code == 200, served.text
+        rows = recounter.recount_scorecard("infin8linx", "demo", start, end, dry_run=True).rows
+        expected = [scorecard_row(row).model_dump(mode="json") for row in sheets(rows.items())]
+        return [row for row in served.json()["rows"] if row["account"] == "demo"], expected
+
+    deadline = time.monotonic() + 150  # the windows close once a minute (bounded wait)
+    served, expected = both()
+    while served != expected and time.monotonic() < deadline:
+        time.sleep(2)
+        served, expected = both()
+    assert served == expected
+    countries = {row["country"]: row for row in served}
+    assert countries["GB"]["submitted"] >= 10
+    assert countries["ID"]["delivered"] >= 15
 
 
 # -- the monitor report ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 
 from dlrhub_local.processes import dynamodb_local_jar
 from dlrhub_local.template import Template
-from dlrhub_measure.bench import rows
+from dlrhub_measure.bench import rows, write_units
 from tests.support import ROOT, TEMPLATE, missing
 
 pytestmark = pytest.mark.slow
@@ -52,6 +52,7 @@ def short_run(module: str, *args: str, timeout: float) -> str:
 
 def expected_rows() -> list[str]:
     names = [what for what, _, _, _ in rows.WRITE_KINDS] + [rows.SEED_DUPLICATE, rows.SEED_SIZE, rows.LIFE_SIZE]
+    names += [f"scorecard write units per final report, {label}" for label, _ in write_units.SCORECARD_WINDOWS]
     names += [f"cold init, {function}" for function in Template(TEMPLATE).functions()]
     names += ["warm webhook per report vs one bare UpdateItem", "poller, all become final"]
     names += ["cost per million reports", "cost per million reports, with customer_ref"]

@@ -301,3 +301,38 @@ def test_no_callback_resources_without_a_url_or_without_events(off: dict[str, An
 def test_local_callbacks_use_the_deployed_rules_pattern(final_only: bool) -> None:
     stack = Deployed.of("dlrhub-dev", **EVERYTHING, CallbackFinalOnly=str(final_only).lower())
     assert stack.properties("CallbackRule")["EventPattern"] == event_pattern("<MessagesTable.Arn>", final_only)
+
+
+def test_each_providers_delivery_rate_alarms_against_its_own_baseline(dev: Deployed) -> None:
+    """One anomaly-detection alarm per provider of the registry, on its DeliveryOutcome (Average: the rate),
+    quiet under the minimum volume (the stream function emits the metric: tests/integration/test_stream_handler)."""
+    from dlrhub.providers.registry import PROVIDERS
+
+    found = {}
+    for logical_id, alarm in alarms_of(dev).items():
+        queries = {query["Id"]: query for query in alarm.get("Metrics", [])}
+        if alarm.get("ThresholdMetricId") != "band":
+            continue
+        assert queries["band"]["Expression"] == "ANOMALY_DETECTION_BAND(busy, 3)", logical_id
+        assert queries["busy"]["Expression"] == "IF(FILL(finals, 0) >= 50, rate)", logical_id
+        assert alarm["ComparisonOperator"] == "LessThanLowerThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        stats = {queries[i]["MetricStat"]["Stat"]: queries[i]["MetricStat"]["Metric"] for i in ("rate", "finals")}
+        assert set(stats) == {"Average", "SampleCount"}
+        assert stats["Average"] == stats["SampleCount"]
+        metric = stats["Average"]
+        assert metric["MetricName"] == "DeliveryOutcome"
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        assert dimensions["service"] == "dlrhub-dev"
+        found[dimensions["provider"]] = alarm["AlarmName"]
+    assert set(found) == {provider.name for provider in PROVIDERS}
+    assert found["vonage"] == "dlrhub-dev-delivery-baseline-vonage"
+    body = json.loads(dev.properties("Dashboard")["DashboardBody"])
+    searches = [
+        m[0]["expression"]
+        for w in body["widgets"]
+        for m in w["properties"].get("metrics", [])
+        if isinstance(m, list) and m and isinstance(m[0], dict)
+    ]
+    assert any('MetricName="DeliveryOutcome" service="dlrhub-dev"' in s and "'Average'" in s for s in searches)
+    assert any('MetricName="SecondsToFinal"' in s and "'p95'" in s for s in searches)

@@ -297,3 +297,19 @@ def test_a_campaign_registered_in_one_moment_spreads_over_the_shards_and_pages_o
     by_ref = follow(lambda **kw: store.list_by_ref(ref, **kw), limit=7)
     assert flat(by_account) == flat(by_ref) == ids
     assert max(len(page) for page in by_account) == 7
+
+
+def test_the_country_is_the_numbers_unless_a_report_names_one(
+    client: Any, table_name: str, store: MessageStore
+) -> None:
+    """Registration stores the country of the number's calling code, never over a report's own; a
+    report that names one replaces it (docs/statistics.md, "Countries")."""
+    first, second = new_id(), new_id()
+    store.register(registration(first, destination="14165550123"), NOW)
+    assert raw_item(client, table_name, first)["country"] == {"S": "CA"}
+    store.apply(report(first, Status.DELIVERED).model_copy(update={"country": "US"}))
+    assert raw_item(client, table_name, first)["country"] == {"S": "US"}
+    store.apply(report(second, Status.DELIVERED).model_copy(update={"country": "ID"}))
+    store.register(registration(second, destination="447700900123"), NOW)
+    item = raw_item(client, table_name, second)
+    assert (item["country"], "registered_at" in item) == ({"S": "ID"}, True)

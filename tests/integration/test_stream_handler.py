@@ -73,7 +73,7 @@ def test_metrics_carry_the_contracts_dimensions(
         for name in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
     }
     assert dimension_sets["StatusChanges"] == [("service", "provider", "source")]
-    for name in ("MessagesDelivered", "MessagesFailed", "SecondsToFinal"):
+    for name in ("MessagesDelivered", "MessagesFailed", "SecondsToFinal", "DeliveryOutcome"):
         assert dimension_sets[name] == [("service", "provider"), ("service",)], name
     [final] = [doc for doc in documents if "SecondsToFinal" in doc]
     assert final["provider"] == "infin8linx"
@@ -92,6 +92,7 @@ def test_metric_documents_split_by_provider_and_source() -> None:
     assert changes == {("webcom", "poll"): 2, ("webcom", "webhook"): 1}
     [finals] = [d for d in documents if "MessagesFailed" in d]
     assert (finals["MessagesDelivered"], finals["MessagesFailed"]) == (0, 1)  # READ after DELIVERED: not a first
+    assert finals["DeliveryOutcome"] == [0]  # its Average is the delivery rate
     assert all(
         d["service"] == "dlrhub-dev" and d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DLRHub" for d in documents
     )

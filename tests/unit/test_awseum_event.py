@@ -93,6 +93,12 @@ def test_prices_are_added_as_decimals() -> None:
     assert parse(with_detail(DELIVERED, totalMessagePrice=None, totalCarrierFee=None)).cost is None
 
 
+def test_the_country_is_iso_country_code_else_the_mccs() -> None:
+    assert (parse(SUCCESSFUL).country, parse(DELIVERED).country) == ("ES", "US")
+    assert parse(with_detail(DELIVERED, isoCountryCode=None, mcc="510")).country == "ID"
+    assert parse(with_detail(DELIVERED, isoCountryCode="Spain", mcc=None)).country is None
+
+
 def test_a_destination_is_kept_where_the_event_has_one() -> None:
     report = parse(with_detail(DELIVERED, destinationPhoneNumber="+14255550156"))
     assert report.destination == "+14255550156"

@@ -52,6 +52,7 @@ def test_the_seed_example_is_stored_with_every_field_as_given() -> None:
     assert set(KEPT_FIELDS) == set(SEED_EXAMPLE) - {"receiver", "pswd", "msgid", "mobile", "status"}
     assert report.details == {name: SEED_EXAMPLE[name] for name in KEPT_FIELDS}
     assert report.cost == Cost(amount="0.0567", currency="CNY", parts=1)
+    assert report.country == "CN"  # mcc 460
 
 
 def test_the_credentials_are_kept_nowhere() -> None:

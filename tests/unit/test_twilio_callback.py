@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from dlrhub.domain.inputs import CallbackForbidden, InvalidInput, ParsedCallback, WebhookRequest, called_url
-from dlrhub.domain.report import Source
+from dlrhub.domain.report import Cost, Source
 from dlrhub.domain.status import Status
 from dlrhub.providers.twilio import (
     PROVIDER,
@@ -155,6 +155,14 @@ def test_a_signed_callback_is_parsed() -> None:
         Status.FAILED,
         "undelivered",
     )
+    assert report.cost is None  # a status callback usually carries no price
+
+
+def test_a_price_where_a_callback_carries_one_is_the_cost_paid() -> None:
+    [report] = parse(signed_request({**EXAMPLE, "Price": "-0.00750", "PriceUnit": "USD"})).reports
+    assert report.cost == Cost(amount="0.00750", currency="USD")
+    [odd] = parse(signed_request({**EXAMPLE, "Price": "n/a", "PriceUnit": "USD"})).reports
+    assert odd.cost is None
 
 
 @pytest.mark.parametrize(

@@ -198,6 +198,7 @@ def test_the_guides_receipt_is_stored_with_every_field() -> None:
     assert report.destination == "447547232824"
     assert report.provider_time == datetime(2018, 10, 25, 12, 10, 29, tzinfo=UTC)  # message-timestamp, as UTC
     assert report.cost == Cost(amount="0.03330000", currency="EUR", parts=1)  # one receipt is one part
+    assert report.country == "GB"  # network-code 23410: MCC 234
     assert report.details == {
         key: value for key, value in EXAMPLE.items() if key not in {"messageId", "msisdn", "status"}
     }

@@ -42,6 +42,8 @@ class Sizes:
     messages: int = 10_000
     throughput_writes: int = 2000
     jvm_warm_up: int = 300
+    #: messages through the stream handler for the scorecard's write units
+    scorecard_messages: int = 1200
 
 
 FULL = Sizes()
@@ -55,6 +57,7 @@ SHORT = Sizes(
     messages=200,
     throughput_writes=50,
     jvm_warm_up=0,
+    scorecard_messages=100,
 )
 
 
@@ -119,6 +122,7 @@ class Run:
 
     def units_and_warm_path(self, engines: Engines, parts: set[str]) -> None:
         config = {"dynamodb": engines.dynamodb.endpoint, "moto": engines.moto.endpoint, "accounts": sample_accounts()}
+        config["scorecard_messages"] = self.sizes.scorecard_messages
         sizes = dataclasses.asdict(self.sizes)
         for tree in self.trees:
             if {"write-units", "cost"} & parts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, put_accounts, scan, seed_example
 from dlrhub_measure.bench.capacity import CapacityMeter, summary
 from dlrhub_measure.functions import DESTINATION, load_function, register_message
-from dlrhub_measure.item_size import item_size
+from dlrhub_measure.item_size import item_size, write_units
 from dlrhub_measure.runner import Channel
 from dlrhub_measure.scale.checks import index_keys, stored_sizes, stream_figures
 
@@ -201,10 +202,120 @@ def seed_example_size(tree: Path, client: Any, config: dict[str, Any]) -> dict[s
     return found
 
 
+#: (label, stream records a window of one shard holds): a shard of ~50 at 10 M messages a day (~4 records a
+#: message, 463 a second) over the 60 s window; at the 2,000 reports/s peak; a quiet shard (one small batch).
+SCORECARD_WINDOWS = (
+    ("busy shard, a minute at 10 M messages a day", 560),
+    ("the same shard, TumblingWindowInSeconds 300", 2800),
+    ("a minute at the 2,000 reports/s peak", 2400),
+    ("quiet shard, 10 records a minute", 10),
+)
+
+
+def scorecard_units(tree: Path, client: Any, messages: int = 1200) -> dict[str, Any] | None:
+    """The scorecard's write units per stream record and per final report: a steady mix of messages
+    (one account 40 %, 3 providers, 8 countries, each registered, PENDING twice, then final) through the
+    stream handler in tumbling windows of each size in SCORECARD_WINDOWS; only the scorecard's client metered."""
+    try:
+        from dlrhub.services.stream import Window, handle_batch
+        from dlrhub.table.counters import StatsStore
+        from dlrhub.table.scorecard import ScorecardStore
+    except ImportError:
+        return None  # a tree without the scorecard
+    from dlrhub.domain.registration import Registration
+    from dlrhub.domain.report import StatusReport
+    from dlrhub.table.messages import MessageStore
+    from dlrhub_measure.scale.checks import _stream_records
+
+    rng = random.Random(7)
+    table = create_table(tree, client, "bench-card")
+    store = MessageStore(table, client=client)
+    numbers = ["628131565746", "447700900123", "14165550123", "4915112345678", "33612345678", "919812345678"]
+    numbers += ["5511987654321", "2348031234567"]
+    lives = [
+        (
+            rng.choice(["infin8linx", "innopaas", "vonage"]),
+            "big" if rng.random() < 0.4 else rng.choice(["a", "b", "c"]),
+            str(10**9 + n),
+            rng.choices(numbers, weights=[30, 20, 10, 10, 10, 10, 5, 5])[0],
+            rng.choices(["DELIVERED", "FAILED", "EXPIRED", "UNKNOWN"], weights=[85, 8, 4, 3])[0],
+        )
+        for n in range(messages)
+    ]
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    words = ["ACCEPTD", "ENROUTE"]
+    for round_ in range(messages + 3):  # message k's step s in round k + s: a steady stream of every step
+        for step in range(4):
+            if not 0 <= round_ - step < messages:
+                continue
+            provider, account, mid, number, final = lives[round_ - step]
+            at = base + timedelta(seconds=round_)
+            if step == 0:
+                reg = Registration(
+                    provider=provider, account=account, message_id=mid, destination=number, submitted_at=at
+                )
+                store.register(reg, at)
+                continue
+            status = final if step == 3 else "PENDING"
+            raw = final if step == 3 else words[step - 1]
+            store.apply(
+                StatusReport(
+                    provider=provider, account=account, message_id=mid, status=status, raw_status=raw,
+                    received_at=at, source="webhook",
+                )
+            )  # fmt: skip
+    records = [
+        r for r in _stream_records(client, client.meta.endpoint_url, table) if "NewImage" in r.get("dynamodb", {})
+    ]
+    finals = sum(1 for r in records if _settles(r))
+    found: dict[str, Any] = {"records": len(records), "finals": finals}
+    for label, size in SCORECARD_WINDOWS:
+        metered = TransactionUnits(client)
+        stats, card = StatsStore(table, client=client), ScorecardStore(table, client=metered)
+        shard = f"bench-{uuid.uuid4().hex[:8]}"
+        for first in range(0, len(records), size):
+            window, state = records[first : first + size], {}
+            for batch in (window[i : i + 50] for i in range(0, len(window), 50)):
+                state = handle_batch(shard, batch, None, stats, card, Window(state, final=False)).state
+            handle_batch(shard, [], None, stats, card, Window(state, final=True))
+        found[label] = {"units": metered.units, "writes": metered.transactions, "items": metered.items, "window": size}
+    return found
+
+
+class TransactionUnits:
+    """A DynamoDB client whose transactions are charged as AWS charges them: 2 write units per KB of each
+    item (the larger of before and after: items only grow here, so after). DynamoDB Local reports 2 units
+    for a whole transaction, whatever its items."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.units, self.transactions, self.items = client, 0.0, 0, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        reply = self._client.transact_write_items(**kwargs)
+        self.transactions += 1
+        for action in kwargs["TransactItems"]:
+            key, table = action["Update"]["Key"], action["Update"]["TableName"]
+            item = self._client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item") or key
+            self.units += 2 * write_units(item_size(item))
+            self.items += 1
+        return reply
+
+
+def _settles(record: dict[str, Any]) -> bool:
+    """Whether the record is a message's first final status."""
+    new = record["dynamodb"].get("NewImage", {}).get("status", {}).get("S")
+    old = record["dynamodb"].get("OldImage", {}).get("status", {}).get("S")
+    return new not in (None, "PENDING", "SENT") and old in (None, "PENDING", "SENT")
+
+
 def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
     client = aws.client("dynamodb", config["dynamodb"])
     kinds = Kinds(tree, client)
     result: dict[str, Any] = {"kinds": kinds.all(), "life": typical_life(kinds, tree)}
+    result["scorecard"] = scorecard_units(tree, client, config.get("scorecard_messages", 1200))
     result["seed"] = seed_example_size(tree, client, config)
     result["breakdown"] = kinds.meter.breakdown_seen
     # the other lines of the bill (scale/bill.py): the stream function over what the kinds wrote, and
