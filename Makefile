@@ -21,7 +21,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # One line per set-up step: what it fetches as it starts, how big the result is when it ends (measured).
 step = printf 'set-up: %s ... ' $(1)
 sized = echo "done, $$(du -sm $(1) | cut -f1) MB in $(1)"
-packages = echo "done, $$($(1)/bin/python -m pip list $(PIP_QUIET) 2>/dev/null | tail -n +3 | wc -l) packages, $$(du -sm $(1) | cut -f1) MB in $(1)"
+packages = echo "done, $$($(1)/bin/python -m pip list --format=freeze 2>/dev/null | wc -l) packages, $$(du -sm $(1) | cut -f1) MB in $(1)"
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint format build validate openapi docs bench bench-scale proof clean setup recount replay invoke help
@@ -119,6 +119,13 @@ validate: $(SAM_VENV)/.installed $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+## invoke: one built function with one event under AWS's Lambda Runtime Interface Emulator, against the
+##   running local stack (make run in another terminal), no Docker; builds for this machine when needed, e.g.
+##   make invoke FUNCTION=WebhookFunction EVENT=events/webhook_infin8linx_delivered.json
+invoke: $(VENV)/.local $(SAM_VENV)/.installed
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "make invoke: give FUNCTION and EVENT, e.g. make invoke FUNCTION=WebhookFunction EVENT=events/webhook_infin8linx_delivered.json"; exit 2; }
+	@PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(PY) -m dlrhub_local.invoke "$(FUNCTION)" "$(EVENT)" $(ARGS)
 
 ## openapi: regenerate docs/openapi.json from the customer API's routes
 openapi: $(VENV)/.local

@@ -142,16 +142,19 @@ def _generic(log: dict[str, Any], function: str) -> str:
     return event_line(level if level in ("warning", "error", "critical") else "info", text)
 
 
-def words(log: dict[str, Any], function: str | None = None, *, verbose: bool = False) -> str | None:
+def words(
+    log: dict[str, Any], function: str | None = None, *, verbose: bool = False, behind_gateway: bool = True
+) -> str | None:
     """One Powertools log line (as a dict) in words; None when there is nothing to tell.
 
-    ``function``: the function's short name (``webhook``), when the line does not carry it."""
+    ``function``: the function's short name (``webhook``), when the line does not carry it;
+    ``behind_gateway``: the local gateway tells refusals (with the status), so their lines are left out."""
     name = str(log.get(FUNCTION_KEY) or function or "function")
     message = str(log.get("message", ""))
     level = str(log.get("level", "INFO")).upper()
     if message in TOLD_DEBUG:
         return _report(log, name)
-    if message.startswith(TOLD_BY_GATEWAY):
+    if behind_gateway and message.startswith(TOLD_BY_GATEWAY):
         return None
     if message == ITEM_REJECTED:  # one item of a call with several: the others are stored
         ref = f" ({log['ref']})" if log.get("ref") not in (None, "") else ""
