@@ -160,12 +160,12 @@ $(BENCH_VENV)/.installed: layers/core/requirements.txt requirements-lambda-runti
 ## recount: rebuild counters from the message items (docs/operations.md), e.g.
 ##   make recount ARGS="--table T --accounts infin8linx/main --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z"
 recount: $(VENV)/.local
-	$(PY) -m dlrhub_tools.recount $(ARGS)
+	@$(PY) -m dlrhub_tools.recount $(ARGS)
 
 ## replay: replay the stream batches parked in the failure queue (docs/operations.md), e.g.
 ##   make replay ARGS="--table T --queue-url URL --accounts infin8linx/main --dry-run"
 replay: $(VENV)/.local
-	$(PY) -m dlrhub_tools.replay $(ARGS)
+	@$(PY) -m dlrhub_tools.replay $(ARGS)
 
 ## clean: remove the venvs, builds and caches (not .dlrhub-local.json, your local accounts)
 clean:

@@ -345,8 +345,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     args = parser().parse_args(argv)
     log_dir = args.env_vars.resolve().parent
     try:
-        variables = stack_variables(args.env_vars.resolve(), args.function)
         event = read_event(args.event)
+        variables = stack_variables(args.env_vars.resolve(), args.function)
         build = host_build(args.build_dir.resolve(), out)
         shim = runtime_shim(say=out)
         function = Template(TEMPLATE).functions()[args.function]
