@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import textwrap
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from dlrhub_local.callbacks import CallbackAuth, CallbackSettings
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW, PORT, ports_sentence
+from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.services import APPROXIMATE, spawn_services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,9 +190,29 @@ def poll_accounts(text: str | None, accounts: dict[str, object]) -> list[str] | 
     return chosen
 
 
+def port_taken(args: argparse.Namespace) -> str | None:
+    """One line for a port given (or the default) that something else holds; None when all are free."""
+    for flag, port in (("--port", args.port), ("--dynamodb-port", args.dynamodb_port), ("--aws-port", args.aws_port)):
+        if not port:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                return (
+                    f"dlrhub_local: port {port} of 127.0.0.1 is in use (another make run?): stop what holds it,"
+                    f" or choose another with {flag} (0: any free port)"
+                )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     cli = parser()
     args = cli.parse_args(argv)
+    if taken := port_taken(args):
+        print(taken, file=sys.stderr)
+        return 2
     if not 5 <= args.monitor_window <= 1440 or args.monitor_window % 5:
         cli.error("--monitor-window must be a multiple of 5 from 5 to 1440")
     if not 0 <= args.monitor_lag <= 1440:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 
 import pytest
 
-from dlrhub_local.__main__ import parser
+from dlrhub_local.__main__ import parser, port_taken
 from dlrhub_local.defaults import PORT, ports_sentence
 from tests.support import ROOT
 
@@ -88,3 +89,21 @@ def test_make_run_installs_only_what_the_stack_needs() -> None:
     for oracle in ("pytest", "schemathesis", "twilio", "vonage", "huaweicloudsdkcore", "ruff", "cfn-lint"):
         assert not re.search(rf"^{oracle}\b", local, re.MULTILINE), oracle
     assert "-r requirements-local.txt" in (ROOT / "requirements-dev.txt").read_text()
+
+
+def test_a_port_in_use_is_one_line_naming_the_option_to_change() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = run(sys.executable, "-m", "dlrhub_local", "--port", str(port), "--config", "/nonexistent/local.json")
+        assert parser().parse_args(["--aws-port", str(port)]).aws_port == port
+        taken = port_taken(parser().parse_args(["--port", "0", "--aws-port", str(port)]))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"dlrhub_local: port {port} of 127.0.0.1 is in use (another make run?): stop what holds it,"
+        " or choose another with --port (0: any free port)\n"
+    )
+    assert taken is not None
+    assert taken.endswith("choose another with --aws-port (0: any free port)")
