@@ -30,10 +30,11 @@ export SAM_CLI_TELEMETRY := 0
 run: $(VENV)/.local $(DDB_LOCAL)/.installed $(SWAGGER_UI)/.installed $(VENV)/.java
 	$(PY) -m dlrhub_local $(ARGS)
 
-## test: install everything needed, then lint and run every test (PYTEST_ARGS="-k …" for some)
+## test: install everything needed, then lint, type-check and run every test (PYTEST_ARGS="-k …" for some)
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## help: these targets and what they do
@@ -104,6 +105,7 @@ $(VENV)/.java: $(VENV)/.local
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## format: ruff fix and format
 format: $(VENV)/.installed
@@ -135,19 +137,20 @@ openapi: $(VENV)/.local
 docs: $(VENV)/.local
 	$(PY) -m dlrhub_local.docs
 
-## bench: the cost and speed figures against their references (bench/cli.py), e.g. make bench ARGS="--baseline ../main --short"
+## bench: cost and speed figures beside their references and goals (README "Figures"; options: python -m
+## dlrhub_measure.bench --help), e.g. make bench ARGS="--baseline ../main --short"
 bench: $(VENV)/.installed $(DDB_LOCAL)/.installed $(if $(PYTHON313),$(BENCH_VENV)/.installed)
-	$(PY) -m bench $(ARGS)
+	$(PY) -m dlrhub_measure.bench $(ARGS)
 
-## bench-scale: what fails only at 10 M messages a day (a generated day through the hub's code on
-## DynamoDB Local, the month's bill), e.g. make bench-scale ARGS="--baseline ../main"; ARGS="--short" for CI sizes
+## bench-scale: what fails only at 10 M messages a day (a generated day through the hub's code on DynamoDB Local,
+## the month's bill), e.g. make bench-scale ARGS="--baseline ../main"; ARGS="--short" for CI sizes
 bench-scale: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
-	$(PY) -m bench.scale $(ARGS)
+	$(PY) -m dlrhub_measure.scale $(ARGS)
 
-## proof: the proof suites in their full modes (hostile input, faults through proxies, provider
+## proof: the proof suites (docs/proof.md) in their full modes (hostile input, faults through proxies, provider
 ## retries, load), a few minutes, one table of figures; ARGS="--short" runs the CI sizes, ARGS="--suites faults" some
 proof: $(VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
-	$(PY) -m proof $(ARGS)
+	$(PY) -m dlrhub_measure.proof $(ARGS)
 
 # Python 3.13 with the layer's pins and the tests' boto3/botocore (and PyYAML, to read the template):
 # the interpreter of the cold-init imports and of the benchmark's runners, as on Lambda.

@@ -165,7 +165,7 @@ def put_sample_accounts(endpoint: str, prefix: str, account: str = "demo") -> No
 
 
 def innopaas_seed_example(**changes: str) -> dict[str, str]:
-    """Seed 003's example object, as events/webhook_innopaas_seed_example.json carries it, with ``changes``."""
+    """InnoPaaS's example report, as events/webhook_innopaas_seed_example.json carries it, with ``changes``."""
     [body] = event_body_items(load_event("webhook_innopaas_seed_example.json"))
     return {**body, **changes}
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -49,7 +50,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 
-def _json(model: type, description: str) -> dict[str, Any]:
+def _json(model: type, description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
@@ -60,7 +61,7 @@ ERRORS = {
 READ_ERRORS = {**ERRORS, 404: _json(ErrorReply, "no such message")}
 
 
-def _error(status_code: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response:
+def _error(status_code: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
     body = ErrorReply(message=message, errors=errors).model_dump(exclude_none=True)
     return Response(status_code=status_code, content_type="application/json", body=body)
 
@@ -151,53 +152,61 @@ def get_stats(
 
 
 @app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response:
+def invalid_request(error: RequestValidationError) -> Response[Any]:
     errors = [{"where": ".".join(str(part) for part in e["loc"]), "reason": e["msg"]} for e in error.errors()]
     return _error(400, "invalid request: " + "; ".join(f"{e['where']}: {e['reason']}" for e in errors[:5]), errors)
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def unsupported_content_type(error: Exception) -> Response:
+def _not_json() -> Response[Any]:
     return _error(415, "the body must be JSON: send content-type application/json")
 
 
-@app.exception_handler(ValueError)
-def value_error(error: ValueError) -> Response:
-    # Powertools lets a bare ValueError out of body parsing when a multipart/form-data body has no
-    # boundary: the client's 415 (the API reads JSON only). Any other ValueError is a failure of ours.
-    if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
-        return unsupported_content_type(error)
-    return failed(error)
-
-
-@app.exception_handler(InvalidInput)
-def invalid_input(error: InvalidInput) -> Response:
-    return _error(400, str(error))
-
-
-@app.exception_handler(InvalidCursor)
-def invalid_cursor(error: InvalidCursor) -> Response:
-    return _error(400, str(error))
-
-
-@app.exception_handler(BadRequestError)
-def bad_request(error: BadRequestError) -> Response:
-    return _error(400, error.msg)
-
-
-@app.exception_handler(NotFoundError)
-def not_found(error: NotFoundError) -> Response:
-    return _error(404, error.msg)
-
-
-@app.exception_handler(Exception)
-def failed(error: Exception) -> Response:
+def _failure(error: Exception) -> Response[Any]:
     logger.exception("request failed")
     unavailable(metrics, cause_of(error))
     return _error(503, "temporarily unavailable, try again")
 
 
-def unreadable_body(event: dict) -> str | None:
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(error: Exception) -> Response[Any]:
+    return _not_json()
+
+
+@app.exception_handler(ValueError)
+def value_error(error: ValueError) -> Response[Any]:
+    # Powertools lets a bare ValueError out of body parsing when a multipart/form-data body has no
+    # boundary: the client's 415 (the API reads JSON only). Any other ValueError is a failure of ours.
+    if app.current_event.headers.get("content-type", "").strip().lower().startswith("multipart/"):
+        return _not_json()
+    return _failure(error)
+
+
+@app.exception_handler(InvalidInput)
+def invalid_input(error: InvalidInput) -> Response[Any]:
+    return _error(400, str(error))
+
+
+@app.exception_handler(InvalidCursor)
+def invalid_cursor(error: InvalidCursor) -> Response[Any]:
+    return _error(400, str(error))
+
+
+@app.exception_handler(BadRequestError)
+def bad_request(error: BadRequestError) -> Response[Any]:
+    return _error(400, str(error.msg))
+
+
+@app.exception_handler(NotFoundError)
+def not_found(error: NotFoundError) -> Response[Any]:
+    return _error(404, str(error.msg))
+
+
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response[Any]:
+    return _failure(error)
+
+
+def unreadable_body(event: dict[str, Any]) -> str | None:
     """Why a JSON body cannot be read (too deep, a number too long, not JSON), before routing:
     the router's own parsing would let RecursionError out as a 503."""
     body = event.get("body")
@@ -213,7 +222,7 @@ def unreadable_body(event: dict) -> str | None:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer().capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     content_type = (event.get("headers") or {}).get("content-type", "")
     reason = unreadable_body(event) if content_type.startswith("application/json") else None
     if reason is not None:

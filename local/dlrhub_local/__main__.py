@@ -207,7 +207,7 @@ def port_taken(args: argparse.Namespace) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 - the CLI, one option after another
     cli = parser()
     args = cli.parse_args(argv)
     if taken := port_taken(args):

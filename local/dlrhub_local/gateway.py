@@ -234,7 +234,7 @@ class Gateway:
             context = LambdaContext(route.function, event["requestContext"]["requestId"], started=time.monotonic())
             return self.handlers[route.function](event, context)
 
-    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:  # noqa: C901 - the request handler class it defines
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -27,7 +27,7 @@ from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.env_vars import write_env_vars
-from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
+from dlrhub_local.gateway import Gateway, LambdaContext, OnRefused, load_handler
 from dlrhub_local.lambda_service import LambdaService
 from dlrhub_local.polling import (
     POLLER,
@@ -42,7 +42,7 @@ from dlrhub_local.redact import mask_phone
 from dlrhub_local.services import Given, Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
-from dlrhub_local.template import Function, Template
+from dlrhub_local.template import Function, Route, Template
 
 REGION = "us-east-1"
 #: The local stack's name: its table's prefix, and the functions' Powertools service (deployed: the stack's name).
@@ -210,6 +210,42 @@ def stream_reader(
     )
 
 
+def local_environment(
+    template: Template,
+    config: dict[str, Any],
+    poll_accounts: list[str] | None,
+    monitor_window: int,
+    monitor_lag: int,
+) -> dict[str, str]:
+    """The functions' variables here: the template's, with the local stack's settings."""
+    # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
+    env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
+    env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
+    env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
+    return env
+
+
+def console_log_level(*, json_logs: bool, verbose: bool) -> str:
+    """In words, the console tells duplicates, which the functions log at DEBUG (and drops what it does not
+    tell); raw JSON lines: warnings and errors, INFO too when verbose."""
+    if not json_logs:
+        return "DEBUG"
+    return "INFO" if verbose else "WARNING"
+
+
+def tell_refusals(short_names: dict[str, str], emit: Callable[[str], None]) -> OnRefused:
+    """The gateway's line for each request a function refused."""
+
+    def tell(route: Route, method: str, params: dict[str, str], status: int, body: bytes) -> None:
+        name = short_names.get(route.function, route.function)
+        emit(console.refused_line(name, method, console.shown_path(route.path, params), status, body))
+
+    return tell
+
+
 def handled_as(function: str, handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
     """``handler``, its log lines told as ``function``'s (console.invoking)."""
 
@@ -326,7 +362,7 @@ class LocalStack:
             self.env_vars.unlink(missing_ok=True)  # its endpoints are gone: make invoke must not use them
 
 
-def start(
+def start(  # noqa: PLR0915 - every part of the stack started in order
     template_path: Path,
     config: dict[str, Any],
     port: int,
@@ -362,31 +398,18 @@ def start(
     try:
         simulators = start_simulators(config["accounts"])
         os.environ.update(services.environment())  # the ports are known: the functions load while the JVM starts
-        # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
-        env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
-        env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
-        env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
-        env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
+        env = local_environment(template, config, poll_accounts, monitor_window, monitor_lag)
         deployed_level = env.get("POWERTOOLS_LOG_LEVEL", "INFO")
-        if not json_logs:  # the console tells duplicates, which the functions log at DEBUG
-            env["POWERTOOLS_LOG_LEVEL"] = "DEBUG"
-        elif not verbose:  # the functions' own JSON logs: warnings and errors only
-            env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        env["POWERTOOLS_LOG_LEVEL"] = console_log_level(json_logs=json_logs, verbose=verbose)
         os.environ.update(env)
         # Powertools warns when a handler added no metric (metrics are off here): noise on the console.
         warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
         tables_made = prepare_tables(services, template)
         functions = template.functions()
         short_names = {name: function.short_name for name, function in functions.items()}
-
-        def tell_in_words() -> None:
-            if not json_logs:
-                console.attach(env["POWERTOOLS_SERVICE_NAME"], emit, short_names, verbose=verbose)
-
         handlers = load_handlers(functions)
-        tell_in_words()
+        if not json_logs:  # the functions' logger exists now; loaded again below, it is the same logger
+            console.attach(env["POWERTOOLS_SERVICE_NAME"], emit, short_names, verbose=verbose)
         services.moto.wait_ready()
         prefix = env.get("SECRETS_PREFIX", "dlrhub")
         store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
@@ -394,13 +417,8 @@ def start(
             os.environ.update(services.environment())
             handlers = load_handlers(functions)
             create_tables(template, boto3.client("dynamodb"))
-
-        def refused(route: Any, method: str, params: dict[str, str], status: int, body: bytes) -> None:
-            name = short_names.get(route.function, route.function)
-            emit(console.refused_line(name, method, console.shown_path(route.path, params), status, body))
-
         pages, swagger_ui = docs_pages()
-        gateway = Gateway(template.http_routes(), handlers, pages=pages, on_refused=refused)
+        gateway = Gateway(template.http_routes(), handlers, pages=pages, on_refused=tell_refusals(short_names, emit))
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
         threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]

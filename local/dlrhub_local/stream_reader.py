@@ -358,6 +358,17 @@ class StreamReader:
             args = {"StreamArn": self.arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}
             return self._streams.get_shard_iterator(**args)["ShardIterator"]
 
+    def _lost_iterator(self, shard: Shard, error: ClientError) -> None:
+        """A shard's iterator that DynamoDB no longer takes: a new one, or the shard is gone; else raises."""
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("ExpiredIteratorException", "TrimmedDataAccessException"):
+            shard.iterator = None  # a new one, after the last record read
+        elif code == "ResourceNotFoundException":
+            shard.ended = True  # gone: whatever is buffered is still handed over
+            self._refresh_at = 0.0
+        else:
+            raise error
+
     def _read(self, shard: Shard) -> bool:
         if shard.ended or len(shard.buffer) >= self._settings.batch_size:
             return False
@@ -366,15 +377,8 @@ class StreamReader:
         try:
             reply = self._streams.get_records(ShardIterator=shard.iterator, Limit=self._settings.batch_size)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in ("ExpiredIteratorException", "TrimmedDataAccessException"):
-                shard.iterator = None  # a new one, after the last record read
-                return True
-            if code == "ResourceNotFoundException":
-                shard.ended = True  # gone: whatever is buffered is still handed over
-                self._refresh_at = 0.0
-                return True
-            raise
+            self._lost_iterator(shard, error)
+            return True
         records = reply.get("Records", [])
         shard.iterator = reply.get("NextShardIterator")
         if shard.iterator is None:

@@ -114,7 +114,7 @@ def test_webcom_push_is_acknowledged_stored_and_readable(stack: StackProcess) ->
 
 
 def innopaas_push(stack: StackProcess, **changes: str) -> dict[str, str]:
-    """Seed 003's example, with the demo account's receiving credentials."""
+    """InnoPaaS's example report, with the demo account's receiving credentials."""
     account = stack.account("innopaas")
     return innopaas_seed_example(**{"receiver": account["receiver"], "pswd": account["pswd"], **changes})
 

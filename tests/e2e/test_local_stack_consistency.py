@@ -1,4 +1,4 @@
-"""The local stack keeps every report it acknowledged, under concurrency, on DynamoDB Local (issue 9).
+"""The local stack keeps every report it acknowledged, under concurrency, on DynamoDB Local.
 
 Ordinary traffic over real HTTP: the same callback three times at once, reports out of order, a
 registration batch racing its own callbacks, a monitor window, and the stream function's counters

@@ -109,7 +109,7 @@ class Deployed:
 
         return re.sub(r"\$\{([^}]+)\}", one, text)
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one branch per intrinsic function
         if isinstance(value, list):
             return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):

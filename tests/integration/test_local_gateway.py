@@ -16,7 +16,7 @@ import requests
 from dlrhub_local.gateway import MAX_BODY, Gateway
 from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.template import Route
-from proof.rawhttp import Connection, Reply, request_bytes
+from dlrhub_measure.proof.rawhttp import Connection, Reply, request_bytes
 
 
 class Busy:

@@ -12,9 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from dlrhub_tools import recount as recount_cli
-from dlrhub_tools import replay as replay_cli
-from dlrhub_tools.replay import ParkedBatch, Replayer, run
 
 from dlrhub.adapters.bus import EventPublisher
 from dlrhub.services.stream import handle_batch
@@ -22,6 +19,9 @@ from dlrhub.table.counters import StatsStore
 from dlrhub.table.messages import MessageStore
 from dlrhub.table.recount import Recounter, count_items
 from dlrhub_local.processes import Server
+from dlrhub_tools import recount as recount_cli
+from dlrhub_tools import replay as replay_cli
+from dlrhub_tools.replay import ParkedBatch, Replayer, run
 from tests.stream_support import REGION, CapturingEvents, StreamRead, read_stream, write_story
 from tests.support import create_table, unique_name
 

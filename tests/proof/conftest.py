@@ -1,4 +1,4 @@
-"""The proof suites' short modes (issue 12): one local stack for hostile input, retries and load; one on
+"""The proof suites' short modes (docs/proof.md): one local stack for hostile input, retries and load; one on
 proxied engines for the faults. Each suite's figures are printed at the end of the run."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from proof import faults
-from proof.figures import Figures, table
-from proof.target import Target, running
+from dlrhub_measure.proof import faults
+from dlrhub_measure.proof.figures import Figures, table
+from dlrhub_measure.proof.target import Target, running
 from tests.support import missing
 
 FIGURES = pytest.StashKey[list[Figures]]()
@@ -50,5 +50,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     figures = config.stash.get(FIGURES, [])
     if figures:
         terminalreporter.write_line("proof suites, short mode (make proof runs the full ones):")
-        for line in table(figures).splitlines():
+        for line in table(figures):
             terminalreporter.write_line(line)

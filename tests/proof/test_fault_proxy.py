@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from proof.faultproxy import LOOPBACK, FaultProxy
+from dlrhub_measure.proof.faultproxy import LOOPBACK, FaultProxy
 
 
 class _Echo(socketserver.BaseRequestHandler):

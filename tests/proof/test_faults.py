@@ -1,11 +1,11 @@
-"""The faults proof suite in its short mode: the engines behind fault-injecting proxies (proof/faults.py)."""
+"""The faults proof suite in its short mode: the engines behind fault-injecting proxies (its module says how)."""
 
 from __future__ import annotations
 
 import pytest
 
-from proof import faults
-from proof.figures import Figures
+from dlrhub_measure.proof import faults
+from dlrhub_measure.proof.figures import Figures
 
 pytestmark = pytest.mark.slow
 

@@ -1,12 +1,12 @@
-"""The hostile-input proof suite in its short mode, against the local stack (proof/hostile.py says what passes)."""
+"""The hostile-input proof suite in its short mode, against the local stack (its module says what passes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from proof import hostile
-from proof.figures import Figures
-from proof.target import Target
+from dlrhub_measure.proof import hostile
+from dlrhub_measure.proof.figures import Figures
+from dlrhub_measure.proof.target import Target
 
 pytestmark = pytest.mark.slow
 

@@ -11,13 +11,13 @@ from dlrhub.domain.status import Status
 from dlrhub.providers.registry import twilio
 from dlrhub_local.gateway import Router
 from dlrhub_local.template import Route
-from proof.cases import Case
-from proof.faultproxy import FaultProxy
-from proof.hostile import rebuild
-from proof.leaks import LeakScanner
-from proof.rawhttp import line_breaks_inside
-from proof.retries import Message, going_backwards
-from proof.webhook_cases import WEBHOOK_PROVIDERS, WebhookRoute
+from dlrhub_measure.proof.cases import Case
+from dlrhub_measure.proof.faultproxy import FaultProxy
+from dlrhub_measure.proof.hostile import rebuild
+from dlrhub_measure.proof.leaks import LeakScanner
+from dlrhub_measure.proof.rawhttp import line_breaks_inside
+from dlrhub_measure.proof.retries import Message, going_backwards
+from dlrhub_measure.proof.webhook_cases import WEBHOOK_PROVIDERS, WebhookRoute
 
 SECRET = "s3cr3t-value-0123456789abcdef"
 ACCOUNTS = {

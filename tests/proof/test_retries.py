@@ -1,12 +1,12 @@
-"""The provider-retries proof suite in its short mode, against the local stack (proof/retries.py says what passes)."""
+"""The provider-retries proof suite in its short mode, against the local stack (its module: what passes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from proof import retries
-from proof.figures import Figures
-from proof.target import Target
+from dlrhub_measure.proof import retries
+from dlrhub_measure.proof.figures import Figures
+from dlrhub_measure.proof.target import Target
 
 pytestmark = pytest.mark.slow
 

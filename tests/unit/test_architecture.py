@@ -1,4 +1,5 @@
-"""The core's layers (docs/architecture.md): every import points down, none goes round in a circle.
+"""The core's layers (docs/architecture.md): every import points down, none goes round in a circle
+(nor in the tools tree: the operator commands and the measurements).
 
 Each sub-package of ``layers/core/dlrhub`` is a layer and may import only the layers listed for it
 in :data:`ALLOWED`; a function's handler (``functions/*/app.py``) imports the core and nothing of
@@ -17,6 +18,7 @@ import pytest
 from tests.support import ROOT
 
 CORE = ROOT / "layers/core/dlrhub"
+TOOLS = ROOT / "tools"
 #: layer -> the layers its modules may import (its own included)
 ALLOWED: dict[str, frozenset[str]] = {
     "domain": frozenset({"domain"}),
@@ -28,11 +30,11 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 #: What a function's handler may import of the repository (besides third-party packages).
 HANDLER_ROOTS = frozenset({"dlrhub"})
-REPOSITORY_ROOTS = frozenset({"dlrhub", "dlrhub_local", "dlrhub_tools", "tests", "bench", "tools"})
+REPOSITORY_ROOTS = frozenset({"dlrhub", "dlrhub_local", "dlrhub_tools", "dlrhub_measure", "tests"})
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(CORE.parent).with_suffix("").parts
+def module_name(path: Path, root: Path = CORE.parent) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -47,10 +49,14 @@ def imported(path: Path) -> Iterator[str]:
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
-def core_graph() -> dict[str, set[str]]:
-    """module -> the core modules it imports."""
-    modules = {module_name(path): path for path in CORE.rglob("*.py")}
+def graph(packages: Path, root: Path) -> dict[str, set[str]]:
+    """module -> the modules below ``packages`` it imports (``root``: the folder on ``sys.path``)."""
+    modules = {module_name(path, root): path for path in packages.rglob("*.py")}
     return {name: {found for found in imported(path) if found in modules} - {name} for name, path in modules.items()}
+
+
+def core_graph() -> dict[str, set[str]]:
+    return graph(CORE, CORE.parent)
 
 
 def layer_of(module: str) -> str | None:
@@ -102,6 +108,12 @@ def test_every_core_import_points_down_a_layer() -> None:
 
 def test_the_core_has_no_import_circle() -> None:
     assert circles(core_graph()) == []
+
+
+def test_the_tools_tree_has_no_import_circle() -> None:
+    tools = graph(TOOLS, TOOLS)
+    assert {"dlrhub_measure.runner", "dlrhub_measure.bench.cost", "dlrhub_tools.recount"} <= set(tools)
+    assert circles(tools) == []
 
 
 def test_every_core_module_lives_in_a_layer() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.import_profile import parse
-from bench.item_size import item_size, number_size, write_units
+from dlrhub_measure.bench.import_profile import parse
+from dlrhub_measure.item_size import item_size, number_size, write_units
 
 
 def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:

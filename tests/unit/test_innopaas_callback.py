@@ -18,7 +18,7 @@ from tests.support import innopaas_seed_example
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 RECEIVER, PSWD = "rcv-7f3a2c", "pw-91c2e0d4b8"  # distinctive, so a leak is easy to spot
 
-#: Seed 003's example, exactly, but for the receiving credentials.
+#: InnoPaaS's example report (events/webhook_innopaas_seed_example.json), exactly, but for the receiving credentials.
 SEED_EXAMPLE: dict[str, str] = innopaas_seed_example(receiver=RECEIVER, pswd=PSWD)
 SECRET = "s" * 16
 CONFIG = InnoPaaSWebhook(webhook_secret=SECRET, receiver=RECEIVER, pswd=PSWD)

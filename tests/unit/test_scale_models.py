@@ -1,6 +1,6 @@
 """The scale benchmark's pure parts: the generated day, the models it judges by, the month's bill.
 
-Each model is checked on this template (the fixes of issue 18 pass) and on the same template
+Each model is checked on this template (the scale fixes pass) and on the same template
 with the old defaults put back (the model must catch what broke before).
 """
 
@@ -11,17 +11,17 @@ from collections import Counter
 
 import pytest
 
-from bench import bill, scale, scale_traffic
-from bench.lambda_env import tree_template
+from dlrhub_measure.aws import tree_template
+from dlrhub_measure.scale import bill, models, traffic
 from tests.support import ROOT
 
 
-def resolved(**defaults: object) -> scale.Resolved:
+def resolved(**defaults: object) -> models.Resolved:
     template = tree_template(ROOT)
     template.doc = copy.deepcopy(template.doc)
     for name, value in defaults.items():
         template.doc["Parameters"][name]["Default"] = value
-    return scale.Resolved(template)
+    return models.Resolved(template)
 
 
 def measured(**changes: object) -> bill.Measured:
@@ -43,33 +43,33 @@ def measured(**changes: object) -> bill.Measured:
 
 
 def test_the_day_has_ten_million_messages_three_reports_each_and_its_peak() -> None:
-    curve = scale_traffic.day_curve()
+    curve = traffic.day_curve()
     assert len(curve) == 86_400
     assert sum(curve) == pytest.approx(30_000_000, rel=1e-6)
-    peak = curve[scale_traffic.PEAK_START : scale_traffic.PEAK_START + scale_traffic.PEAK_SECONDS]
+    peak = curve[traffic.PEAK_START : traffic.PEAK_START + traffic.PEAK_SECONDS]
     assert set(peak) == {2_000}
-    assert max(curve[: scale_traffic.PEAK_START]) < 2_000
+    assert max(curve[: traffic.PEAK_START]) < 2_000
 
 
 def test_fifty_accounts_one_with_forty_percent() -> None:
-    accounts = scale_traffic.accounts()
+    accounts = traffic.accounts()
     assert len(accounts) == 50
     assert sum(a.share for a in accounts) == pytest.approx(1.0)
     biggest = max(accounts, key=lambda a: a.share)
-    assert (biggest.provider, biggest.name) == scale_traffic.BIG_ACCOUNT
+    assert (biggest.provider, biggest.name) == traffic.BIG_ACCOUNT
     assert max(a.share for a in accounts) == 0.40
-    assert {a.provider for a in accounts} == set(scale_traffic.PROVIDER_SHARES)
+    assert {a.provider for a in accounts} == set(traffic.PROVIDER_SHARES)
 
 
 def test_a_peak_second_is_seeded_and_at_full_rate() -> None:
-    first, again = scale_traffic.peak_seconds(7, 2), scale_traffic.peak_seconds(7, 2)
+    first, again = traffic.peak_seconds(7, 2), traffic.peak_seconds(7, 2)
     assert [s.reports for s in first] == [s.reports for s in again]
     second = first[0]
     assert len(second.reports) == 2_000
     campaign = [r for r in second.registrations if r[3] is not None]
-    assert len(campaign) == scale_traffic.CAMPAIGN_PER_SECOND
-    assert all(r[:2] == scale_traffic.BIG_ACCOUNT for r in campaign)
-    big = Counter(r[:2] == scale_traffic.BIG_ACCOUNT for r in second.registrations if r[3] is None)
+    assert len(campaign) == traffic.CAMPAIGN_PER_SECOND
+    assert all(r[:2] == traffic.BIG_ACCOUNT for r in campaign)
+    big = Counter(r[:2] == traffic.BIG_ACCOUNT for r in second.registrations if r[3] is None)
     assert big[True] / sum(big.values()) == pytest.approx(0.40, abs=0.06)
     ids = [r[2] for r in second.registrations] + [r[2] for r in second.reports]
     assert all(i.isdigit() for i in ids)  # every provider's id format takes it
@@ -85,12 +85,12 @@ def test_a_peak_second_is_seeded_and_at_full_rate() -> None:
 
 
 def test_ingress_takes_the_peak_now_and_loses_twilio_reports_at_the_old_limits() -> None:
-    now = scale.ingress(resolved(), seed=18, webhook_ms=12.0)
+    now = models.ingress(resolved(), seed=18, webhook_ms=12.0)
     assert now["passed"]
     assert now["refused_share"] == 0
     assert {"4xx", "5xx"} <= set(now["api_alarms"])
     old = resolved(WebhookThrottleRate=1000, WebhookThrottleBurst=500)
-    before = scale.ingress(old, seed=18, webhook_ms=12.0)
+    before = models.ingress(old, seed=18, webhook_ms=12.0)
     assert not before["passed"]
     assert before["refused_share"] > 0.3
     assert set(before["lost"]) == {"twilio"}  # the one provider that does not send a refused callback again
@@ -99,24 +99,24 @@ def test_ingress_takes_the_peak_now_and_loses_twilio_reports_at_the_old_limits()
 
 def test_stream_shards_against_a_reserved_concurrency_of_five() -> None:
     peak = {"writes_per_second": 3_867.0}
-    now = scale.stream_capacity(resolved(), measured(), peak, scale=1.0)
+    now = models.stream_capacity(resolved(), measured(), peak, scale=1.0)
     assert now["shards"] >= 8
     assert now["reserved"] is None
     assert now["passed"]
     assert not now["ttl_removals_pass"]
-    before = scale.stream_capacity(resolved(StreamConcurrency=5), measured(), peak, scale=1.0)
+    before = models.stream_capacity(resolved(StreamConcurrency=5), measured(), peak, scale=1.0)
     assert before["reserved"] == 5
     assert before["lanes"] == 5
     assert not before["passed"]
 
 
 def test_callbacks_at_twenty_a_second_are_lost_and_at_three_hundred_wait_but_arrive() -> None:
-    now = scale.callbacks(resolved())
+    now = models.callbacks(resolved())
     assert now["rate"] == 300
     assert now["passed"]
     assert now["all"]["lost_per_day"] == 0
     assert now["final only"]["longest_wait_seconds"] < now["all"]["longest_wait_seconds"] < 24 * 3600
-    before = scale.callbacks(resolved(CallbackRateLimit=20))
+    before = models.callbacks(resolved(CallbackRateLimit=20))
     assert not before["passed"]
     # 20 a second is 1.7 M a day against 20 M status changes: nearly all of them are lost
     assert before["all"]["lost_per_day"] > 15_000_000
@@ -135,7 +135,7 @@ def test_the_template_resolves_conditions_as_cloudformation_does() -> None:
 def test_the_bill_has_every_line_of_the_month() -> None:
     lines = bill.monthly(ROOT, measured())
     names = {line.name for line in lines}
-    # issue 18, item 10: what the per-report model left out
+    # the lines the per-report cost model leaves out
     for name in (
         "Lambda stream function",
         "DynamoDB counters+checkpoints",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bench.scale_aws import Watch, index_writes, per_key_peak
+from dlrhub_measure.scale.watch import Watch, index_writes, per_key_peak
 
 
 def transact(keys: list[str]) -> dict[str, Any]:

@@ -67,14 +67,19 @@ def why_it_failed(error: Exception) -> str:
     if isinstance(error, EndpointConnectionError):
         return f"nothing answers at {error.kwargs.get('endpoint_url')}: is --endpoint-url (or the region) right?"
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code, message = details.get("Code", "Error"), details.get("Message", str(error))
-        if code in ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-            return f"{message}: check --table (output MessagesTableName) or --queue-url (StreamFailureQueueUrl)"
-        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "AccessDenied"):
-            return f"AWS refused the credentials ({code}): {message}"
-        return f"AWS answered {code}: {message}"
+        return refusal_of(error)
     return str(error)
+
+
+def refusal_of(error: ClientError) -> str:
+    """What AWS's refusal says, and which option to check."""
+    details = error.response.get("Error", {})
+    code, message = details.get("Code", "Error"), details.get("Message", str(error))
+    if code in ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+        return f"{message}: check --table (output MessagesTableName) or --queue-url (StreamFailureQueueUrl)"
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "AccessDenied"):
+        return f"AWS refused the credentials ({code}): {message}"
+    return f"AWS answered {code}: {message}"
 
 
 def run_tool(prog: str, work: Callable[[], int], out: Callable[[str], None]) -> int:

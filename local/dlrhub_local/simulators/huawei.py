@@ -250,15 +250,8 @@ class HuaweiSimulator(SimulatorServer):
         expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         return None if hmac.compare_digest(expected, offered) else "verify aksk signature fail"
 
-    def route(self, request: SimRequest) -> SimResponse:
-        refused = self.authenticate(request)
-        if refused is not None:
-            return self._denied(refused)
-        found = PATH.match(request.path)
-        if found is None or found.group("project") != self.project_id:
-            return json_reply(
-                403, {"request_id": uuid.uuid4().hex, "code": "SMN.0003", "message": "project does not match"}
-            )
+    def _query(self, request: SimRequest) -> SimResponse | tuple[int, int, str, int, int]:
+        """``(start, end, sign_id, offset, limit)``, or the error Huawei answers for them."""
         start, end = _whole(request.param("start_time")), _whole(request.param("end_time"))
         sign_id = request.param("sign_id")
         if start is None:
@@ -272,6 +265,21 @@ class HuaweiSimulator(SimulatorServer):
         offset, limit = _whole(request.param("offset"), 0), _whole(request.param("limit"), MAX_LIMIT)
         if offset is None or limit is None or offset < 0 or not 1 <= limit <= MAX_LIMIT:
             return self._invalid(INVALID_PAGE, "Offset or limit is invalid.")
+        return start, end, sign_id, offset, limit
+
+    def route(self, request: SimRequest) -> SimResponse:
+        refused = self.authenticate(request)
+        if refused is not None:
+            return self._denied(refused)
+        found = PATH.match(request.path)
+        if found is None or found.group("project") != self.project_id:
+            return json_reply(
+                403, {"request_id": uuid.uuid4().hex, "code": "SMN.0003", "message": "project does not match"}
+            )
+        query = self._query(request)
+        if isinstance(query, SimResponse):
+            return query
+        start, end, sign_id, offset, limit = query
         now = time.time()
         with self._data_lock:
             messages = sorted(self._messages.values(), key=lambda m: (m.submit_time, m.message_id))

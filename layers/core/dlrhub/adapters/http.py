@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from dlrhub.providers.contract import RETRY_STATUSES, ProviderError
@@ -26,8 +27,8 @@ MAX_RETRY_AFTER = 5.0
 class BoundedRetry(Retry):
     """urllib3's Retry, with ``Retry-After`` honoured up to MAX_RETRY_AFTER seconds."""
 
-    def get_retry_after(self, response: object) -> float | None:
-        wait = super().get_retry_after(response)  # type: ignore[arg-type]
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        wait = super().get_retry_after(response)
         return None if wait is None else min(wait, MAX_RETRY_AFTER)
 
 
@@ -45,7 +46,7 @@ class HttpSettings:
         and each wait a ``Retry-After`` can ask for (capped at MAX_RETRY_AFTER)."""
         attempts = self.retries + 1
         backoff = sum(min(self.backoff * 2**attempt, 120.0) for attempt in range(1, attempts))
-        return attempts * (self.connect_timeout + self.read_timeout) + backoff + self.retries * MAX_RETRY_AFTER
+        return float(attempts * (self.connect_timeout + self.read_timeout) + backoff + self.retries * MAX_RETRY_AFTER)
 
 
 def _session(settings: HttpSettings, methods: frozenset[str]) -> requests.Session:

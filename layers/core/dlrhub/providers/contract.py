@@ -47,8 +47,11 @@ class AccountMisconfigured(ProviderError):
 class Reply(Protocol):
     """What a provider module reads of an HTTP response (``requests.Response`` fits)."""
 
-    status_code: int
-    text: str
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
 
     def json(self) -> Any: ...
 
@@ -219,6 +222,8 @@ class Events:
 
 
 Spec = Webhook | PollById | PollByWindow | Pull | MonitorReport | Events
+#: A capability switched on by account keys.
+KeyedSpec = Webhook | PollById | PollByWindow | Pull | MonitorReport
 
 
 @dataclass(frozen=True)
@@ -245,11 +250,12 @@ class Provider:
         return {cap: spec for cap, spec in specs.items() if spec is not None}
 
     def spec(self, capability: Capability) -> Spec | None:
-        return getattr(self, capability.value)
+        found: Spec | None = getattr(self, capability.value)
+        return found
 
-    def keyed(self) -> dict[Capability, Spec]:
+    def keyed(self) -> dict[Capability, KeyedSpec]:
         """The capabilities configured by account keys (all but event-bus input)."""
-        return {cap: spec for cap, spec in self.capabilities().items() if spec.credentials is not None}
+        return {cap: spec for cap, spec in self.capabilities().items() if not isinstance(spec, Events)}
 
     @property
     def keyless(self) -> bool:

@@ -208,7 +208,7 @@ class WebcomClient:
         self._http = http
         self._now = now or (lambda: datetime.now(UTC))
 
-    def query(self, message_ids: list[str]) -> list[StatusReport]:
+    def query(self, message_ids: Sequence[str]) -> list[StatusReport]:
         """One request per id; an id that is not a number cannot be asked about (left pending)."""
         asked = [mid for mid in message_ids if _ID.fullmatch(mid)]
         return [report for mid in asked if (report := self._query_one(mid)) is not None]

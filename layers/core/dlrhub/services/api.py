@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, JsonValue, field_validator, model_validator
 
 from dlrhub.domain import registration
 from dlrhub.domain.registration import MAX_BATCH, validate_items
@@ -19,16 +19,25 @@ from dlrhub.providers.registry import PROVIDERS, provider_named
 from dlrhub.table.counters import StatsStore
 from dlrhub.table.messages import MessageStore, Registered
 
-#: Every registered provider's name (the OpenAPI document lists them as an enum). mypy cannot
-#: check a Literal built at run time; pydantic reads it as the enum it is.
-ProviderName = Literal[tuple(provider.name for provider in PROVIDERS)]  # type: ignore[valid-type]
+#: Every registered provider's name (the OpenAPI document lists them as an enum).
+PROVIDER_NAMES: list[JsonValue] = [provider.name for provider in PROVIDERS]
 
 
 class Registration(registration.Registration):
     """One message the customer sent, through a provider the hub knows (the domain's registration,
     with the provider's name checked against the registry and its message id against its form)."""
 
-    provider: ProviderName = Field(description="the provider the message was sent through")
+    provider: str = Field(
+        description="the provider the message was sent through", json_schema_extra={"enum": PROVIDER_NAMES}
+    )
+
+    @field_validator("provider")
+    @classmethod
+    def _a_known_provider(cls, name: str) -> str:
+        if provider_named(name) is None:
+            names = ", ".join(repr(known) for known in PROVIDER_NAMES[:-1])
+            raise ValueError(f"Input should be {names} or {PROVIDER_NAMES[-1]!r}")
+        return name
 
     @model_validator(mode="after")
     def _the_providers_id(self) -> Registration:

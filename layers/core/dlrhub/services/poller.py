@@ -22,12 +22,13 @@ status rules hold whichever way a report arrives. Per account:
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -39,9 +40,12 @@ from dlrhub.providers.contract import (
     POLLING,
     AccountMisconfigured,
     ByIdClient,
-    Capability,
     Http,
+    PollById,
+    PollByWindow,
+    Provider,
     ProviderError,
+    Pull,
     Puller,
     WindowClient,
 )
@@ -59,6 +63,7 @@ MAX_PULLS = 1000
 MAX_QUEUED_WRITES = 5000
 #: Windows one run reads at most (an unfinished one resumed, then the next up to now).
 MAX_WINDOWS_PER_RUN = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,8 @@ class AccountRun:
         return {**found, "outcome": self.outcome}
 
 
-def _chunks(pages: Iterable[list[str]], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
+def _chunks(pages: Iterable[list[T]], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for page in pages:
         for message_id in page:
             batch.append(message_id)
@@ -201,7 +206,7 @@ class Poller:
                     run.skipped = "account not configured"
                     return
                 self._close_old(run)
-                self._poll(run, account, batches)
+                self._poll(run, provider, account, batches)
             finally:
                 self._coordination.release(lease, self._owner)
         except AccountMisconfigured as error:
@@ -242,10 +247,8 @@ class Poller:
         finally:
             pages.close()
 
-    def _poll(self, run: AccountRun, account: Account, batches: ThreadPoolExecutor) -> None:
+    def _poll(self, run: AccountRun, provider: Provider, account: Account, batches: ThreadPoolExecutor) -> None:
         """By the account's first polling capability that is on; none on: push only."""
-        provider = provider_named(run.provider)
-        assert provider is not None  # checked by _run_account
         for capability in POLLING:
             spec = provider.spec(capability)
             if spec is None:
@@ -257,13 +260,13 @@ class Poller:
             credentials = account.on(capability)
             if credentials is None:
                 continue
-            client = spec.client(account.name, credentials, self._http)  # type: ignore[arg-type]
-            if capability is Capability.POLL_BY_ID:
-                ByIdPoll(self, run, client, spec.batch_size, batches).run()  # type: ignore[union-attr,arg-type]
-            elif capability is Capability.POLL_BY_WINDOW:
-                self._poll_window(run, client)  # type: ignore[arg-type]
-            else:
-                self._pull(run, client)  # type: ignore[arg-type]
+            if isinstance(spec, PollById):
+                by_id = spec.client(account.name, credentials, self._http)
+                ByIdPoll(self, run, by_id, spec.batch_size, batches).run()
+            elif isinstance(spec, PollByWindow):
+                self._poll_window(run, spec.client(account.name, credentials, self._http))
+            elif isinstance(spec, Pull):
+                self._pull(run, spec.client(account.name, credentials, self._http))
             return
         # Push only: the no-receipt rule was all there was to do.
         run.skipped = "push only: no polling keys"
@@ -386,20 +389,18 @@ class ByIdPoll:
         positions = {int(shard): str(key) for shard, key in saved.items()}
         reached = dict(positions)
         # From the resume point to the end of every shard; then, time left, the start of the round.
-        rounds = [{"after": positions}, {"upto": positions}] if positions else [{}]
-        for bounds in rounds:
-            if not self._ask_all(poller._store.pending_entries(run.provider, run.account, **bounds), reached):
-                break
-            if "after" in bounds:
-                reached = {}  # past every shard's end: the rest of the round starts at the oldest
-        else:
-            run.cycled = True
+        pending = functools.partial(poller._store.pending_entries, run.provider, run.account)
+        if not positions:
+            run.cycled = self._ask_all(pending(), reached)
+        elif self._ask_all(pending(after=positions), reached):  # from the resume point to every shard's end
+            reached = {}  # then the rest of the round, from the oldest
+            run.cycled = self._ask_all(pending(upto=positions), reached)
         wait(list(self._writes))
         run.unfinished = not run.cycled or self._stop.is_set()
         positions = {} if run.cycled else reached
         poller._coordination.save_cursor(self.cursor_name, {"positions": {str(k): v for k, v in positions.items()}})
 
-    def _ask_all(self, entries: Iterator[list[PendingEntry]], reached: dict[int, str]) -> bool:
+    def _ask_all(self, entries: Generator[list[PendingEntry]], reached: dict[int, str]) -> bool:
         """Ask about every entry, in batches; False when time or failures stopped it first."""
         poller = self._poller
         in_flight: set[Future[None]] = set()
@@ -414,7 +415,7 @@ class ByIdPoll:
                 in_flight.add(self._pool.submit(self._ask, [entry.message_id for entry in batch]))
             return True
         finally:
-            entries.close()  # type: ignore[attr-defined]  # a generator
+            entries.close()
             wait(in_flight)
 
     def _ask(self, ids: list[str]) -> None:

@@ -160,7 +160,8 @@ def typed(value: Any) -> dict[str, Any]:
         return {"L": [typed(item) for item in value]}
     if kind is dict:
         return {"M": {key: typed(item) for key, item in value.items()}}
-    return _serialize(value)
+    found: dict[str, Any] = _serialize(value)
+    return found
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:

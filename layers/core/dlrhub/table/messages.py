@@ -13,7 +13,7 @@ import binascii
 import heapq
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -234,7 +234,7 @@ def check_cursor_belongs(start: dict[str, Any], index: str, base: str, sort_rang
 
 
 def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class MessageStore:
@@ -257,7 +257,8 @@ class MessageStore:
 
     def _update(self, key: dict[str, str], update: dict[str, Any], **extra: Any) -> dict[str, Any]:
         update = {**update, "ExpressionAttributeValues": to_item(update["ExpressionAttributeValues"])}
-        return self._client.update_item(TableName=self._table, Key=to_item(key), **update, **extra)
+        reply: dict[str, Any] = self._client.update_item(TableName=self._table, Key=to_item(key), **update, **extra)
+        return reply
 
     def apply(self, report: StatusReport) -> ApplyResult:
         """Apply one report: stored if the rules let it in, ignored (not an error) if not."""
@@ -300,7 +301,7 @@ class MessageStore:
 
     def pending(
         self, provider: str, account: str, *, before: datetime | None = None, page_size: int = 1000
-    ) -> Iterator[list[str]]:
+    ) -> Generator[list[str]]:
         """Pages of ids of the account's messages still pending, oldest first per shard.
 
         ``before``: only those pending since before that time (the no-receipt rule).
@@ -320,7 +321,7 @@ class MessageStore:
         after: dict[int, str] | None = None,
         upto: dict[int, str] | None = None,
         page_size: int = 1000,
-    ) -> Iterator[list[PendingEntry]]:
+    ) -> Generator[list[PendingEntry]]:
         """Pages of the account's pending entries, each shard oldest first, shards read in parallel.
 
         ``after``: shard -> a sort key: that shard from after it (a resume point). ``upto``: only
@@ -456,9 +457,11 @@ class MessageStore:
         """The summary fields of the messages with these ``pk``s, in their order (BatchGetItem)."""
         found: dict[str, dict[str, Any]] = {}
         for first in range(0, len(keys), BATCH_GET):
-            wanted = {"Keys": [typed_key(message_key_of(pk)) for pk in keys[first : first + BATCH_GET]]}
-            wanted |= {"ProjectionExpression": ", ".join(f"#{n}" for n in SUMMARY_FIELDS)}
-            wanted |= {"ExpressionAttributeNames": {f"#{n}": n for n in SUMMARY_FIELDS}}
+            wanted: dict[str, Any] = {
+                "Keys": [typed_key(message_key_of(pk)) for pk in keys[first : first + BATCH_GET]],
+                "ProjectionExpression": ", ".join(f"#{n}" for n in SUMMARY_FIELDS),
+                "ExpressionAttributeNames": {f"#{n}": n for n in SUMMARY_FIELDS},
+            }
             request = {self._table: wanted}
             for _ in range(8):  # unprocessed keys (throttling) are asked for again, a bounded number of times
                 reply = self._client.batch_get_item(RequestItems=request)

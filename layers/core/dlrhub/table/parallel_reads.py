@@ -5,10 +5,45 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 _DONE = object()
+
+
+class _Handover:
+    """The bounded queue between the readers and the consumer; closing it stops every reader."""
+
+    def __init__(self, size: int) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=size)
+        self._closed = threading.Event()
+
+    def offer(self, item: object) -> bool:
+        """Put ``item``, waiting while the queue is full; False once closed."""
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def take(self) -> object:
+        return self._queue.get()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def read(self, source: Iterator[T]) -> None:
+        """A reader thread: every item of ``source``, then its error if any, then _DONE."""
+        try:
+            for item in source:
+                if not self.offer(item):
+                    return
+        except Exception as error:  # handed to the consumer, which raises it
+            self.offer(error)
+        finally:
+            self.offer(_DONE)
 
 
 def merged(sources: list[Iterator[T]], *, ahead: int = 2) -> Iterator[T]:
@@ -18,40 +53,19 @@ def merged(sources: list[Iterator[T]], *, ahead: int = 2) -> Iterator[T]:
     raised here; leaving early (an exception, or closing the generator) stops every reader
     at its next item.
     """
-    found: queue.Queue[object] = queue.Queue(maxsize=ahead * max(1, len(sources)))
-    stop = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                found.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read(source: Iterator[T]) -> None:
-        try:
-            for item in source:
-                if not offer(item):
-                    return
-        except Exception as error:  # handed to the consumer, which raises it
-            offer(error)
-        finally:
-            offer(_DONE)
-
-    threads = [threading.Thread(target=read, args=(source,), daemon=True) for source in sources]
+    handover = _Handover(ahead * max(1, len(sources)))
+    threads = [threading.Thread(target=handover.read, args=(source,), daemon=True) for source in sources]
     for thread in threads:
         thread.start()
     try:
         done = 0
         while done < len(threads):
-            item = found.get()
+            item = handover.take()
             if item is _DONE:
                 done += 1
             elif isinstance(item, Exception):
                 raise item
             else:
-                yield item  # type: ignore[misc]
+                yield cast(T, item)  # a reader puts only its source's items, _DONE and errors
     finally:
-        stop.set()
+        handover.close()
