@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -41,7 +42,8 @@ def test_every_option_of_make_run_is_in_the_readme() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["dlrhub_local", "dlrhub_local.invoke", "dlrhub_tools.recount", "dlrhub_tools.replay"]
+    "module",
+    ["dlrhub_local", "dlrhub_local.invoke", "dlrhub_local.put_event", "dlrhub_tools.recount", "dlrhub_tools.replay"],
 )
 def test_help_is_plain_text_and_every_option_says_what_it_does(module: str) -> None:
     done = run(sys.executable, "-m", module, "--help")
@@ -107,3 +109,20 @@ def test_a_port_in_use_is_one_line_naming_the_option_to_change() -> None:
     )
     assert taken is not None
     assert taken.endswith("choose another with --aws-port (0: any free port)")
+
+
+def test_putting_an_event_where_no_stack_answers_is_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dlrhub_local.put_event", "m-1", "--endpoint", "http://127.0.0.1:1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert done.returncode == 2
+    assert done.stdout == (
+        "put_event: nothing answers at http://127.0.0.1:1: is the local stack running (its banner prints the URL)?\n"
+    )
+    assert "Traceback" not in done.stderr
