@@ -105,8 +105,9 @@ def reason_of(body: bytes, limit: int = 200) -> str:
 
 
 def refused_line(function: str, method: str, path: str, status: int, body: bytes) -> str:
-    """A request a function answered 4xx (``refused``) or 5xx (``failed``), with the reason it gave."""
-    what = "refused" if status < 500 else "failed"
+    """A request a function answered 4xx (``refused``; a read of nothing: ``not found``) or 5xx (``failed``),
+    with the reason it gave."""
+    what = "not found" if (status, method) == (404, "GET") else "refused" if status < 500 else "failed"
     return event_line(what, f"{function} {method} {path}: {status} {reason_of(body)}")
 
 

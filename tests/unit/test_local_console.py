@@ -41,6 +41,8 @@ def test_a_refusal_names_the_function_the_route_without_its_secret_and_the_reaso
     assert "s3" not in line
     failed = console.refused_line("api", "GET", "/stats", 503, b'{"message":"temporarily unavailable"}')
     assert failed.endswith("failed      api GET /stats: 503 temporarily unavailable")
+    unknown = console.refused_line("api", "GET", "/messages/x/a/1", 404, b'{"message":"no such message"}')
+    assert unknown.endswith("not found   api GET /messages/x/a/1: 404 no such message")
 
 
 @pytest.mark.parametrize(
