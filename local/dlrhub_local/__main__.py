@@ -1,117 +1,172 @@
-"""``python -m dlrhub_local`` (``make run``): the local stack until Ctrl-C (SIGINT), SIGTERM or SIGHUP."""
+"""python -m dlrhub_local (make run): the local stack, until Ctrl-C (SIGINT), SIGTERM or SIGHUP."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import signal
+import socket
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
 from dlrhub_local.callbacks import CallbackAuth, CallbackSettings
-from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
+from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW, PORT, ports_sentence
+from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.services import APPROXIMATE, spawn_services
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+CALLBACK_SECRET_VARIABLE = "DLRHUB_CALLBACK_SECRET"
+
+DESCRIPTION = """\
+Run DLR Hub on this machine, with no AWS account and no Docker, until Ctrl-C: AWS's DynamoDB
+Local holding the table of template.yaml, moto server for Secrets Manager, EventBridge and SQS,
+the template's HTTP API routes, a simulator of each provider, the poller, the stream function,
+the monitor reporter and the EventBridge rules. The functions' log lines are told in words.
+"""
+
+EPILOG = textwrap.fill(
+    f"{ports_sentence()} The banner lists every address, and commands to try; the README's section 'Try it' says more.",
+    width=95,
+)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The description as written, and each option's default where it has one worth telling."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        if isinstance(default, Path):
+            default = default.relative_to(ROOT) if default.is_relative_to(ROOT) else default
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        return f"{text} (default: {shown.replace('%', '%%')})"
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlrhub_local", description=__doc__)
-    parser.add_argument("--port", type=int, default=3000, help="HTTP API port on 127.0.0.1 (0: any free port)")
-    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
-    parser.add_argument("--config", type=Path, default=ROOT / ".dlrhub-local.json", help="accounts and secrets")
-    parser.add_argument("--verbose", action="store_true", help="show the functions' INFO logs too")
-    parser.add_argument(
-        "--poll-every", type=float, default=15.0, metavar="SECONDS", help="run the poller this often (0: never)"
+    parser = argparse.ArgumentParser(
+        prog="python -m dlrhub_local", description=DESCRIPTION, epilog=EPILOG, formatter_class=HelpFormatter
     )
+    parser.add_argument("--port", type=int, default=PORT, help="the HTTP API's port on 127.0.0.1 (0: any free port)")
     parser.add_argument(
-        "--report-every",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="run the Infin8linx monitor reporter this often (0: never)",
-    )
-    parser.add_argument(
-        "--poll-accounts",
-        metavar="LIST",
-        help="provider/account pairs, comma-separated, that the poller and the reporter work on"
-        " (PollAccounts; default: every account of the config)",
-    )
-    parser.add_argument(
-        "--monitor-window",
-        type=int,
-        default=MONITOR_WINDOW,
-        metavar="MINUTES",
-        help=f"monitor report window, a multiple of 5 (MonitorWindowMinutes; default {MONITOR_WINDOW})",
-    )
-    parser.add_argument(
-        "--monitor-lag",
-        type=int,
-        default=MONITOR_LAG,
-        metavar="MINUTES",
-        help=f"wait after a window's end before reporting it (MonitorLagMinutes; default {MONITOR_LAG})",
-    )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        metavar="PATH",
-        help="keep the table (DynamoDB Local's data) in PATH between runs; default: in memory",
-    )
-    parser.add_argument(
-        "--dynamodb",
-        choices=("local", "moto"),
-        default="local",
-        help="the table's engine: AWS's DynamoDB Local (default), or moto server (approximate)",
-    )
-    parser.add_argument(
-        "--dynamodb-endpoint",
-        metavar="URL",
-        help="the table's engine already running at URL (e.g. DynamoDB Local behind a proxy): none is started",
-    )
-    parser.add_argument(
-        "--aws-endpoint",
-        metavar="URL",
-        help="Secrets Manager, EventBridge and SQS already running at URL (e.g. moto server): none is started",
+        "--config", type=Path, default=ROOT / ".dlrhub-local.json", metavar="PATH", help="the accounts, their secrets"
     )
     parser.add_argument(
         "--state-dir",
         type=Path,
         metavar="PATH",
-        help="parked stream batches and DynamoDB Local's log (default: the config's path without .json)",
+        help="parked stream batches, DynamoDB Local's log and the env-vars file (default: the config's path"
+        " without .json: .dlrhub-local/)",
     )
     parser.add_argument(
-        "--dynamodb-port",
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        help="keep the table (DynamoDB Local's data) in PATH between runs (default: in memory)",
+    )
+    demo = parser.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
+    # set after: Python 3.11's BooleanOptionalAction would add "(default: True)" to a help given above
+    demo.help = (
+        "register demo messages at start (the default); the simulators call back for some, the poller asks"
+        " for the others"
+    )
+    parser.add_argument("--verbose", action="store_true", help="tell the functions' INFO log lines too")
+    parser.add_argument(
+        "--json-logs",
+        action="store_true",
+        help="print the functions' log lines as they are (Powertools JSON, as in CloudWatch), not in words",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=ROOT / "template.yaml", metavar="PATH", help="the SAM template to run"
+    )
+    schedules = parser.add_argument_group("schedules (the deployed stack's template parameters in brackets)")
+    schedules.add_argument(
+        "--poll-every",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="run the poller this often (PollSchedule; 0: never)",
+    )
+    schedules.add_argument(
+        "--report-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="run the Infin8linx monitor reporter this often (MonitorSchedule; 0: never)",
+    )
+    schedules.add_argument(
+        "--poll-accounts",
+        metavar="LIST",
+        help="provider/account pairs, comma-separated, that the poller and the reporter work on"
+        " (PollAccounts; default: every account of the config)",
+    )
+    schedules.add_argument(
+        "--monitor-window",
         type=int,
-        default=0,
-        metavar="PORT",
-        help="DynamoDB Local's port (default: any free one; events/env-local.json expects 8000)",
+        default=MONITOR_WINDOW,
+        metavar="MINUTES",
+        help="the monitor report's window, a multiple of 5 (MonitorWindowMinutes)",
     )
-    parser.add_argument(
+    schedules.add_argument(
+        "--monitor-lag",
+        type=int,
+        default=MONITOR_LAG,
+        metavar="MINUTES",
+        help="the wait after a window's end before reporting it (MonitorLagMinutes)",
+    )
+    engines = parser.add_argument_group("where the AWS services run")
+    engines.add_argument(
+        "--dynamodb",
+        choices=("local", "moto"),
+        default="local",
+        help="the table's engine: AWS's DynamoDB Local, or moto server (approximate)",
+    )
+    engines.add_argument(
+        "--dynamodb-port", type=int, default=0, metavar="PORT", help="DynamoDB Local's port (0: any free one)"
+    )
+    engines.add_argument(
         "--aws-port",
         type=int,
         default=0,
         metavar="PORT",
-        help="moto server's port: Secrets Manager, EventBridge (default: any free one; env-local.json expects 5000)",
+        help="moto server's port: Secrets Manager, EventBridge, SQS (0: any free one)",
+    )
+    engines.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        help="use the table's engine already running at URL (DynamoDB Local behind a proxy, say): none is started",
+    )
+    engines.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help="use Secrets Manager, EventBridge and SQS already running at URL (moto server): none is started",
     )
     callbacks = parser.add_argument_group("customer callbacks (the deployed CallbackUrl, through EventBridge)")
     callbacks.add_argument("--callback-url", metavar="URL", help="POST each status-change event's detail here")
-    callbacks.add_argument("--callback-auth-type", choices=("API_KEY", "BASIC"), default="API_KEY")
     callbacks.add_argument(
-        "--callback-auth-name", default="x-api-key", help="the header's name (API_KEY) or the user (BASIC)"
+        "--callback-auth-type",
+        choices=("API_KEY", "BASIC"),
+        default="API_KEY",
+        help="a header holding a key, or basic auth (CallbackAuthType)",
+    )
+    callbacks.add_argument(
+        "--callback-auth-name",
+        default="x-api-key",
+        metavar="NAME",
+        help="the header's name (API_KEY) or the user (BASIC) (CallbackAuthName)",
     )
     callbacks.add_argument(
         "--callback-secret",
-        default=os.environ.get("DLRHUB_CALLBACK_SECRET", ""),
-        help="the header's value or the password (default: $DLRHUB_CALLBACK_SECRET; never printed)",
+        metavar="KEY",
+        help=f"the header's value or the password (CallbackAuthSecret; default: ${CALLBACK_SECRET_VARIABLE};"
+        " never printed)",
     )
-    callbacks.add_argument("--callback-final-only", action="store_true", help="final statuses only")
-    parser.add_argument(
-        "--demo",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="register demo messages at start; the simulators call back for some, the poller asks for the others",
+    callbacks.add_argument(
+        "--callback-final-only", action="store_true", help="call back for final statuses only (CallbackFinalOnly)"
     )
     return parser
 
@@ -119,7 +174,8 @@ def parser() -> argparse.ArgumentParser:
 def callback_settings(args: argparse.Namespace) -> CallbackSettings | None:
     if not args.callback_url:
         return None
-    auth = CallbackAuth(args.callback_auth_type, args.callback_auth_name, args.callback_secret)
+    secret = args.callback_secret or os.environ.get(CALLBACK_SECRET_VARIABLE, "")
+    auth = CallbackAuth(args.callback_auth_type, args.callback_auth_name, secret)
     return CallbackSettings(args.callback_url, auth, args.callback_final_only)
 
 
@@ -134,9 +190,29 @@ def poll_accounts(text: str | None, accounts: dict[str, object]) -> list[str] | 
     return chosen
 
 
+def port_taken(args: argparse.Namespace) -> str | None:
+    """One line for a port given (or the default) that something else holds; None when all are free."""
+    for flag, port in (("--port", args.port), ("--dynamodb-port", args.dynamodb_port), ("--aws-port", args.aws_port)):
+        if not port:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                return (
+                    f"dlrhub_local: port {port} of 127.0.0.1 is in use (another make run?): stop what holds it,"
+                    f" or choose another with {flag} (0: any free port)"
+                )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 - the CLI, one option after another
     cli = parser()
     args = cli.parse_args(argv)
+    if taken := port_taken(args):
+        print(taken, file=sys.stderr)
+        return 2
     if not 5 <= args.monitor_window <= 1440 or args.monitor_window % 5:
         cli.error("--monitor-window must be a multiple of 5 from 5 to 1440")
     if not 0 <= args.monitor_lag <= 1440:
@@ -180,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
             args.port,
             emit,
             verbose=args.verbose,
+            json_logs=args.json_logs,
+            config_path=str(args.config),
             poll_every=args.poll_every,
             report_every=args.report_every,
             poll_accounts=polled,
@@ -200,12 +278,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
             if args.data_dir:
                 emit("WARNING: --data-dir is ignored: moto server keeps the table in memory")
         emit(f"DLR Hub local stack on {stack.gateway_url}")
+        emit(f"  {ports_sentence(stack.gateway_url.rsplit(':', 1)[1])}")
+        missing = "" if stack.swagger_ui else " (Swagger UI not installed: make run installs it)"
+        emit(f"  customer API docs: {stack.docs_url}{missing}  OpenAPI document: {stack.openapi_url}")
         table = stack.env["TABLE_NAME"]
         emit(f"  DynamoDB ({services.engine}, {services.storage}): {services.table_endpoint}  table {table}")
         emit(f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}")
         if stack.stream is not None:
             emit(f"  stream function: {stack.stream.describe()}")
         emit(f"  accounts and secrets:   {args.config}")
+        if stack.env_vars is not None:
+            emit(f"  env-vars file (make invoke, sam local invoke --env-vars): {stack.env_vars}")
         emit("  customer API routes (IAM-authorised when deployed; open here):")
         for route in stack.iam_routes:
             emit(f"    {route}")

@@ -8,8 +8,9 @@ Locally, the stack's EventBridge is moto server. This module adds the same rule 
 same event pattern) with an SQS queue as its target, reads the queue, and POSTs each event's
 detail to ``--callback-url`` with the configured header, retrying with backoff for a
 bounded time as EventBridge would (401, 407, 409, 429, 5xx and network errors are retried;
-other 4xx are not). The events really go through PutEvents and the rule's pattern, so
-what the stream function publishes is what is called back.
+other 4xx are not). Each retry is told as it is scheduled (``retry 2 of 25 in 1 s: …``), so a
+dead endpoint shows at once, not when the events are given up. The events really go through
+PutEvents and the rule's pattern, so what the stream function publishes is what is called back.
 """
 
 from __future__ import annotations
@@ -69,11 +70,25 @@ class CallbackSettings:
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    max_age: float = 600.0  # seconds an event is retried (the deployed rule: 86400)
-    max_attempts: int = 185
+    max_age: float = 600.0  # seconds of backoff an event is retried for (the deployed rule: 86400)
+    max_attempts: int = 185  # the deployed rule's MaximumRetryAttempts
     first_delay: float = 0.5
     max_delay: float = 30.0
     timeout: float = 5.0  # an API destination waits 5 s for an answer
+
+    def delay(self, attempts: int) -> float:
+        """The wait after ``attempts`` failed attempts (before jitter)."""
+        return min(self.max_delay, self.first_delay * 2 ** (attempts - 1))
+
+    @property
+    def retries(self) -> int:
+        """Retries after the first attempt: as many as the backoff fits in ``max_age``, at most
+        ``max_attempts`` - 1."""
+        waited, count = 0.0, 0
+        while count < self.max_attempts - 1 and waited + self.delay(count + 1) <= self.max_age:
+            count += 1
+            waited += self.delay(count)
+        return count
 
 
 def event_pattern(table_arn: str | None, final_only: bool) -> dict[str, Any]:
@@ -142,17 +157,19 @@ class CallbackDelivery:
                 )
                 continue
             retried = status is None or status in RETRIED or status >= 500
-            age = time.monotonic() - item.first_seen
-            if not retried or age >= self.settings.max_age or item.attempts >= self.settings.max_attempts:
+            why = f"HTTP {status}" if status is not None else "no answer"
+            retries = self.settings.retries
+            if not retried or item.attempts > retries:
                 self.pending.remove(item)
                 self.given_up += 1
-                why = f"HTTP {status}" if status is not None else "no answer"
                 self.emit(
                     f"{clock()}  callback    gave up on {describe(item.detail)}: {why}, {item.attempts} attempt(s)"
                 )
                 continue
-            delay = min(self.settings.max_delay, self.settings.first_delay * 2 ** (item.attempts - 1))
-            item.due = time.monotonic() + delay * random.uniform(0.8, 1.2)
+            delay = self.settings.delay(item.attempts) * random.uniform(0.8, 1.2)
+            item.due = time.monotonic() + delay
+            what = f"retry {item.attempts} of {retries} in {delay:.1f} s"
+            self.emit(f"{clock()}  callback    {what}: {describe(item.detail)}: {why}")
 
     def _post(self, detail: dict[str, Any]) -> int | None:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "dlrhub-local-callbacks"}

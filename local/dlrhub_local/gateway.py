@@ -1,7 +1,9 @@
 """A local stand-in for API Gateway HTTP API: real HTTP in, a v2 payload event to the handler.
 
 Routes come from template.yaml. Each request becomes the event API Gateway would send
-(payload format 2.0) and goes to the same handler code that runs in Lambda.
+(payload format 2.0) and goes to the same handler code that runs in Lambda. Besides the
+template's routes, the local stack may serve fixed ``pages`` of its own (GET and HEAD only:
+the API's documentation, say), and hears of every request a function refused (``on_refused``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -33,6 +35,19 @@ READ_TIMEOUT = 5.0
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fixed page the local stack serves beside the template's routes; ``read`` gives its bytes."""
+
+    content_type: str
+    read: Callable[[], bytes]
+
+
+#: What the gateway tells of a request a function answered 4xx or 5xx: the route, the method,
+#: the path parameters, the status and the reply's body.
+OnRefused = Callable[[Route, str, dict[str, str], int, bytes], None]
 
 
 @dataclass
@@ -204,10 +219,14 @@ class Gateway:
         handlers: dict[str, Callable[[dict, Any], dict]],
         *,
         read_timeout: float = READ_TIMEOUT,
+        pages: Mapping[str, Page] | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         self.router = Router(routes)
         self.handlers = handlers
         self.read_timeout = read_timeout
+        self.pages = dict(pages or {})
+        self.on_refused = on_refused
         self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +297,10 @@ class Gateway:
                 if body is None:
                     return
                 path = urlsplit(self.path).path
+                page = gateway.pages.get(path) if self.command in ("GET", "HEAD") else None
+                if page is not None:
+                    self._reply(200, page.read(), {"content-type": page.content_type})
+                    return
                 matched = gateway.router.match(self.command, path)
                 if matched is None:
                     self._reply(404, b'{"message":"Not Found"}')
@@ -295,6 +318,11 @@ class Gateway:
                     self._reply(500, b'{"message":"Internal Server Error"}')
                     return
                 self._send_result(result)
+                status = int(result.get("statusCode", 200))
+                if status >= 400 and gateway.on_refused is not None:
+                    raw = result.get("body") or ""
+                    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+                    gateway.on_refused(route, self.command, params, status, body)
 
             def _send_result(self, result: dict[str, Any]) -> None:
                 raw = result.get("body") or ""

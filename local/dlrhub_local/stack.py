@@ -7,8 +7,10 @@ import os
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,13 @@ from dlrhub.adapters.secrets import secret_name
 from dlrhub.providers.registry import provider_named
 from dlrhub.services.stream import table_arn
 from dlrhub.table.keys import MESSAGE_SK, read_image
-from dlrhub_local import event_router
+from dlrhub_local import console, event_router
+from dlrhub_local.api_docs import docs_pages
 from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
-from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
+from dlrhub_local.env_vars import write_env_vars
+from dlrhub_local.gateway import Gateway, LambdaContext, OnRefused, load_handler
 from dlrhub_local.lambda_service import LambdaService
 from dlrhub_local.polling import (
     POLLER,
@@ -38,21 +42,25 @@ from dlrhub_local.redact import mask_phone
 from dlrhub_local.services import Given, Services, spawn_services
 from dlrhub_local.simulators import SIMULATORS, SimulatorServer
 from dlrhub_local.stream_reader import MappingSettings, Positions, StreamReader
-from dlrhub_local.template import Template
+from dlrhub_local.template import Function, Route, Template
 
 REGION = "us-east-1"
-TABLE_NAMES = {"MessagesTable": "dlrhub-local-messages"}
+#: The local stack's name: its table's prefix, and the functions' Powertools service (deployed: the stack's name).
+STACK_NAME = "dlrhub-local"
+TABLE_NAMES = {"MessagesTable": f"{STACK_NAME}-messages"}
+PSEUDO_PARAMETERS = {"AWS::StackName": STACK_NAME, "AWS::Region": REGION}
 STREAM = "StreamFunction"
 REPORTER = "ReporterFunction"
+API = "ApiFunction"
 
 
 def resolve(value: Any, parameters: dict[str, Any]) -> str | None:
-    """A template environment value: literals, !Ref to a parameter or a table."""
+    """A template environment value: literals, !Ref to a parameter, a pseudo parameter or a table."""
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in parameters:
             return str(parameters[ref])
-        return TABLE_NAMES.get(ref)
+        return PSEUDO_PARAMETERS.get(ref) or TABLE_NAMES.get(ref)
     if isinstance(value, str | int | float):
         return str(value)
     return None
@@ -128,29 +136,45 @@ def describe(image: dict[str, Any]) -> str:
     )
 
 
-def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """What a change of a message item means to a person watching: a report, a registration."""
+def unknown_account(account: str, config_path: str) -> str:
+    """The warning for a registration of an account the local configuration does not have."""
+    return (
+        f"WARNING: {account} is not an account of {config_path}: no provider report can reach it"
+        f" (its callbacks get 403, the poller never asks), so the message stays PENDING; add the account there"
+    )
+
+
+def stream_line(
+    old: dict[str, Any], new: dict[str, Any], known: Callable[[str], bool] = lambda _: True, config_path: str = ""
+) -> str | None:
+    """What a change of a message item means to a person watching: a report, a registration
+    (with a warning when ``known`` says its account is not configured)."""
     if new.get("sk", {}).get("S") != MESSAGE_SK or "status" not in new:
         return None
     if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
         return f"stored      {describe(new)}"
     if "registered_at" in new and "registered_at" not in old:
         value = read_image(new)
-        return (
-            f"registered  {value['provider']}/{value['account']} {value['message_id']}"
+        account = f"{value['provider']}/{value['account']}"
+        line = (
+            f"registered  {account} {value['message_id']}"
             f" to {mask_phone(value.get('destination'))}, status {value['status']}"
         )
+        return line if known(account) else f"{line}. {unknown_account(account, config_path)}"
     return None
 
 
-def show_records(emit: Callable[[str], None]) -> Callable[[list[dict[str, Any]]], None]:
+def show_records(
+    emit: Callable[[str], None], known: Callable[[str], bool] = lambda _: True, config_path: str = ""
+) -> Callable[[list[dict[str, Any]]], None]:
     """A line for each report stored and each registration, as the stream reader reads them."""
 
     def show(records: list[dict[str, Any]]) -> None:
         for record in records:
-            line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
+            images = record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {}
+            line = stream_line(*images, known, config_path)
             if line:
-                emit(f"{time.strftime('%H:%M:%S')}  {line}")
+                emit(f"{console.clock()}  {line}")
 
     return show
 
@@ -163,6 +187,8 @@ def stream_reader(
     stop: threading.Event,
     parked: Path,
     positions: Path | None,
+    known: Callable[[str], bool] = lambda _: True,
+    config_path: str = "",
 ) -> StreamReader:
     """The stream function's event source mapping, configured as in the template (stream_reader.py)."""
     timeout_ms = function_timeout(template, STREAM) * 1000
@@ -180,8 +206,79 @@ def stream_reader(
         stop=stop,
         parked=parked,
         positions=Positions(positions),
-        observe=show_records(emit),
+        observe=show_records(emit, known, config_path),
     )
+
+
+def local_environment(
+    template: Template,
+    config: dict[str, Any],
+    poll_accounts: list[str] | None,
+    monitor_window: int,
+    monitor_lag: int,
+) -> dict[str, str]:
+    """The functions' variables here: the template's, with the local stack's settings."""
+    # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
+    env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
+    env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
+    env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
+    return env
+
+
+def console_log_level(*, json_logs: bool, verbose: bool) -> str:
+    """In words, the console tells duplicates, which the functions log at DEBUG (and drops what it does not
+    tell); raw JSON lines: warnings and errors, INFO too when verbose."""
+    if not json_logs:
+        return "DEBUG"
+    return "INFO" if verbose else "WARNING"
+
+
+def tell_refusals(short_names: dict[str, str], emit: Callable[[str], None]) -> OnRefused:
+    """The gateway's line for each request a function refused."""
+
+    def tell(route: Route, method: str, params: dict[str, str], status: int, body: bytes) -> None:
+        name = short_names.get(route.function, route.function)
+        emit(console.refused_line(name, method, console.shown_path(route.path, params), status, body))
+
+    return tell
+
+
+def handled_as(function: str, handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
+    """``handler``, its log lines told as ``function``'s (console.invoking)."""
+
+    def run(event: dict, context: Any) -> Any:
+        with console.invoking(function):
+            return handler(event, context)
+
+    return run
+
+
+def load_handlers(functions: dict[str, Function]) -> dict[str, Callable[[dict, Any], Any]]:
+    return {name: handled_as(name, load_handler(function)) for name, function in functions.items()}
+
+
+def registration_example(gateway_url: str, message_id: str, destination: str, ref: str) -> str:
+    """``curl`` registering one message with the customer API, as the README shows it."""
+    body = {
+        "messages": [
+            {
+                "provider": "infin8linx",
+                "account": DEMO,
+                "message_id": message_id,
+                "destination": destination,
+                "submitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "customer_ref": ref,
+            }
+        ]
+    }
+    return f"curl -X POST '{gateway_url}/messages' -H 'content-type: application/json' -d '{json.dumps(body)}'"
+
+
+#: The message of the customer API examples: the one the Infin8linx callback example reports on.
+EXAMPLE_MESSAGE, EXAMPLE_DESTINATION, EXAMPLE_REF = "36160109669", "628131565746", "order-1001"
 
 
 @dataclass
@@ -199,18 +296,35 @@ class LocalStack:
     emit: Callable[[str], None] = print
     stream: StreamReader | None = None
     lambda_api: LambdaService | None = None
+    #: The env-vars file for ``sam local invoke --env-vars`` and ``make invoke``, written for this run.
+    env_vars: Path | None = None
+    #: Whether the /docs page has Swagger UI to show (else it says how to install it).
+    swagger_ui: bool = False
 
     @property
     def moto(self) -> Server | Given:
         return self.services.moto
+
+    @property
+    def docs_url(self) -> str:
+        return f"{self.gateway_url}/docs"
+
+    @property
+    def openapi_url(self) -> str:
+        return f"{self.gateway_url}/openapi.json"
 
     def webhook_url(self, provider: str, account: str = "demo") -> str:
         secret = self.config["accounts"][f"{provider}/{account}"]["webhook_secret"]
         return f"{self.gateway_url}/webhooks/{provider}/{account}/{secret}"
 
     def examples(self) -> list[tuple[str, str]]:
-        """(what, curl command) for each demo account that takes callbacks, and the customer API."""
-        found = []
+        """(what, command) for the customer API, each demo account that takes callbacks, and reading back."""
+        found = [
+            (
+                "register a message you sent (customer API; SigV4-signed when deployed, open here)",
+                registration_example(self.gateway_url, EXAMPLE_MESSAGE, EXAMPLE_DESTINATION, EXAMPLE_REF),
+            )
+        ]
         for provider, simulator in SIMULATORS.items():
             keys = self.config["accounts"].get(f"{provider}/demo")
             known = provider_named(provider)
@@ -220,7 +334,8 @@ class LocalStack:
             example = simulator.example(url, keys) if url or known.webhook is None else None
             if example is not None:
                 found.append(example)
-        found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/36160109669'"))
+        found.append(("read a message back", f"curl '{self.gateway_url}/messages/infin8linx/demo/{EXAMPLE_MESSAGE}'"))
+        found.append(("the messages of a customer reference", f"curl '{self.gateway_url}/refs/{EXAMPLE_REF}/messages'"))
         return found
 
     def start_demo(self) -> None:
@@ -243,6 +358,8 @@ class LocalStack:
         for simulator in self.simulators.values():
             simulator.stop()
         self.services.stop()
+        if self.env_vars is not None:
+            self.env_vars.unlink(missing_ok=True)  # its endpoints are gone: make invoke must not use them
 
 
 def start(  # noqa: PLR0915 - every part of the stack started in order
@@ -252,6 +369,7 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
     emit: Callable[[str], None],
     *,
     verbose: bool = False,
+    json_logs: bool = False,
     poll_every: float = 0.0,
     report_every: float = 0.0,
     poll_accounts: list[str] | None = None,
@@ -262,14 +380,17 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
     state_dir: Path | None = None,
     services: Services | None = None,
     callback: CallbackSettings | None = None,
+    config_path: str = ".dlrhub-local.json",
 ) -> LocalStack:
     """DynamoDB Local and moto server, the table, the secrets, the provider simulators, the HTTP API,
     the stream reader, and (when ``poll_every`` > 0) the poller function every ``poll_every`` seconds.
 
     ``poll_accounts`` (default: every account of ``config``) are the poller's and the reporter's;
     ``dynamodb="moto"`` puts the table on moto server; ``data_dir`` keeps DynamoDB Local's data (and the
-    stream reader's position) between runs; ``state_dir`` holds the parked stream batches and logs.
-    ``services``: already started (``spawn_services``), else started here with those three."""
+    stream reader's position) between runs; ``state_dir`` holds the parked stream batches, logs and the
+    env-vars file. ``services``: already started (``spawn_services``), else started here with those three.
+    The functions' log lines are told in words (console.py) unless ``json_logs``; ``verbose``: their
+    INFO lines too."""
     template = Template(template_path)
     state = state_dir or template.root / ".dlrhub-local"
     services = services or spawn_services(dynamodb=dynamodb, data_dir=data_dir, log_dir=state)
@@ -277,35 +398,37 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
     try:
         simulators = start_simulators(config["accounts"])
         os.environ.update(services.environment())  # the ports are known: the functions load while the JVM starts
-        # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
-        env = {k: v for k, v in function_environment(template).items() if not k.startswith("AWS_ENDPOINT_URL")}
-        env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        env["POLL_ACCOUNTS"] = ",".join(config["accounts"] if poll_accounts is None else poll_accounts)
-        env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(monitor_window), str(monitor_lag)
-        env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
-        if not verbose:  # the functions' own JSON logs: warnings and errors only
-            env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        env = local_environment(template, config, poll_accounts, monitor_window, monitor_lag)
+        deployed_level = env.get("POWERTOOLS_LOG_LEVEL", "INFO")
+        env["POWERTOOLS_LOG_LEVEL"] = console_log_level(json_logs=json_logs, verbose=verbose)
         os.environ.update(env)
+        # Powertools warns when a handler added no metric (metrics are off here): noise on the console.
+        warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
         tables_made = prepare_tables(services, template)
         functions = template.functions()
-        handlers = {name: load_handler(function) for name, function in functions.items()}
+        short_names = {name: function.short_name for name, function in functions.items()}
+        handlers = load_handlers(functions)
+        if not json_logs:  # the functions' logger exists now; loaded again below, it is the same logger
+            console.attach(env["POWERTOOLS_SERVICE_NAME"], emit, short_names, verbose=verbose)
         services.moto.wait_ready()
         prefix = env.get("SECRETS_PREFIX", "dlrhub")
         store_secrets(config, prefix, boto3.client("secretsmanager"), demo_urls(simulators))
         if not tables_made():  # DynamoDB Local failed: the table is on moto, the clients must be anew
             os.environ.update(services.environment())
-            handlers = {name: load_handler(function) for name, function in functions.items()}
+            handlers = load_handlers(functions)
             create_tables(template, boto3.client("dynamodb"))
-        gateway = Gateway(template.http_routes(), handlers)
+        pages, swagger_ui = docs_pages()
+        gateway = Gateway(template.http_routes(), handlers, pages=pages, on_refused=tell_refusals(short_names, emit))
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
         threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]
         reader = None
         if STREAM in handlers:
             positions = services.data_dir / "stream-positions.json" if services.data_dir else None
+            known = config["accounts"].__contains__
+            parked = state / "parked-batches.jsonl"
             reader = stream_reader(
-                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, state / "parked-batches.jsonl", positions
+                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, parked, positions, known, config_path
             )
             threads.append(threading.Thread(target=reader.run, name="stream", daemon=True))
         routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
@@ -331,6 +454,10 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
             on_result=invocation_reporter(emit),
         ).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_api.endpoint
+        endpoints = {**services.environment(), "AWS_ENDPOINT_URL_LAMBDA": lambda_api.endpoint}
+        env_vars = write_env_vars(
+            state / "env-vars.json", template, {**env, "POWERTOOLS_LOG_LEVEL": deployed_level}, endpoints
+        )
         if poll_every > 0 and POLLER in handlers:
             args = (handlers[POLLER], poll_every, function_timeout(template), emit, stop)
             threads.append(threading.Thread(target=poll_forever, args=args, name="poller", daemon=True))
@@ -347,5 +474,19 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
     iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
     return LocalStack(
-        services, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit, reader, lambda_api
+        services,
+        url,
+        config,
+        env,
+        stop,
+        threads,
+        http,
+        iam_routes,
+        simulators,
+        poll_every,
+        emit,
+        reader,
+        lambda_api,
+        env_vars,
+        swagger_ui,
     )

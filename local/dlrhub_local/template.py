@@ -62,6 +62,11 @@ class Function:
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def short_name(self) -> str:
+        """The name a person calls it by: its code's directory (``webhook`` for functions/webhook)."""
+        return self.source.parent.name
+
 
 class Template:
     def __init__(self, path: Path) -> None:

@@ -4,20 +4,16 @@
 the built webhook and API functions then answer each of their sample events through the
 Lambda Runtime Interface Emulator that ships inside aws-sam-cli. The interpreter runs with ``-S``: only
 the built function, the built layer and a shim standing for the Lambda Python runtime
-(boto3, awslambdaric) are importable, never the test environment's site-packages.
+(boto3, awslambdaric) are importable, never the test environment's site-packages. The build,
+the shim and the RIE are make invoke's (dlrhub_local.invoke): one place for both.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
-import re
-import shutil
-import stat
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,9 +25,14 @@ import boto3
 import pytest
 
 from dlrhub.table.counters import StatsStore
-from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
+from dlrhub_local import config as local_config
+from dlrhub_local import invoke
+from dlrhub_local.env_vars import document, read_env_vars
+from dlrhub_local.processes import Server
+from dlrhub_local.stack import function_environment
 from dlrhub_local.template import Template
 from tests.api_support import API_EVENTS, check_api_sample, split_key
+from tests.stack_process import StackProcess, local_stack, require_dynamodb_local
 from tests.support import (
     DUMMY_AWS,
     EVENT_SAMPLES,
@@ -50,84 +51,7 @@ from tests.support import (
 )
 
 ACCOUNT = "demo"
-SAM_BUILD_TIMEOUT = 300
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
-#: What the Lambda Python runtime brings along; pinned for the tests in requirements-dev.txt.
-RUNTIME_PACKAGES = ("boto3", "botocore", "awslambdaric")
 TARGET_NATIVE = "pydantic_core/_pydantic_core.cpython-313-aarch64-linux-gnu.so"
-
-
-# --- helpers -------------------------------------------------------------------------
-
-
-def sam_executable() -> str:
-    found = shutil.which("sam") or str(ROOT / ".venv-sam" / "bin" / "sam")
-    if not Path(found).exists():
-        pytest.fail("sam is not installed (make setup)")
-    return found
-
-
-def host_is_arm() -> bool:
-    return platform.machine().lower() in {"aarch64", "arm64"}
-
-
-def host_layer_env() -> dict[str, str]:
-    """Layer Makefile overrides that build the layer for this machine and this Python."""
-    arch = "aarch64" if host_is_arm() else "x86_64"
-    return {
-        "LAYER_PLATFORMS": f"manylinux2014_{arch} manylinux_2_28_{arch}",
-        "LAYER_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}",
-    }
-
-
-def run_checked(command: list[str], what: str, env: dict[str, str] | None = None, timeout: float = 300) -> None:
-    """Run ``command`` from ROOT; fail the test with its output unless it exits 0."""
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-
-
-def sam_build(build_dir: Path, overrides: dict[str, str]) -> Path:
-    """``sam build`` into ``build_dir``; the layer Makefile sees ``overrides`` (and only those)."""
-    sam = sam_executable()
-    env = {key: value for key, value in os.environ.items() if key not in {"LAYER_PLATFORMS", "LAYER_PYTHON"}}
-    # The layer Makefile runs `python3 -m pip`: the sam venv's, as under `make test`.
-    env["PATH"] = f"{Path(sam).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update(SAM_CLI_TELEMETRY="0", **overrides)
-    command = [sam, "build", "--build-dir", str(build_dir), "--template", str(TEMPLATE)]
-    run_checked(command, "sam build", env, SAM_BUILD_TIMEOUT)
-    return build_dir
-
-
-def dev_pins(names: tuple[str, ...]) -> list[str]:
-    """``name==version`` lines of requirements-dev.txt for ``names``."""
-    pins: dict[str, str] = {}
-    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
-        if match:
-            pins[match[1].lower()] = match[0]
-    missing = [name for name in names if name not in pins]
-    assert not missing, f"requirements-dev.txt pins none of {missing}"
-    return [pins[name] for name in names]
-
-
-def base_python() -> str:
-    """The interpreter the venv was made from: no venv, and with -S no site-packages."""
-    base = getattr(sys, "_base_executable", None) or str(Path(sys.base_prefix) / "bin" / "python3")
-    return os.path.realpath(base)
-
-
-def rie_binary() -> Path:
-    arch = "arm64" if host_is_arm() else "x86_64"
-    pattern = f"lib/python3.*/site-packages/samcli/local/rapid/aws-lambda-rie-{arch}"
-    venvs = [Path(sam_executable()).parents[1], ROOT / ".venv-sam"]
-    found = [path for venv in venvs for path in venv.glob(pattern)]
-    if not found:
-        pytest.fail(f"no aws-lambda-rie-{arch} inside the aws-sam-cli package")
-    rie = found[0]
-    if not os.access(rie, os.X_OK):
-        rie.chmod(rie.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return rie
 
 
 def directory_mb(path: Path) -> float:
@@ -138,47 +62,39 @@ def directory_mb(path: Path) -> float:
 
 
 @pytest.fixture(scope="module")
-def host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sam_build(tmp_path_factory.mktemp("sam-host"), host_layer_env())
+def host_build() -> Path:
+    """make invoke's build for this machine (.aws-sam/host), made again only when a source changed."""
+    return invoke.host_build()
 
 
 @pytest.fixture(scope="module")
 def target_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The build for Lambda itself (arm64, cp313): plain ``sam build``."""
-    return sam_build(tmp_path_factory.mktemp("sam-target"), {})
+    return invoke.sam_build(tmp_path_factory.mktemp("sam-target"), {})
 
 
 @pytest.fixture(scope="session")
-def runtime_shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def runtime_shim() -> Path:
     """What the Lambda Python runtime provides (boto3, botocore, awslambdaric), for the host."""
-    shim = tmp_path_factory.mktemp("lambda-runtime")
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(shim)]
-    run_checked([*pip, *dev_pins(RUNTIME_PACKAGES)], "pip install of the runtime shim")
-    probe = f"import sys; sys.path[:0] = [{str(shim)!r}]; import awslambdaric.bootstrap, runtime_client, boto3"
-    run_checked([base_python(), "-S", "-c", probe], "importing the runtime shim with the base interpreter")
-    return shim
+    return invoke.runtime_shim()
 
 
 @dataclass
 class BuiltFunction:
-    """A built function behind the RIE."""
+    """A built function behind the RIE, and the table it writes."""
 
-    server: Server
-    log: Path
+    running: invoke.BuiltFunction
     table_name: str
 
+    @property
+    def log(self) -> Path:
+        return self.running.log
+
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 URL
-            f"{self.server.endpoint}{INVOKE_PATH}",
-            data=json.dumps(event).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - as above
-            return json.loads(reply.read())
+        return self.running.invoke(event, timeout=30)
 
     def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return self.running.log_tail(lines)
 
 
 @contextmanager
@@ -193,61 +109,25 @@ def running_built(
     extra_env: dict[str, str] | None = None,
     env_vars: dict[str, str] | None = None,
 ) -> Iterator[BuiltFunction]:
-    """The built ``function`` (with the built layer and the runtime shim only) behind the RIE.
+    """The built ``function`` behind the RIE, every AWS call to ``endpoint``.
 
     ``env_vars``: the function's variables as ``sam local invoke --env-vars`` sets them; then
     no ``AWS_ENDPOINT_URL`` is given, only what they say."""
-    function_dir = build / function
-    layer_dir = build / "CoreLayer" / "python"
-    env = {
+    variables = {
         **DUMMY_AWS,
-        "PATH": os.environ.get("PATH", ""),
-        "LAMBDA_TASK_ROOT": str(function_dir),
-        "PYTHONPATH": os.pathsep.join(map(str, [function_dir, layer_dir, shim])),
         "TABLE_NAME": table,
         "SECRETS_PREFIX": prefix,
         "AWS_ENDPOINT_URL": endpoint,
         "POWERTOOLS_SERVICE_NAME": "dlrhub",
         "POWERTOOLS_METRICS_NAMESPACE": "DLRHubTests",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_LAMBDA_FUNCTION_NAME": function,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": "30",
         **(extra_env or {}),
     }
     if env_vars is not None:
-        del env["AWS_ENDPOINT_URL"]
-        env.update(env_vars)
-    port, api_port = free_port(), free_port()
-    command = [
-        str(rie_binary()),
-        "--runtime-interface-emulator-address",
-        f"{LOOPBACK}:{port}",
-        "--runtime-api-address",
-        f"{LOOPBACK}:{api_port}",
-        base_python(),
-        "-S",
-        "-m",
-        "awslambdaric",
-        "app.handler",
-    ]
-    log = log_dir / f"rie-{function}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            cwd=function_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=sink,
-            start_new_session=True,
-        )
-    built = BuiltFunction(Server("rie", process, port), log, table)
-    try:
-        wait_for_port(port, process)
-        yield built
-    finally:
-        built.server.stop()
+        del variables["AWS_ENDPOINT_URL"]
+        variables.update(env_vars)
+    with invoke.running_built(build, shim, function, variables, log_dir) as running:
+        yield BuiltFunction(running, table)
 
 
 @pytest.fixture(scope="module")
@@ -341,34 +221,29 @@ def test_built_layers(host_build: Path, target_build: Path) -> None:
     print(f"\ntarget CoreLayer: {directory_mb(target_layer):.1f} MB")
 
 
-# --- sam local invoke --env-vars events/env-local.json, under the RIE ------------------
-
-ENV_FILE = EVENTS / "env-local.json"
-LOCAL_PORTS = ("http://127.0.0.1:8000", "http://127.0.0.1:5000")  # what env-local.json assumes
+# --- the env-vars file (make invoke, sam local invoke --env-vars), under the RIE ----------------
 
 
-def env_file_vars(function: str, endpoint: str) -> dict[str, str]:
-    """What ``sam local invoke --env-vars events/env-local.json`` gives ``function``, its local
-    endpoints moved to ``endpoint`` (the test's moto server, DynamoDB and the rest alike)."""
-    document = json.loads(ENV_FILE.read_text())
-    found = {**document.get("Parameters", {}), **document.get(function, {})}
-    for key, value in found.items():
-        for local in LOCAL_PORTS:
-            if value == local:
-                found[key] = endpoint
-    return found
+def env_vars_for(endpoint: str) -> dict[str, dict[str, str]]:
+    """The env-vars file the local stack writes, with every service at ``endpoint`` (the test's moto)."""
+    template = Template(TEMPLATE)
+    services = ("DYNAMODB", "SECRETS_MANAGER", "EVENTBRIDGE", "LAMBDA")
+    endpoints = {f"AWS_ENDPOINT_URL_{service}": endpoint for service in services}
+    return document(template, function_environment(template), endpoints)
 
 
 def declared_variables(function: str) -> set[str]:
     return set(Template(TEMPLATE).functions()[function].environment)
 
 
-@pytest.mark.parametrize("function", ["WebhookFunction", "ApiFunction", "PollerFunction", "StreamFunction"])
+@pytest.mark.parametrize("function", sorted(Template(TEMPLATE).functions()))
 def test_env_vars_file_sets_only_variables_the_template_declares(function: str) -> None:
     """``--env-vars`` overrides declared variables only: anything else would silently do nothing."""
-    undeclared = set(env_file_vars(function, "x")) - declared_variables(function)
+    found = env_vars_for("http://127.0.0.1:1")[function]
+    undeclared = set(found) - declared_variables(function)
     assert not undeclared, f"{function}: sam local would ignore {sorted(undeclared)}"
-    assert {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} <= set(env_file_vars(function, "x"))
+    assert {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "TABLE_NAME"} <= set(found)
+    assert found["POWERTOOLS_SERVICE_NAME"] == "dlrhub-local"  # the stack's name, as deployed
 
 
 def ensure_local_table(endpoint: str, name: str) -> None:
@@ -392,7 +267,8 @@ def test_built_functions_run_with_the_env_vars_file(
     """The README's sam local invoke commands, with the RIE in place of Docker: the webhook
     stores a sample callback, the stream function takes the stream events of events/."""
     endpoint = moto_server.endpoint
-    webhook_env = env_file_vars("WebhookFunction", endpoint)
+    file = env_vars_for(endpoint)
+    webhook_env = file["WebhookFunction"]
     ensure_local_table(endpoint, webhook_env["TABLE_NAME"])
     ensure_sample_accounts(endpoint, webhook_env["SECRETS_PREFIX"])
     table = webhook_env["TABLE_NAME"]
@@ -404,7 +280,7 @@ def test_built_functions_run_with_the_env_vars_file(
             return read_item(endpoint, table, provider, ACCOUNT, message_id)
 
         check_sample_reply(name, reply, read, f"\n--- RIE log ---\n{built.log_tail()}")
-    stream_env = env_file_vars("StreamFunction", endpoint)
+    stream_env = file["StreamFunction"]
     with running_built(host_build, runtime_shim, "StreamFunction", "", table, "", tmp_path, stream_env) as built:
         for event in ("stream_generated_update.json", "stream_message_delivered.json"):
             reply = built.invoke(load_event(event))
@@ -413,6 +289,100 @@ def test_built_functions_run_with_the_env_vars_file(
     assert "628131565746" not in log.replace('"destination"', "")  # EMF lines and logs carry no number
     stats = read_stats(endpoint, table)
     assert stats.get("delivered") == 1, stats
+
+
+# --- make invoke against a running local stack --------------------------------------------------
+
+SAMPLE_SECRET = "sample-secret-change-me"  # what the sample webhook events carry in their path
+
+
+def make_invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """``make invoke``'s command (the Makefile adds only the sam venv to PATH)."""
+    env = {**os.environ, "PATH": f"{ROOT / '.venv-sam' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [sys.executable, "-m", "dlrhub_local.invoke", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def sample_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """The local stack, its infin8linx/demo account taking the sample events' secret."""
+    config = tmp_path_factory.mktemp("invoke") / "local.json"
+    accounts = local_config.generate()
+    accounts["accounts"]["infin8linx/demo"]["webhook_secret"] = SAMPLE_SECRET
+    local_config.save(accounts, config)
+    with local_stack(config, "--no-demo", "--poll-every", "0", "--report-every", "0") as stack:
+        require_dynamodb_local(stack)
+        yield stack
+
+
+@pytest.mark.slow
+def test_the_running_stack_writes_an_env_vars_file_for_its_endpoints(sample_stack: StackProcess) -> None:
+    """Valid for ``sam local invoke --env-vars``: each function's declared variables only, the
+    endpoints those of this run (the banner's)."""
+    path = sample_stack.config.with_suffix("") / "env-vars.json"
+    assert any(str(path) in line for line in sample_stack.seen), "the banner names the file"
+    for function in Template(TEMPLATE).functions():
+        found = read_env_vars(path, function)
+        assert set(found) <= declared_variables(function), function
+        assert found["AWS_ENDPOINT_URL_DYNAMODB"] == sample_stack.dynamodb
+        assert found["AWS_ENDPOINT_URL_SECRETS_MANAGER"] == sample_stack.moto
+        assert found["TABLE_NAME"] == sample_stack.table
+
+
+@pytest.mark.slow
+def test_make_invoke_runs_the_built_function_against_the_running_stack(
+    host_build: Path, runtime_shim: Path, sample_stack: StackProcess
+) -> None:
+    """The webhook, built, under the RIE, stores the sample callback in the running stack's table,
+    whose console shows it; a second time it is a duplicate, told in words."""
+    env_vars = str(sample_stack.config.with_suffix("") / "env-vars.json")
+    event = str(EVENTS / "webhook_infin8linx_delivered.json")
+    done = make_invoke("WebhookFunction", event, "--env-vars", env_vars)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WebhookFunction (built in .aws-sam/host) answered in" in done.stdout
+    assert json.loads(done.stdout[done.stdout.index("{") :])["statusCode"] == 200, done.stdout
+    line = sample_stack.wait_for_line(r"stored +infin8linx/demo 36160109669 -> DELIVERED \(raw '1', webhook\)")
+    assert "628131565746" not in line
+    wrong = make_invoke("WebhookFunction", str(EVENTS / "webhook_infin8linx_bad_state.json"), "--env-vars", env_vars)
+    assert '"statusCode": 400' in wrong.stdout
+    assert "webhook: callback rejected (infin8linx/demo): reason state must be 0, 1 or 2" in wrong.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ("WebhookFunction", "events/webhook_infin8linx_delivered.json", "--env-vars", "/nonexistent/env-vars.json"),
+            "make invoke: no running local stack: /nonexistent/env-vars.json is missing (start make run",
+        ),
+        (
+            ("NoSuchFunction", "events/webhook_infin8linx_delivered.json", "--env-vars", "{env}"),
+            "make invoke: NoSuchFunction is not a function of template.yaml (one of: WebhookFunction,",
+        ),
+        (
+            ("WebhookFunction", "events/no_such_event.json", "--env-vars", "{env}"),
+            "make invoke: no event file events/no_such_event.json (the samples are in events/)",
+        ),
+    ],
+)
+def test_make_invoke_says_in_one_line_what_is_missing(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    env = tmp_path / "env-vars.json"
+    env.write_text(json.dumps(env_vars_for("http://127.0.0.1:1")))  # a stack that is gone
+    done = make_invoke(*(arg.replace("{env}", str(env)) for arg in args))
+    assert done.returncode == 2
+    assert done.stdout.startswith(says), done.stdout
+    assert len(done.stdout.strip().splitlines()) == 1
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_make_invoke_says_when_the_stack_that_wrote_the_file_is_gone(tmp_path: Path) -> None:
+    env = tmp_path / "env-vars.json"
+    env.write_text(json.dumps(env_vars_for("http://127.0.0.1:1")))
+    done = make_invoke("WebhookFunction", "events/webhook_infin8linx_delivered.json", "--env-vars", str(env))
+    assert done.returncode == 2
+    assert done.stdout.strip() == (
+        f"make invoke: the local stack that wrote {env} is not running (nothing at http://127.0.0.1:1): start make run"
+    )
 
 
 def read_stats(endpoint: str, table: str) -> dict[str, int]:

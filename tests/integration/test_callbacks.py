@@ -158,6 +158,27 @@ def test_an_endpoint_that_never_answers_is_given_up_after_the_maximum_age(
     while not any("gave up" in line for line in lines) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert any("gave up on infin8linx/demo 90000000001 PENDING: no answer" in line for line in lines), lines
+    # every retry was told as it was scheduled, numbered against the retries the backoff fits in max_age
+    retries = [line.split("callback    ", 1)[1] for line in lines if "callback    retry" in line]
+    assert settings.retries == 5
+    assert [line.split(" in ")[0] for line in retries] == [f"retry {n} of 5" for n in range(1, 6)], lines
+    assert all(line.endswith(": infin8linx/demo 90000000001 PENDING: no answer") for line in retries), retries
+    assert "gave up on infin8linx/demo 90000000001 PENDING: no answer, 6 attempt(s)" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("settings", "retries"),
+    [
+        (DeliverySettings(), 24),  # 0.5, 1, 2, 4, 8, 16 s, then 30 s: 24 retries fit in 600 s
+        (DeliverySettings(max_age=1.0, first_delay=0.1, max_delay=0.2), 5),
+        (DeliverySettings(max_age=10_000.0, max_attempts=185), 184),  # the deployed rule's ceiling
+    ],
+)
+def test_the_retries_are_what_the_backoff_fits_in_the_maximum_age(settings: DeliverySettings, retries: int) -> None:
+    assert settings.retries == retries
+    waited = sum(settings.delay(n) for n in range(1, retries + 1))
+    assert waited <= settings.max_age
+    assert retries == settings.max_attempts - 1 or waited + settings.delay(retries + 1) > settings.max_age
 
 
 def test_log_lines_name_ids_and_status_only() -> None:

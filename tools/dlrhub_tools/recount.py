@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from dlrhub.domain.scorecard import decimal_text
 from dlrhub.table.recount import Recounter
-from dlrhub_tools.common import accounts, add_aws_arguments, client, utc_time
+from dlrhub_tools.common import accounts, add_aws_arguments, client, run_tool, utc_time
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,9 +31,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
     args = parser().parse_args(argv)
     if args.end <= args.start:
-        out("--to must come after --from")
+        out("recount: --to must come after --from")
         return 2
-    recounter = Recounter(args.table, client("dynamodb", args.endpoint_url))
+    return run_tool("recount", lambda: recount(args, out), out)
+
+
+def recount(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    recounter = Recounter(args.table, client("dynamodb", args.endpoint_url, args.region))
     for provider, account in args.accounts:
         result = recounter.recount(provider, account, args.start, args.end, dry_run=args.dry_run)
         verb = "would rewrite" if args.dry_run else "rewrote"

@@ -32,7 +32,7 @@ from dlrhub.domain.stats import parse_time
 from dlrhub.services.stream import status_change, table_arn
 from dlrhub.table.keys import is_message, read_image
 from dlrhub.table.recount import Recounter, buckets_of, history, spans
-from dlrhub_tools.common import accounts, add_aws_arguments, client
+from dlrhub_tools.common import accounts, add_aws_arguments, client, run_tool
 
 SLACK = timedelta(minutes=2)  # around the batch's arrival times
 MAX_PAGES = 1000
@@ -267,17 +267,22 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
     args = parser().parse_args(argv)
-    publisher = None if args.no_events else EventPublisher(args.event_bus, client=client("events", args.endpoint_url))
+    return run_tool("replay", lambda: replay(args, out), out)
+
+
+def replay(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    where = (args.endpoint_url, args.region)
+    publisher = None if args.no_events else EventPublisher(args.event_bus, client=client("events", *where))
     replayer = Replayer(
         args.table,
-        client("dynamodb", args.endpoint_url),
-        client("dynamodbstreams", args.endpoint_url),
+        client("dynamodb", *where),
+        client("dynamodbstreams", *where),
         publisher,
         args.accounts,
         timedelta(hours=args.lookback_hours),
         dry_run=args.dry_run,
     )
-    results = run(client("sqs", args.endpoint_url), args.queue_url, replayer, args.max_messages, dry_run=args.dry_run)
+    results = run(client("sqs", *where), args.queue_url, replayer, args.max_messages, dry_run=args.dry_run)
     for result in results:
         out(result.line())
     if not results:
