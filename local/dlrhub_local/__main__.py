@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.data_dir:
                 emit("WARNING: --data-dir is ignored: moto server keeps the table in memory")
         emit(f"DLR Hub local stack on {stack.gateway_url}")
+        emit(f"  page (messages live, provider scorecard): {stack.gateway_url}/")
         table = stack.env["TABLE_NAME"]
         emit(f"  DynamoDB ({services.engine}, {services.storage}): {services.table_endpoint}  table {table}")
         emit(f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}")

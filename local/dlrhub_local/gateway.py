@@ -204,10 +204,13 @@ class Gateway:
         handlers: dict[str, Callable[[dict, Any], dict]],
         *,
         read_timeout: float = READ_TIMEOUT,
+        pages: Callable[[BaseHTTPRequestHandler], bool] | None = None,
     ) -> None:
         self.router = Router(routes)
         self.handlers = handlers
         self.read_timeout = read_timeout
+        #: The local stack's own pages (page.py), asked first: True when it answered the request.
+        self.pages = pages
         self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
@@ -275,7 +278,7 @@ class Gateway:
 
             def _handle(self) -> None:
                 body = self._read_body()
-                if body is None:
+                if body is None or (gateway.pages is not None and gateway.pages(self)):
                     return
                 path = urlsplit(self.path).path
                 matched = gateway.router.match(self.command, path)

@@ -18,13 +18,14 @@ from botocore.exceptions import ClientError
 from dlrhub.adapters.secrets import secret_name
 from dlrhub.providers.registry import provider_named
 from dlrhub.services.stream import table_arn
-from dlrhub.table.keys import MESSAGE_SK, read_image
 from dlrhub_local import event_router
 from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
+from dlrhub_local.feed import Feed, feed_entry, message_change
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
 from dlrhub_local.lambda_service import LambdaService
+from dlrhub_local.page import Pages
 from dlrhub_local.polling import (
     POLLER,
     function_timeout,
@@ -117,9 +118,8 @@ def store_secrets(
         secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(value))
 
 
-def describe(image: dict[str, Any]) -> str:
-    """One line for a stored report, from a stream record's new image (numbers masked)."""
-    value = read_image(image)
+def describe(value: dict[str, Any]) -> str:
+    """One line for a stored report, from a message's plain values (numbers masked)."""
     dest = mask_phone(value.get("destination"))
     return (
         f"{value['provider']}/{value['account']} {value['message_id']}"
@@ -130,27 +130,31 @@ def describe(image: dict[str, Any]) -> str:
 
 def stream_line(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """What a change of a message item means to a person watching: a report, a registration."""
-    if new.get("sk", {}).get("S") != MESSAGE_SK or "status" not in new:
+    change = message_change(old, new)
+    if change is None:
         return None
-    if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
-        return f"stored      {describe(new)}"
-    if "registered_at" in new and "registered_at" not in old:
-        value = read_image(new)
-        return (
-            f"registered  {value['provider']}/{value['account']} {value['message_id']}"
-            f" to {mask_phone(value.get('destination'))}, status {value['status']}"
-        )
-    return None
+    if change.kind == "stored":
+        return f"stored      {describe(change.value)}"
+    value = change.value
+    return (
+        f"registered  {value['provider']}/{value['account']} {value['message_id']}"
+        f" to {mask_phone(value.get('destination'))}, status {value['status']}"
+    )
 
 
-def show_records(emit: Callable[[str], None]) -> Callable[[list[dict[str, Any]]], None]:
-    """A line for each report stored and each registration, as the stream reader reads them."""
+def show_records(emit: Callable[[str], None], feed: Feed | None = None) -> Callable[[list[dict[str, Any]]], None]:
+    """A line for each report stored and each registration, as the stream reader reads them (and an
+    entry in the page's live feed)."""
 
     def show(records: list[dict[str, Any]]) -> None:
         for record in records:
-            line = stream_line(record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {})
+            old, new = record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {}
+            line = stream_line(old, new)
             if line:
                 emit(f"{time.strftime('%H:%M:%S')}  {line}")
+            change = message_change(old, new) if feed is not None else None
+            if feed is not None and change is not None:
+                feed.publish(feed_entry(change))
 
     return show
 
@@ -163,6 +167,7 @@ def stream_reader(
     stop: threading.Event,
     parked: Path,
     positions: Path | None,
+    feed: Feed | None = None,
 ) -> StreamReader:
     """The stream function's event source mapping, configured as in the template (stream_reader.py)."""
     timeout_ms = function_timeout(template, STREAM) * 1000
@@ -180,7 +185,7 @@ def stream_reader(
         stop=stop,
         parked=parked,
         positions=Positions(positions),
-        observe=show_records(emit),
+        observe=show_records(emit, feed),
     )
 
 
@@ -199,6 +204,7 @@ class LocalStack:
     emit: Callable[[str], None] = print
     stream: StreamReader | None = None
     lambda_api: LambdaService | None = None
+    feed: Feed = field(default_factory=Feed)
 
     @property
     def moto(self) -> Server | Given:
@@ -234,6 +240,7 @@ class LocalStack:
 
     def shutdown(self) -> None:
         self.stop_event.set()
+        self.feed.close()
         self.http.shutdown()
         self.http.server_close()
         for thread in self.threads:
@@ -297,16 +304,16 @@ def start(
             os.environ.update(services.environment())
             handlers = {name: load_handler(function) for name, function in functions.items()}
             create_tables(template, boto3.client("dynamodb"))
-        gateway = Gateway(template.http_routes(), handlers)
+        feed = Feed()
+        gateway = Gateway(template.http_routes(), handlers, pages=Pages(feed).serve)
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
         threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]
         reader = None
         if STREAM in handlers:
             positions = services.data_dir / "stream-positions.json" if services.data_dir else None
-            reader = stream_reader(
-                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, state / "parked-batches.jsonl", positions
-            )
+            parked = state / "parked-batches.jsonl"
+            reader = stream_reader(template, handlers[STREAM], env["TABLE_NAME"], emit, stop, parked, positions, feed)
             threads.append(threading.Thread(target=reader.run, name="stream", daemon=True))
         routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
         args = (routes, handlers, boto3.client("sqs"), emit, stop)
@@ -347,5 +354,18 @@ def start(
     url = f"http://{LOOPBACK}:{http.server_address[1]}"
     iam_routes = [route.key for route in template.http_routes() if route.authorization == "AWS_IAM"]
     return LocalStack(
-        services, url, config, env, stop, threads, http, iam_routes, simulators, poll_every, emit, reader, lambda_api
+        services,
+        url,
+        config,
+        env,
+        stop,
+        threads,
+        http,
+        iam_routes,
+        simulators,
+        poll_every,
+        emit,
+        reader,
+        lambda_api,
+        feed,
     )
