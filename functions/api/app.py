@@ -23,6 +23,7 @@ from dlrhub.domain.replies import (
     ErrorReply,
     MessagePage,
     MessageView,
+    ScorecardReply,
     StatsReply,
     message_summary,
     message_view,
@@ -31,9 +32,10 @@ from dlrhub.domain.status import Status
 from dlrhub.runtime.settings import Settings
 from dlrhub.runtime.telemetry import cause_of, unavailable
 from dlrhub.runtime.tracing import tracer
-from dlrhub.services.api import WORKERS, Registrar, RegistrationBatch, RegistrationReply, statistics
+from dlrhub.services.api import WORKERS, Registrar, RegistrationBatch, RegistrationReply, scorecard, statistics
 from dlrhub.table.counters import StatsStore
 from dlrhub.table.messages import InvalidCursor, MessageStore
+from dlrhub.table.scorecard import ScorecardStore
 
 logger = Logger()
 metrics = Metrics()
@@ -44,6 +46,7 @@ settings = Settings.from_env()
 store = MessageStore(settings.table_name, retention_days=settings.retention_days, max_connections=WORKERS)
 registrar = Registrar(store)
 stats_store = StatsStore(settings.table_name, client=store.client)
+scorecard_store = ScorecardStore(settings.table_name, client=store.client)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
@@ -148,6 +151,25 @@ def get_stats(
     window: Annotated[int, Query(ge=300, le=86_400, multiple_of=300, description="window length, seconds")] = 3600,
 ) -> StatsReply:
     return statistics(stats_store, provider, account, start, end, timedelta(seconds=window))
+
+
+@app.get(
+    "/scorecard",
+    summary="Provider scorecard: each provider per account and destination country",
+    description="Messages submitted in the hours from `from` (aligned down to the hour) to `to`, per provider, "
+    "account and destination country: outcomes, delivery rate, failures by status and raw word, seconds to the "
+    "final receipt (histogram and percentiles), cost per delivered message per currency. Receipts that come "
+    "later count for the hour the message was submitted in. Figures lag the reports by up to a minute.",
+    responses={200: _json(ScorecardReply, "one row per provider, account and country, sorted"), **ERRORS},
+)
+def get_scorecard(
+    start: Annotated[datetime, Query(alias="from", description="ISO-8601 with zone; aligned down to the hour")],
+    end: Annotated[datetime, Query(alias="to", description="ISO-8601 with zone; at most 744 hours after from")],
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (ZZ: unknown)")] = None,
+    provider: Annotated[str | None, Query(max_length=32)] = None,
+    account: Annotated[str | None, Query(max_length=64)] = None,
+) -> ScorecardReply:
+    return scorecard(scorecard_store, start, end, country=country, provider=provider, account=account)
 
 
 @app.exception_handler(RequestValidationError)

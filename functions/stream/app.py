@@ -1,4 +1,4 @@
-"""The table's stream: status-change events to EventBridge, delivery counters (exactly once)."""
+"""The table's stream: counters and the provider scorecard (exactly once), status-change events to EventBridge."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from dlrhub.services.stream import (
     checkpoint_shard,
     handle_batch,
     metric_documents,
+    window_of,
 )
 from dlrhub.table.counters import StatsStore
+from dlrhub.table.scorecard import ScorecardStore
 
 logger = Logger()
 metrics = Metrics()
@@ -28,29 +30,35 @@ metrics = Metrics()
 settings = StreamSettings.from_env()
 publisher = EventPublisher(settings.event_bus_name) if settings.publish_events else None
 stats = StatsStore(settings.table_name)
+scorecard = ScorecardStore(settings.table_name, client=stats.client)
 
 
 @logger.inject_lambda_context
 @tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Deployed with a tumbling window, so the event names its shard (``shardId``); an event
+    """Deployed with a tumbling window, so the event names its shard (``shardId``) and carries the
+    window's state (the scorecard changes gathered so far, written when the window ends); an event
     without one (``sam local generate-event dynamodb update``) is checkpointed per stream."""
     records = event.get("Records") or []
+    window = window_of(event)
+    if not records and not (window and window.final):
+        return {"state": dict(window.state) if window else {}}
+    shard = checkpoint_shard(event)
+    if shard.endswith(UNSHARDED):
+        logger.warning("the event names no shard: one checkpoint for the whole stream")
+    conflicts = stats.conflicts + scorecard.conflicts
+    outcome = handle_batch(shard, records, publisher, stats, scorecard, window)
     if records:
-        shard = checkpoint_shard(event)
-        if shard.endswith(UNSHARDED):
-            logger.warning("the event names no shard: one checkpoint for the whole stream")
-        conflicts = stats.conflicts
-        outcome = handle_batch(shard, records, publisher, stats)
         metrics.add_metric(name="StatusEventsPublished", unit=MetricUnit.Count, value=outcome.events)
-        if stats.conflicts > conflicts:  # counter transactions DynamoDB cancelled for a clash, then retried
-            metrics.add_metric(name="CounterConflicts", unit=MetricUnit.Count, value=stats.conflicts - conflicts)
-        if outcome.counted:  # a batch delivered again adds no metrics either
-            emit_metrics(outcome.metrics)
-        else:
-            logger.info("batch counted before; counters unchanged", records=outcome.records)
-    return {"state": {}}
+    if stats.conflicts + scorecard.conflicts > conflicts:  # transactions DynamoDB cancelled for a clash, retried
+        clashes = stats.conflicts + scorecard.conflicts - conflicts
+        metrics.add_metric(name="CounterConflicts", unit=MetricUnit.Count, value=clashes)
+    if outcome.counted:  # a batch delivered again adds no metrics either
+        emit_metrics(outcome.metrics)
+    else:
+        logger.info("batch counted before; counters unchanged", records=outcome.records)
+    return {"state": outcome.state}
 
 
 def emit_metrics(batch: BatchMetrics) -> None:

@@ -1,4 +1,4 @@
-"""What the customer API answers: a stored message, a page of them, statistics, an error."""
+"""What the customer API answers: a stored message, a page of them, statistics, the scorecard, an error."""
 
 from __future__ import annotations
 
@@ -107,3 +107,54 @@ class StatsReply(BaseModel):
     account: str
     window_seconds: int
     windows: list[WindowView]
+
+
+class LatencyBucket(BaseModel):
+    le_seconds: int | None = Field(description="upper bound of the bucket, seconds; null: beyond the last bound")
+    count: int
+
+
+class Latency(BaseModel):
+    buckets: list[LatencyBucket] = Field(
+        description="final receipts (delivered or failed) by seconds from submission, log-spaced bounds 1 s to 72 h"
+    )
+    p50_seconds: int | None = Field(description="upper bound of the bucket holding the median; null: none, or beyond")
+    p95_seconds: int | None
+    p99_seconds: int | None
+
+
+class WordCount(BaseModel):
+    word: str = Field(description="the provider's raw word of a failure (up to 32 characters)")
+    count: int
+
+
+class CostPerCurrency(BaseModel):
+    currency: str = Field(description="as the provider gave it; XXX where it gave none")
+    total: str = Field(description="sum of the prices reported, any outcome (decimal text, exact)")
+    delivered: int = Field(description="delivered messages with a price in this currency")
+    per_delivered: str | None = Field(description="total / delivered (decimal text, 8 places); null: none delivered")
+
+
+class ScorecardRow(BaseModel):
+    provider: str
+    account: str
+    country: str = Field(description="ISO 3166-1 alpha-2 of the destination; ZZ: unknown")
+    submitted: int = Field(description="messages registered as submitted in the hours")
+    delivered: int = Field(description="of those, DELIVERED or READ")
+    failed: int = Field(description="of those, FAILED, REJECTED or EXPIRED")
+    sent: int = Field(description="of those, SENT: the carrier took it, no receipt will come")
+    unknown: int = Field(description="of those, UNKNOWN: final without a receipt saying either way")
+    pending: int = Field(description="of those, not settled yet")
+    failed_by_status: dict[str, int]
+    top_failure_words: list[WordCount] = Field(description="at most 5, most frequent first")
+    delivery_rate: float | None = Field(description="delivered / (delivered + failed + unknown); null: none final")
+    latency: Latency
+    cost: list[CostPerCurrency]
+
+
+class ScorecardReply(BaseModel):
+    start: str = Field(alias="from", description="the first hour (from, aligned down to the hour)")
+    end: str = Field(alias="to")
+    rows: list[ScorecardRow] = Field(description="one per provider, account and country, sorted")
+
+    model_config = {"populate_by_name": True}

@@ -68,6 +68,9 @@ class StatusReport(BaseModel):
     destination: Annotated[str, StringConstraints(max_length=32)] | None = None
     details: dict[str, str] = Field(default_factory=dict)
     cost: Cost | None = None
+    #: The destination's country as the provider named it (its MCC, or an ISO code), ISO 3166-1 alpha-2:
+    #: stored on the message in place of the one registration derived from the number's calling code.
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
 
     @property
     def event_time(self) -> datetime:

@@ -159,7 +159,7 @@ STATS_FIRST = datetime(1970, 1, 2, tzinfo=UTC)
 STATS_LAST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
-def first_window(start: datetime, end: datetime, length: timedelta) -> datetime:
+def first_window(start: datetime, end: datetime, length: timedelta, what: str = "windows") -> datetime:
     """The start of the first window of ``[start, end)`` (``start`` aligned down), or InvalidInput
     saying why the range cannot be read: times without a zone, outside the bounds, empty, too many windows."""
     check_range(start, end)
@@ -169,5 +169,5 @@ def first_window(start: datetime, end: datetime, length: timedelta) -> datetime:
     if end <= first:
         raise InvalidInput("to must be after from")
     if (end - first) / length > MAX_WINDOWS:
-        raise InvalidInput(f"at most {MAX_WINDOWS} windows per request")
+        raise InvalidInput(f"at most {MAX_WINDOWS} {what} per request")
     return first

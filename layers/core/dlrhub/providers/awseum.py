@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dlrhub.domain.countries import country_of_mcc, iso_country
 from dlrhub.domain.inputs import InvalidInput, reason_of
 from dlrhub.domain.report import Cost, Source, StatusReport
 from dlrhub.domain.status import Status
@@ -113,6 +114,15 @@ def cost_of(detail: Mapping[str, Any]) -> Cost | None:
     return Cost(amount=format(amount, "f"), currency=CURRENCY, parts=parts)
 
 
+def country_of(detail: Mapping[str, Any]) -> str | None:
+    """``isoCountryCode`` (the destination's country), else the country of ``mcc``; None when neither says."""
+    iso, mcc = detail.get("isoCountryCode"), detail.get("mcc")
+    found = iso_country(iso) if isinstance(iso, str) else None
+    if found is None and isinstance(mcc, str | int) and not isinstance(mcc, bool):
+        found = country_of_mcc(str(mcc))
+    return found
+
+
 def _kept(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -161,6 +171,7 @@ def parse_event(event: Mapping[str, Any], account: str, received_at: datetime) -
             destination=destination if isinstance(destination, str) and len(destination) <= 32 else None,
             details=details_of(event, detail),
             cost=cost_of(detail),
+            country=country_of(detail),
         )
     except InvalidInput:
         raise

@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import Field, SecretStr, field_validator
 
+from dlrhub.domain.countries import country_of_mcc
 from dlrhub.domain.inputs import (
     CallbackForbidden,
     InvalidInput,
@@ -162,6 +163,7 @@ def report_from(item: Any, account: str, received_at: datetime, source: Source) 
         destination=_text(item, "mobile") or None,
         details=details,
         cost=cost_of(item),
+        country=country_of_mcc(_text(item, "mcc")),
     )
 
 

@@ -2,10 +2,11 @@
 
 Push: a form-encoded ``POST`` to the message's ``StatusCallback`` URL with ``MessageSid``,
 ``MessageStatus``, ``ErrorCode`` (on failure), ``AccountSid``, ``From``, ``To`` and more
-(Twilio adds fields without notice: every one received is kept). No price and no
-segment count come with it. Each call carries ``X-Twilio-Signature``: base64 HMAC-SHA1,
-keyed with the account's Auth Token, of the full URL followed by every POST parameter
-sorted by name (name and value, no separators). The hub checks it in constant time
+(Twilio adds fields without notice: every one received is kept). No segment count comes
+with it, and a price (``Price``, ``PriceUnit``) only where Twilio adds one: then it is the
+cost. Each call carries ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed with the account's
+Auth Token, of the full URL followed by every POST parameter sorted by name (name and
+value, no separators). The hub checks it in constant time
 against the URL it rebuilds from the API Gateway event (or the account's
 ``callback_url``), with and without the default port, as Twilio's own validator does.
 
@@ -35,7 +36,7 @@ from dlrhub.domain.inputs import (
     fields_of,
     reason_of,
 )
-from dlrhub.domain.report import Source, StatusReport
+from dlrhub.domain.report import Cost, Source, StatusReport
 from dlrhub.domain.status import Status
 from dlrhub.providers.contract import Provider, Webhook, WebhookCredentials
 
@@ -62,6 +63,9 @@ COLUMNS = frozenset({"MessageSid", "MessageStatus", "To"})
 MAX_DETAILS = 40
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _WORD = re.compile(r"^[A-Za-z_\-]{1,32}$")
+
+_PRICE = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,10})?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=1024)]
 
@@ -170,6 +174,16 @@ def _first(fields: dict[str, str], *names: str) -> str | None:
     return next((fields[name] for name in names if name in fields), None)
 
 
+def cost_of(fields: dict[str, str]) -> Cost | None:
+    """``Price`` in ``PriceUnit`` where a callback carries them (a status callback usually does not: the
+    price is a field of the Message resource, known once the message is billed). Twilio gives a charge
+    as a negative amount (``-0.00750``); the cost is what was paid, so its sign is dropped."""
+    price, unit = fields.get("Price", ""), fields.get("PriceUnit", "")
+    if not _PRICE.match(price):
+        return None
+    return Cost(amount=price.removeprefix("-"), currency=unit if _CURRENCY.match(unit) else None)
+
+
 def parse_callback(
     request: WebhookRequest, account: str, credentials: TwilioWebhook, received_at: datetime
 ) -> ParsedCallback:
@@ -200,6 +214,7 @@ def parse_callback(
             source=Source.WEBHOOK,
             destination=to if to and len(to) <= 32 else None,
             details=dict(list(details.items())[:MAX_DETAILS]),
+            cost=cost_of(fields),
         )
     except ValueError as error:
         raise InvalidInput(reason_of(error)) from None

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
+from dlrhub.domain.countries import country_of_mcc
 from dlrhub.domain.inputs import (
     CallbackForbidden,
     InvalidInput,
@@ -207,6 +208,8 @@ def parse_callback(
             details=dict(list(details.items())[:MAX_DETAILS]),
             # One receipt is one part: its own price (the account's currency; Vonage does not say).
             cost=Cost(amount=price, currency=credentials.price_currency, parts=1) if _PRICE.match(price) else None,
+            # network-code is the recipient's network, MCC then MNC: its country is the destination's.
+            country=country_of_mcc(params.get("network-code", "")),
         )
     except ValueError as error:
         raise InvalidInput(reason_of(error)) from None

@@ -12,12 +12,23 @@ from pydantic import BaseModel, Field, model_validator
 
 from dlrhub.domain import registration
 from dlrhub.domain.registration import MAX_BATCH, validate_items
-from dlrhub.domain.replies import StatsReply, WindowView
+from dlrhub.domain.replies import (
+    CostPerCurrency,
+    Latency,
+    LatencyBucket,
+    ScorecardReply,
+    ScorecardRow,
+    StatsReply,
+    WindowView,
+    WordCount,
+)
+from dlrhub.domain.scorecard import HOUR, Row, decimal_text, sheets
 from dlrhub.domain.stats import first_window, summarize
 from dlrhub.domain.times import iso, utc_now
 from dlrhub.providers.registry import PROVIDERS, provider_named
 from dlrhub.table.counters import StatsStore
 from dlrhub.table.messages import MessageStore, Registered
+from dlrhub.table.scorecard import ScorecardStore
 
 #: Every registered provider's name (the OpenAPI document lists them as an enum). mypy cannot
 #: check a Literal built at run time; pydantic reads it as the enum it is.
@@ -112,3 +123,51 @@ def statistics(
         for stats, median in summarize(buckets, first, end, window)
     ]
     return StatsReply(provider=provider, account=account, window_seconds=int(window.total_seconds()), windows=windows)
+
+
+def scorecard_row(row: Row) -> ScorecardRow:
+    return ScorecardRow(
+        provider=row.provider,
+        account=row.account,
+        country=row.country,
+        submitted=row.count("sub"),
+        delivered=row.count("dlv"),
+        failed=row.count("fail"),
+        sent=row.count("sent"),
+        unknown=row.count("unk"),
+        pending=row.pending,
+        failed_by_status=row.failed_by_status(),
+        top_failure_words=[WordCount(word=word, count=count) for word, count in row.top_words()],
+        delivery_rate=row.delivery_rate,
+        latency=Latency(
+            buckets=[LatencyBucket(le_seconds=bound, count=count) for bound, count in row.histogram()],
+            p50_seconds=row.percentile(0.50),
+            p95_seconds=row.percentile(0.95),
+            p99_seconds=row.percentile(0.99),
+        ),
+        cost=[
+            CostPerCurrency(
+                currency=currency,
+                total=decimal_text(total),
+                delivered=delivered,
+                per_delivered=decimal_text(each) if each is not None else None,
+            )
+            for currency, total, delivered, each in row.costs()
+        ],
+    )
+
+
+def scorecard(
+    store: ScorecardStore,
+    start: datetime,
+    end: datetime,
+    *,
+    country: str | None = None,
+    provider: str | None = None,
+    account: str | None = None,
+) -> ScorecardReply:
+    """``GET /scorecard``: the hours from ``start`` (aligned down) to ``end`` summed per provider, account
+    and country; InvalidInput when the range cannot be read (as ``/stats``: zones, at most 744 hours)."""
+    first = first_window(start, end, HOUR, what="hours")
+    rows = sheets(store.rows(first, end, provider=provider, account=account), country)
+    return ScorecardReply(start=iso(first), end=iso(end), rows=[scorecard_row(row) for row in rows])

@@ -1,4 +1,4 @@
-"""Handling one batch of the table's stream: status-change events, then the counters.
+"""Handling one batch of the table's stream: the counters, the provider scorecard, then status-change events.
 
 Version 1 of the event's ``detail`` is described by docs/events/status-changed.v1.schema.json:
 ids, the status and whether it is final or settled, the provider's word, times, parts, the cost the
@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from dlrhub.adapters.bus import EventPublisher
+from dlrhub.domain import scorecard as card
 from dlrhub.domain.stats import CounterKey, changes, outcome_of, parse_time
 from dlrhub.domain.status import Status
 from dlrhub.table.counters import StatsStore
 from dlrhub.table.keys import is_message, message_identity, read_image
+from dlrhub.table.scorecard import ScorecardStore
 
 #: Checkpoint key suffix when the event names no shard (docs/operations.md, "Stream checkpoints").
 UNSHARDED = "#unsharded"
@@ -94,6 +96,27 @@ def checkpoint_shard(event: Mapping[str, Any]) -> str:
     return f"{records[0].get('eventSourceARN') or 'unknown-stream'}{UNSHARDED}"
 
 
+#: Where a tumbling window's state keeps the scorecard changes gathered so far.
+SCORECARD_STATE = "scorecard"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A call of a tumbling window: the state the window's previous call returned, and whether this
+    call ends the window (Lambda then passes no records, only the state)."""
+
+    state: Mapping[str, Any]
+    final: bool
+
+
+def window_of(event: Mapping[str, Any]) -> Window | None:
+    """The event's tumbling window; None for an event without one (a replay, a hand-made event)."""
+    if not event.get("window"):
+        return None
+    state = event.get("state")
+    return Window(state if isinstance(state, dict) else {}, bool(event.get("isFinalInvokeForWindow")))
+
+
 @dataclass
 class BatchMetrics:
     """What one batch changed, for the stream function's metrics (docs/operations.md)."""
@@ -134,16 +157,59 @@ class BatchOutcome:
     counters: int
     counted: bool  # False when the counts were applied by an earlier delivery of the batch
     metrics: BatchMetrics = field(default_factory=BatchMetrics)
+    #: The state for the window's next call (the scorecard changes gathered and not written yet).
+    state: dict[str, Any] = field(default_factory=dict)
+    #: Scorecard transactions made (written, or refused as written before).
+    scorecard_writes: int = 0
+
+
+def _write_gathered(scorecard: ScorecardStore, shard: str, gathered: card.Gathered) -> int:
+    if gathered.first is None or gathered.last is None:
+        return 0
+    scorecard.write(shard, gathered.first, gathered.last, gathered.rows)
+    return 1
+
+
+def gather_scorecard(
+    scorecard: ScorecardStore,
+    shard: str,
+    found: list[tuple[str, dict[card.RowKey, card.Figures]]],
+    window: Window | None,
+) -> tuple[dict[str, Any], int]:
+    """Fold the batch's scorecard changes into the window's, in record order, writing them once a
+    window (when it ends; at every call without a window) or sooner when a write would exceed
+    :data:`dlrhub.domain.scorecard.MAX_ROWS`. Where a run is cut depends only on the window's records,
+    so a retried or bisected call writes the same runs again (refused: written before) or new ones.
+    Returns the window's next state and the writes made."""
+    gathered = card.Gathered.from_state((window.state if window else {}).get(SCORECARD_STATE))
+    writes = 0
+    for sequence, rows in found:
+        if not gathered.fits(rows):
+            writes += _write_gathered(scorecard, shard, gathered)
+            gathered = card.Gathered()
+        gathered.fold(sequence, rows)
+    if window is None or window.final:
+        writes += _write_gathered(scorecard, shard, gathered)
+        gathered = card.Gathered()
+    state = gathered.to_state()
+    return ({SCORECARD_STATE: state} if state else {}), writes
 
 
 def handle_batch(
-    shard: str, records: list[dict[str, Any]], publisher: EventPublisher | None, stats: StatsStore
+    shard: str,
+    records: list[dict[str, Any]],
+    publisher: EventPublisher | None,
+    stats: StatsStore,
+    scorecard: ScorecardStore | None = None,
+    window: Window | None = None,
 ) -> BatchOutcome:
-    """The counters are applied exactly once (see StatsStore.apply_batch), then the events
+    """The counters are applied exactly once (see StatsStore.apply_batch), the scorecard changes
+    gathered for the window and written once (see :func:`gather_scorecard`), then the events
     published at least once (each carries the stream record's id to deduplicate), unless
     ``publisher`` is None (events switched off)."""
     events: list[tuple[str, dict[str, Any]]] = []
     counts: dict[CounterKey, Counter[str]] = defaultdict(Counter)
+    scored: list[tuple[str, dict[card.RowKey, card.Figures]]] = []
     metrics = BatchMetrics()
     for record in records:
         images = record.get("dynamodb", {})
@@ -155,6 +221,9 @@ def handle_batch(
         change = changes(old, new)
         if change is not None:
             counts[change[0]].update(change[1])
+        rows = card.changes(old, new) if scorecard is not None and is_message(new) else {}
+        if rows:
+            scored.append((images["SequenceNumber"], rows))
         metrics.add(old, new, change[1] if change else None)
     # Counted first: a batch whose counting fails (and is retried, or bisected) has published
     # nothing yet, so only a failed publish puts events out again (each with its record's id).
@@ -162,13 +231,17 @@ def handle_batch(
     if counts:
         sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
         counted = stats.apply_batch(shard, min(sequences, key=int), max(sequences, key=int), dict(counts))
+    state: dict[str, Any] = {}
+    writes = 0
+    if scorecard is not None:
+        state, writes = gather_scorecard(scorecard, shard, scored, window)
     if events and publisher is not None:
         arn = table_arn(records[0].get("eventSourceARN"))
         if arn:
             publisher.resources = [arn]
         publisher.publish(events)
     published = len(events) if publisher is not None else 0
-    return BatchOutcome(len(records), published, len(counts), counted, metrics)
+    return BatchOutcome(len(records), published, len(counts), counted, metrics, state, writes)
 
 
 def metric_documents(metrics: BatchMetrics, namespace: str, service: str, timestamp_ms: int) -> list[dict[str, Any]]:

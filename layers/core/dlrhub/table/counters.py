@@ -39,7 +39,7 @@ def padded(sequence: str) -> str:
     return sequence.zfill(SEQUENCE_WIDTH)
 
 
-def _cancelled_for(error: ClientError) -> list[str]:
+def cancelled_for(error: ClientError) -> list[str]:
     """The cancellation reason codes of a refused transaction, in item order ([] for other errors)."""
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return []
@@ -99,7 +99,7 @@ class StatsStore:
             try:
                 self._client.transact_write_items(TransactItems=items)
             except ClientError as error:
-                reasons = _cancelled_for(error)
+                reasons = cancelled_for(error)
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     return False
                 if "TransactionConflict" not in reasons or attempt == CONFLICT_TRIES - 1:

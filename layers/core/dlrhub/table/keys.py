@@ -132,6 +132,36 @@ def stream_position_key(shard: str) -> Key:
     return {"pk": f"STREAMPOS#{shard}", "sk": "POS"}
 
 
+def scorecard_position_key(shard: str) -> Key:
+    """The last stream sequence number a shard added to the scorecard (written once a window, apart
+    from the counters' position)."""
+    return {"pk": f"STREAMPOS#{shard}", "sk": "CARD"}
+
+
+def scorecard_partition(hour: str) -> str:
+    """Every scorecard row of one hour of submission (docs/statistics.md, "Provider scorecard")."""
+    return f"CARD#{hour}"
+
+
+def scorecard_key(provider: str, account: str, country: str, hour: str, writer: str) -> Key:
+    """One writer's figures of one row: ``writer`` is the stream shard that added them (no two shards
+    ever write one item), or ``recount``."""
+    return {"pk": scorecard_partition(hour), "sk": f"{provider}#{account}#{country}#{writer}"}
+
+
+def scorecard_prefix(provider: str | None = None, account: str | None = None) -> str:
+    """The sort-key prefix of an hour's rows of one provider (and account): ``""`` for every row."""
+    if provider is None:
+        return ""
+    return f"{provider}#" if account is None else f"{provider}#{account}#"
+
+
+def scorecard_row_of(key: Key) -> tuple[str, str, str, str, str]:
+    """(provider, account, country, hour, writer) of a scorecard item's key."""
+    provider, account, country, writer = key["sk"].split("#", 3)
+    return provider, account, country, key["pk"].removeprefix("CARD#"), writer
+
+
 def lease_key(name: str) -> Key:
     return {"pk": f"LEASE#{name}", "sk": "LEASE"}
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from dlrhub.domain.countries import country_of_number
 from dlrhub.domain.report import Source, StatusReport
 from dlrhub.domain.status import HISTORY_LIMIT, Status, replaceable_by
 from dlrhub.domain.times import iso
@@ -149,6 +150,8 @@ def build_status_update(report: StatusReport, retention: timedelta) -> dict[str,
         update.set("provider_details", dict(report.details))
     if report.cost is not None:
         update.set("cost", report.cost.model_dump(exclude_none=True))
+    if report.country is not None:  # the provider's word on the country outranks the calling code's
+        update.set("country", report.country)
     if report.status.is_settled:
         update.remove("pending_pk", "pending_sk")
     else:
@@ -188,6 +191,8 @@ def build_registration(reg: Registration, now: datetime, retention: timedelta, *
         .set("expires_at", int((now + retention).timestamp()), keep_existing=True)
         .set("acct_pk", account_partition(reg.provider, reg.account, reg.message_id))
         .set("acct_sk", listing_sort_key(submitted, reg.message_id))
+        # the number's country, unless a report named one first (the number is not what the scorecard keeps)
+        .set("country", country_of_number(reg.destination), keep_existing=True)
     )
     if reg.parts is not None:
         update.set("parts", reg.parts)
