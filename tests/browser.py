@@ -11,6 +11,8 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, sync_playwright
 
+__all__ = ["BrowserContext", "headless_chromium"]
+
 from tests.support import ROOT, missing
 
 BROWSER_DIR = ROOT / ".cache" / "chromium" / "browser"

@@ -84,7 +84,7 @@ def expected_text(field: str, value: Any, extra: str) -> str | None:
     if field in PERCENTILES:
         return seconds_text(value)
     if field == "cost.per_delivered":
-        return f"{extra} {value}"
+        return f"{extra} {NONE if value is None else value}"
     if field == "failures":
         statuses = " · ".join(f"{status} {count}" for status, count in value["failed_by_status"].items() if count)
         words = " · ".join(f"\u201c{found['word']}\u201d {found['count']}" for found in value["top_failure_words"])

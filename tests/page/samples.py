@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: The latency buckets' upper bounds in seconds (None: beyond the last), as the counters keep them.
-BOUNDS: list[int | None] = [5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400, 259200, None]
+from dlrhub.domain.scorecard import LATENCY_BOUNDS
+
+#: The latency buckets' upper bounds in seconds (None: beyond the last), as the scorecard keeps them.
+BOUNDS: list[int | None] = [*LATENCY_BOUNDS, None]
 
 
 def row(
@@ -102,6 +104,7 @@ def scorecard_document() -> dict[str, Any]:
                 cost=[
                     {"currency": "USD", "total": "19.7760", "delivered": 412, "per_delivered": "0.0480"},
                     {"currency": "EUR", "total": "1.2000", "delivered": 30, "per_delivered": "0.0400"},
+                    {"currency": "GBP", "total": "0.0400", "delivered": 0, "per_delivered": None},
                 ],
                 words=[("30008", 30), ("30005", 8)],
             ),

@@ -69,7 +69,7 @@ export async function refresh() {
   section.dataset.to = doc.to;
   section.dataset.query = params.toString();
   section.dataset.loaded = String(asked);
-  const shown = (iso) => iso.replace("T", " ").replace(":00:00Z", ":00 UTC");
+  const shown = (iso) => `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
   document.getElementById("scorecard-window").textContent = `${shown(doc.from)} → ${shown(doc.to)}`;
   remember(doc.rows);
   document.getElementById("totals").replaceChildren(...totalTiles(doc.rows));

@@ -40,13 +40,20 @@ export function bucketLabel(le) {
   return le === null || le === undefined ? "more" : `≤ ${formatSeconds(le)}`;
 }
 
+/** A bucket's bound on the chart's axis, short: "30s", "2m", "4h", "3d", "more". */
+export function axisLabel(le) {
+  if (le === null || le === undefined) return "more";
+  return formatSeconds(le).replace(" min", "m").replace(" ", "");
+}
+
 /** A percentile read from the histogram: the upper bound of its bucket. */
 export function percentileText(seconds) {
   return seconds === null || seconds === undefined ? "–" : `≤ ${formatSeconds(seconds)}`;
 }
 
+/** "USD 0.04800000"; "USD –" where no priced message was delivered (per_delivered null). */
 export function costText(cost) {
-  return `${cost.currency} ${cost.per_delivered}`;
+  return `${cost.currency} ${cost.per_delivered ?? "–"}`;
 }
 
 export function failuresText(row) {
@@ -242,7 +249,7 @@ export function latencyChart(rows, colours) {
   buckets.forEach((bucket, b) => {
     const x0 = left + b * slot + (slot - bar * rows.length) / 2;
     parts.push(svgEl("text", { x: left + b * slot + slot / 2, y: height - 8, class: "axis", "text-anchor": "middle" },
-      bucketLabel(bucket.le_seconds)));
+      axisLabel(bucket.le_seconds)));
     rows.forEach((row, r) => {
       const count = row.latency.buckets[b].count;
       const size = (shares[r][b] / top) * plot;
@@ -284,7 +291,7 @@ export function percentiles(rows, colours) {
 
 /** Cost per delivered message, a bar per sender within each currency (only currencies the providers reported). */
 export function costChart(rows, colours) {
-  const priced = rows.flatMap((row) => (row.cost || []).map((cost) => ({ row, cost })));
+  const priced = rows.flatMap((row) => (row.cost || []).filter((c) => c.per_delivered !== null).map((cost) => ({ row, cost })));
   if (!priced.length) return null;
   const width = 460;
   const track = width - LABEL_WIDTH - 120;
@@ -357,7 +364,7 @@ export function countryCard(country, rows, colours) {
     el("div", { class: "charts" },
       figure("Delivery rate", "delivered ÷ (delivered + failed + unknown)", rateChart(rows, colours)),
       figure("Outcomes", "of the messages submitted", outcomeChart(rows), outcomeLegend()),
-      el("div", { class: "wide" }, figure("Time to final status", "share of each sender’s final messages per bucket",
+      el("div", { class: "wide" }, figure("Time to final status", "share of each sender’s final messages, by the bucket’s upper bound",
         latencyChart(rows, colours), percentiles(rows, colours))),
       cost ? figure("Cost per delivered message", "where the provider reports a price", cost) : null,
     ),
