@@ -1,9 +1,10 @@
-"""Rebuild the delivery counters of a time range from the message items.
+"""Rebuild the delivery counters and the provider scorecard of a time range from the message items.
 
     python -m dlrhub_tools.recount --table dlrhub-prod-MessagesTable-XYZ \\
         --accounts infin8linx/main,webcom/main --from 2026-11-25T00:00Z --to 2026-11-26T00:00Z
 
-Whole 5-minute buckets of submission time are rewritten (docs/operations.md, "Recount").
+Whole 5-minute buckets of submission time are rewritten, and the scorecard's whole hours
+(docs/operations.md, "Recount").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from dlrhub.domain.scorecard import decimal_text
 from dlrhub.table.recount import Recounter
 from dlrhub_tools.common import accounts, add_aws_arguments, client, utc_time
 
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         out(f"{provider}/{account}: {verb} {result.buckets} buckets from {result.messages} messages")
         for bucket, fields in result.counters.items():
             out(f"  {bucket}  " + " ".join(f"{name}={value}" for name, value in fields.items()))
+        card = recounter.recount_scorecard(provider, account, args.start, args.end, dry_run=args.dry_run)
+        out(f"{provider}/{account}: scorecard: {verb} {card.hours} hours from {card.messages} messages")
+        for key, figures in sorted(card.rows.items()):
+            shown = " ".join(f"{name}={decimal_text(value)}" for name, value in sorted(figures.items()))
+            out(f"  {key.hour} {key.country}  {shown}")
     return 0
 
 

@@ -7,9 +7,9 @@
 Each message of the queue points at a range of stream records (shard, first and last
 sequence number, arrival times). While the records are in the stream (24 hours), they are
 read again: their status events are published again with their own ids, and the counters
-of the buckets they touched are rebuilt. Once they expired, the messages changed in the
-batch's time range are found by account (``--accounts``) and the events are rebuilt from
-their histories. A message is deleted from the queue only when its batch was replayed.
+of the buckets they touched (and the scorecard's hours) are rebuilt. Once they expired, the
+messages changed in the batch's time range are found by account (``--accounts``) and the
+events are rebuilt from their histories. A message is deleted from the queue only when its batch was replayed.
 What each path can and cannot recover: docs/operations.md, "Replaying parked batches".
 """
 
@@ -27,6 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dlrhub.adapters.bus import EventPublisher
+from dlrhub.domain import scorecard
 from dlrhub.domain.stats import parse_time
 from dlrhub.services.stream import status_change, table_arn
 from dlrhub.table.keys import is_message, read_image
@@ -207,9 +208,13 @@ class Replayer:
             if arn:
                 self._publisher.resources = [arn]
             self._publisher.publish(events)
+        hours = set()
         for provider, account, start, end in spans(buckets):
             result = self._recounter.recount(provider, account, start, end, dry_run=self._dry_run)
             done.buckets += result.buckets
+            hours |= {(provider, account, hour) for hour in scorecard.hours(start, end)}
+        for provider, account, hour in sorted(hours):  # the scorecard's hours of those buckets
+            self._recounter.recount_scorecard(provider, account, hour, hour + scorecard.HOUR, dry_run=self._dry_run)
         return done
 
 

@@ -1,4 +1,4 @@
-"""Rebuilding delivery counters from the message items (docs/operations.md, "Recount").
+"""Rebuilding delivery counters and the provider scorecard from the message items (docs/operations.md, "Recount").
 
 The stream function keeps the counters by adding each change once (dlrhub.domain.stats). When a
 stream batch is lost (parked after its retries, and its records expired), the counters of
@@ -6,7 +6,9 @@ the buckets it touched can be rebuilt from the items themselves: every registere
 submitted in a bucket counts ``submitted``, its first final status ``delivered`` or
 ``failed`` and the latency of that status (read from its history). Messages are found by
 the ``by_account`` index (account and submission time), read whole by key: a Query and
-BatchGetItem, never a Scan.
+BatchGetItem, never a Scan. The scorecard's hours are rebuilt the same way: every writer's items of
+an hour (of one account) replaced by one item per country, what the items contribute
+(dlrhub.domain.scorecard.contribution).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dlrhub.domain import scorecard as card
 from dlrhub.domain.stats import BUCKET, CounterKey, bucket_of, changes, parse_time
-from dlrhub.domain.status import Status
 from dlrhub.domain.times import iso
 from dlrhub.table.keys import (
     ACCOUNT_INDEX,
@@ -31,6 +33,11 @@ from dlrhub.table.keys import (
     is_message,
     message_identity,
     read_history_entry,
+    read_message,
+    scorecard_key,
+    scorecard_partition,
+    scorecard_prefix,
+    scorecard_row_of,
     typed_key,
     with_identity,
 )
@@ -38,7 +45,9 @@ from dlrhub.table.keys import (
 BATCH_GET = 100  # BatchGetItem takes 100 keys a call
 MAX_UNPROCESSED_ROUNDS = 8
 #: What counting an item needs (``#s``: ``status`` is a reserved word).
-ITEM_FIELDS = "pk, sk, #s, registered_at, submitted_at, received_at, event_time, history"
+ITEM_FIELDS = "pk, sk, #s, registered_at, submitted_at, received_at, event_time, history, raw_status, country, cost"
+#: Distinct raw words a recounted row keeps (the most frequent; the rest as ``w:~other``).
+RECOUNT_WORDS = 50
 
 
 def history(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -47,11 +56,7 @@ def history(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def first_final_received(item: dict[str, Any]) -> str | None:
     """When the hub received the message's first final status (its history keeps it)."""
-    for entry in history(item):
-        status = entry.get("status")
-        if status and Status(status).is_final:
-            return entry.get("received_at") or entry.get("event_time")
-    return None
+    return card.first_final_received(history(item))
 
 
 def item_counts(item: dict[str, Any]) -> tuple[CounterKey, Counter[str]] | None:
@@ -72,6 +77,16 @@ def count_items(items: Iterable[dict[str, Any]]) -> dict[CounterKey, Counter[str
     return dict(totals)
 
 
+def scorecard_rows(items: Iterable[dict[str, Any]]) -> dict[card.RowKey, card.Figures]:
+    """What the items contribute to the scorecard, summed per row (provider, account, country, hour)."""
+    totals: dict[card.RowKey, card.Figures] = {}
+    for item in items:
+        found = card.contribution(read_message(item))
+        if found is not None:
+            card.add(totals, *found)
+    return totals
+
+
 def buckets_between(start: datetime, end: datetime) -> list[datetime]:
     """The 5-minute buckets that ``[start, end)`` touches, whole."""
     cursor, found = bucket_of(start), []
@@ -83,6 +98,15 @@ def buckets_between(start: datetime, end: datetime) -> list[datetime]:
 
 def bucket_name(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ScorecardRecount:
+    provider: str
+    account: str
+    hours: int  # hours rewritten (or found, in a dry run)
+    messages: int  # message items read
+    rows: dict[card.RowKey, card.Figures]  # rows written (non-empty ones)
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,57 @@ class Recounter:
             self._client.put_item(TableName=self._table, Item=item)
         else:
             self._client.delete_item(TableName=self._table, Key=key)
+
+    def recount_scorecard(
+        self, provider: str, account: str, start: datetime, end: datetime, *, dry_run: bool = False
+    ) -> ScorecardRecount:
+        """Rewrite the scorecard rows of the account in every hour ``[start, end)`` touches, from the items."""
+        hours = card.hours(start, end)
+        if not hours:
+            return ScorecardRecount(provider, account, 0, 0, {})
+        items = [
+            item
+            for item in self.read_items(self.message_keys(provider, account, hours[0], hours[-1] + card.HOUR))
+            if message_identity(item["pk"])[:2] == (provider, account)
+        ]
+        names = {card.hour_name(hour) for hour in hours}
+        rows = {key: figures for key, figures in scorecard_rows(items).items() if key.hour in names}
+        if not dry_run:
+            for hour in sorted(names):
+                self._write_hour(provider, account, hour, {k: v for k, v in rows.items() if k.hour == hour})
+        return ScorecardRecount(provider, account, len(hours), len(items), rows)
+
+    def _write_hour(self, provider: str, account: str, hour: str, rows: dict[card.RowKey, card.Figures]) -> None:
+        """The hour's items of every writer (stream shards, an earlier recount) replaced by one per country."""
+        keep = {scorecard_key(key.provider, key.account, key.country, key.hour, RECOUNT_SLOT)["sk"] for key in rows}
+        for item in self._scorecard_items(provider, account, hour):
+            if item["sk"]["S"] not in keep:
+                self._client.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
+        for key, figures in rows.items():
+            written = card.capped_words(figures, RECOUNT_WORDS)
+            target = typed_key(scorecard_key(key.provider, key.account, key.country, key.hour, RECOUNT_SLOT))
+            values = {name: {"N": str(value)} for name, value in sorted(written.items()) if value}
+            self._client.put_item(TableName=self._table, Item={**target, **values})
+
+    def _scorecard_items(self, provider: str, account: str, hour: str) -> Iterator[dict[str, Any]]:
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": scorecard_partition(hour)},
+                ":prefix": {"S": scorecard_prefix(provider, account)},
+            },
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            reply = self._client.query(**args)
+            for item in reply.get("Items", []):
+                if scorecard_row_of({"pk": item["pk"]["S"], "sk": item["sk"]["S"]})[:2] == (provider, account):
+                    yield item
+            if "LastEvaluatedKey" not in reply:
+                return
+            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def _bucket_keys(self, provider: str, account: str, bucket: str) -> Iterator[dict[str, Any]]:
         partition = counter_partition(provider, account)
