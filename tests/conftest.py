@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, start_dynamodb_local, start_moto
+from tests.browser import BrowserContext, headless_chromium
 from tests.support import DUMMY_AWS, ROOT, in_ci
 
 # No per-example deadline: on a busy 2-core CI machine an example's time says nothing about the
@@ -52,3 +53,11 @@ def dynamodb_endpoint(request: pytest.FixtureRequest) -> str:
     """Every store test runs against moto server and against AWS's DynamoDB Local."""
     server = request.getfixturevalue("moto_server" if request.param == "moto" else "dynamodb_local")
     return server.endpoint
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """One headless Chromium for the page tests (each opens its own pages): Playwright's sync API
+    runs one driver per thread."""
+    with headless_chromium(tmp_path_factory.mktemp("chromium")) as context:
+        yield context

@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
         emit(f"DLR Hub local stack on {stack.gateway_url}")
         emit(f"  {ports_sentence(stack.gateway_url.rsplit(':', 1)[1])}")
         missing = "" if stack.swagger_ui else " (Swagger UI not installed: make run installs it)"
+        emit(f"  page (messages live, provider scorecard): {stack.gateway_url}/")
         emit(f"  customer API docs: {stack.docs_url}{missing}  OpenAPI document: {stack.openapi_url}")
         table = stack.env["TABLE_NAME"]
         emit(f"  DynamoDB ({services.engine}, {services.storage}): {services.table_endpoint}  table {table}")

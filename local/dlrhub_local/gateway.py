@@ -221,12 +221,15 @@ class Gateway:
         read_timeout: float = READ_TIMEOUT,
         pages: Mapping[str, Page] | None = None,
         on_refused: OnRefused | None = None,
+        #: The local stack's own pages (page.py), asked first: True when one answered the request.
+        local_pages: Callable[[BaseHTTPRequestHandler], bool] | None = None,
     ) -> None:
         self.router = Router(routes)
         self.handlers = handlers
         self.read_timeout = read_timeout
         self.pages = dict(pages or {})
         self.on_refused = on_refused
+        self.local_pages = local_pages
         self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +297,7 @@ class Gateway:
 
             def _handle(self) -> None:
                 body = self._read_body()
-                if body is None:
+                if body is None or (gateway.local_pages is not None and gateway.local_pages(self)):
                     return
                 path = urlsplit(self.path).path
                 page = gateway.pages.get(path) if self.command in ("GET", "HEAD") else None

@@ -20,15 +20,16 @@ from botocore.exceptions import ClientError
 from dlrhub.adapters.secrets import secret_name
 from dlrhub.providers.registry import provider_named
 from dlrhub.services.stream import table_arn
-from dlrhub.table.keys import MESSAGE_SK, read_image
 from dlrhub_local import console, event_router
 from dlrhub_local.api_docs import docs_pages
 from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW
 from dlrhub_local.demo import DEMO, Demo, demo_urls, start_simulators
 from dlrhub_local.env_vars import write_env_vars
+from dlrhub_local.feed import Feed, feed_entry, message_change
 from dlrhub_local.gateway import Gateway, LambdaContext, OnRefused, load_handler
 from dlrhub_local.lambda_service import LambdaService
+from dlrhub_local.page import Pages
 from dlrhub_local.polling import (
     POLLER,
     function_timeout,
@@ -125,9 +126,8 @@ def store_secrets(
         secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(value))
 
 
-def describe(image: dict[str, Any]) -> str:
-    """One line for a stored report, from a stream record's new image (numbers masked)."""
-    value = read_image(image)
+def describe(value: dict[str, Any]) -> str:
+    """One line for a stored report, from a message's plain values (numbers masked)."""
     dest = mask_phone(value.get("destination"))
     return (
         f"{value['provider']}/{value['account']} {value['message_id']}"
@@ -149,32 +149,36 @@ def stream_line(
 ) -> str | None:
     """What a change of a message item means to a person watching: a report, a registration
     (with a warning when ``known`` says its account is not configured)."""
-    if new.get("sk", {}).get("S") != MESSAGE_SK or "status" not in new:
+    change = message_change(old, new)
+    if change is None:
         return None
-    if len(new.get("history", {}).get("L", [])) > len(old.get("history", {}).get("L", [])):
-        return f"stored      {describe(new)}"
-    if "registered_at" in new and "registered_at" not in old:
-        value = read_image(new)
-        account = f"{value['provider']}/{value['account']}"
-        line = (
-            f"registered  {account} {value['message_id']}"
-            f" to {mask_phone(value.get('destination'))}, status {value['status']}"
-        )
-        return line if known(account) else f"{line}. {unknown_account(account, config_path)}"
-    return None
+    if change.kind == "stored":
+        return f"stored      {describe(change.value)}"
+    value = change.value
+    account = f"{value['provider']}/{value['account']}"
+    to = mask_phone(value.get("destination"))
+    line = f"registered  {account} {value['message_id']} to {to}, status {value['status']}"
+    return line if known(account) else f"{line}. {unknown_account(account, config_path)}"
 
 
 def show_records(
-    emit: Callable[[str], None], known: Callable[[str], bool] = lambda _: True, config_path: str = ""
+    emit: Callable[[str], None],
+    known: Callable[[str], bool] = lambda _: True,
+    config_path: str = "",
+    feed: Feed | None = None,
 ) -> Callable[[list[dict[str, Any]]], None]:
-    """A line for each report stored and each registration, as the stream reader reads them."""
+    """A line for each report stored and each registration, as the stream reader reads them (and an
+    entry in the page's live feed)."""
 
     def show(records: list[dict[str, Any]]) -> None:
         for record in records:
-            images = record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {}
-            line = stream_line(*images, known, config_path)
+            old, new = record["dynamodb"].get("OldImage") or {}, record["dynamodb"].get("NewImage") or {}
+            line = stream_line(old, new, known, config_path)
             if line:
                 emit(f"{console.clock()}  {line}")
+            change = message_change(old, new) if feed is not None else None
+            if feed is not None and change is not None:
+                feed.publish(feed_entry(change))
 
     return show
 
@@ -189,6 +193,7 @@ def stream_reader(
     positions: Path | None,
     known: Callable[[str], bool] = lambda _: True,
     config_path: str = "",
+    feed: Feed | None = None,
 ) -> StreamReader:
     """The stream function's event source mapping, configured as in the template (stream_reader.py)."""
     timeout_ms = function_timeout(template, STREAM) * 1000
@@ -206,7 +211,7 @@ def stream_reader(
         stop=stop,
         parked=parked,
         positions=Positions(positions),
-        observe=show_records(emit, known, config_path),
+        observe=show_records(emit, known, config_path, feed),
     )
 
 
@@ -300,6 +305,8 @@ class LocalStack:
     env_vars: Path | None = None
     #: Whether the /docs page has Swagger UI to show (else it says how to install it).
     swagger_ui: bool = False
+    #: The page's live feed (/local/feed): what the stream shows, as entries.
+    feed: Feed = field(default_factory=Feed)
 
     @property
     def moto(self) -> Server | Given:
@@ -349,6 +356,7 @@ class LocalStack:
 
     def shutdown(self) -> None:
         self.stop_event.set()
+        self.feed.close()
         self.http.shutdown()
         self.http.server_close()
         for thread in self.threads:
@@ -418,7 +426,14 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
             handlers = load_handlers(functions)
             create_tables(template, boto3.client("dynamodb"))
         pages, swagger_ui = docs_pages()
-        gateway = Gateway(template.http_routes(), handlers, pages=pages, on_refused=tell_refusals(short_names, emit))
+        feed = Feed()
+        gateway = Gateway(
+            template.http_routes(),
+            handlers,
+            pages=pages,
+            on_refused=tell_refusals(short_names, emit),
+            local_pages=Pages(feed).serve,
+        )
         http = gateway.serve(LOOPBACK, port)
         stop = threading.Event()
         threads = [threading.Thread(target=http.serve_forever, name="http", daemon=True)]
@@ -428,7 +443,7 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
             known = config["accounts"].__contains__
             parked = state / "parked-batches.jsonl"
             reader = stream_reader(
-                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, parked, positions, known, config_path
+                template, handlers[STREAM], env["TABLE_NAME"], emit, stop, parked, positions, known, config_path, feed
             )
             threads.append(threading.Thread(target=reader.run, name="stream", daemon=True))
         routes = event_router.create_rules(template.event_rules(), boto3.client("events"), boto3.client("sqs"))
@@ -489,4 +504,5 @@ def start(  # noqa: PLR0915 - every part of the stack started in order
         lambda_api,
         env_vars,
         swagger_ui,
+        feed,
     )
