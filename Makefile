@@ -103,7 +103,7 @@ $(SWAGGER_UI)/.installed:
 # Playwright drives it by path; it never downloads a browser. Without npm the browser tests are skipped.
 $(CHROMIUM)/.installed:
 	@if command -v npm >/dev/null; then \
-		$(call step,"npm package $(CHROMIUM_NPM) (headless Chromium for the page test), unpacked into $(CHROMIUM)/browser") && \
+		$(call step,"npm package $(CHROMIUM_NPM) (headless Chromium for the page test) unpacked into $(CHROMIUM)/browser") && \
 		rm -rf $(CHROMIUM) && mkdir -p $(CHROMIUM)/browser && \
 		npm install --silent --no-save --no-audit --no-fund --prefix $(CHROMIUM)/npm $(CHROMIUM_NPM) && \
 		(cd $(CHROMIUM)/npm && TMPDIR="$(CURDIR)/$(CHROMIUM)/browser" node --input-type=module -e \
