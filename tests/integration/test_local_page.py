@@ -22,7 +22,7 @@ def served() -> Iterator[tuple[str, Feed]]:
     feed = Feed()
     echo = {"Echo": lambda event, context: {"statusCode": 200, "body": event["rawPath"]}}
     pages = Pages(feed, stream_seconds=1.0, heartbeat_seconds=0.3)
-    server = Gateway([Route("POST", "/", "Echo"), Route("GET", "/stats", "Echo")], echo, pages=pages.serve).serve(
+    server = Gateway([Route("POST", "/", "Echo"), Route("GET", "/stats", "Echo")], echo, local_pages=pages.serve).serve(
         LOOPBACK, 0
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()

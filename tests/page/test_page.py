@@ -47,7 +47,7 @@ def served() -> Iterator[Served]:
     feed = Feed()
     scorecard = Scorecard((200, scorecard_document()))
     pages = Pages(feed, stream_seconds=2.0, heartbeat_seconds=0.5)
-    gateway = Gateway([Route("GET", "/scorecard", "Scorecard")], {"Scorecard": scorecard}, pages=pages.serve)
+    gateway = Gateway([Route("GET", "/scorecard", "Scorecard")], {"Scorecard": scorecard}, local_pages=pages.serve)
     server = gateway.serve(LOOPBACK, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
