@@ -78,7 +78,7 @@ class InnoPaaSReport:
         }
 
 
-#: Seed 003's example report, as a person would try it against the hub.
+#: The example report of InnoPaaS's documentation (docs/providers.md#innopaas), as a person would try it.
 SEED_EXAMPLE = {
     "msgid": "627239445736452096",
     "mobile": "8618888888888",
