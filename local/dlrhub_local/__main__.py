@@ -226,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
     for number in STOP_SIGNALS:
         signal.signal(number, lambda *_: done.set())
 
+    printing = threading.Lock()
+
     def emit(line: str) -> None:
-        print(line, flush=True)
+        with printing:  # a whole line at a time: the functions, the stream and the callbacks print from threads
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
 
     state_dir = args.state_dir or args.config.with_suffix("")
     data_dir = args.data_dir.resolve() if args.data_dir else None
