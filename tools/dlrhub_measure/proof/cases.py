@@ -48,6 +48,20 @@ def pair(name: str, value: str) -> str:
     return f"{quote(name)}={quote(value)}"
 
 
+def infin8linx_callback(
+    host: str, secret: str, message_id: str, phone: str, state: str, account: str = "demo"
+) -> bytes:
+    """An Infin8linx delivery callback (GET, the report in the query) as bytes."""
+    query = "&".join((pair("msgid", message_id), pair("das", phone), pair("state", state)))
+    return request_bytes("GET", f"/webhooks/infin8linx/{account}/{secret}?{query}", host)
+
+
+def webcom_array(host: str, secret: str, items: list[dict[str, Any]]) -> bytes:
+    """A Webcom delivery report (POST, a JSON array) as bytes."""
+    body, headers = json.dumps(items).encode(), [("Content-Type", "application/json")]
+    return request_bytes("POST", f"/webhooks/webcom/demo/{secret}", host, headers=headers, body=body)
+
+
 def decoded(encoded: str) -> list[tuple[str, str]]:
     """The pairs a query string or form body means, read as the hub reads them."""
     return parse_qsl(encoded, keep_blank_values=True)

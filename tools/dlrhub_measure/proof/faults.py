@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -52,11 +52,11 @@ from dlrhub_measure import aws
 from dlrhub_measure.aws import DUMMY_CREDENTIALS, put_secret
 from dlrhub_measure.engines import Engines, local_aws, local_stack
 from dlrhub_measure.functions import register_message
-from dlrhub_measure.proof.cases import pair
+from dlrhub_measure.proof.cases import infin8linx_callback
 from dlrhub_measure.proof.faultproxy import FaultProxy, Mode
 from dlrhub_measure.proof.figures import Figures
 from dlrhub_measure.proof.leaks import service_logs
-from dlrhub_measure.proof.rawhttp import Connection, NoReply, request_bytes
+from dlrhub_measure.proof.rawhttp import Connection, NoReply
 from dlrhub_measure.proof.stored import get_messages, history
 from dlrhub_measure.proof.target import Target
 from tests.support import create_table
@@ -138,10 +138,9 @@ class Callbacks:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, message_id: str) -> bytes:
-        secret = self.target.accounts[f"infin8linx/{self.account}"]["webhook_secret"]
         state = "1" if int(message_id.rsplit("-", 1)[1]) % 3 else "2"
-        query = "&".join((pair("msgid", message_id), pair("das", "628555" + message_id[-6:]), pair("state", state)))
-        return request_bytes("GET", f"/webhooks/infin8linx/{self.account}/{secret}?{query}", self.target.host)
+        secret, phone = self.target.secret("infin8linx", self.account), "628555" + message_id[-6:]
+        return infin8linx_callback(self.target.host, secret, message_id, phone, state, self.account)
 
     def send(self, connection: Connection, message_id: str, mode: str | FaultProxy) -> Attempt:
         """``mode``: what the fault was, or the proxy whose faults while the request was out name it."""
@@ -163,22 +162,46 @@ class Callbacks:
             raise AssertionError(f"the reply to {message_id} shows {problems}: {body[:200]}")
         return attempt
 
+    def message_ids(self) -> list[str]:
+        return sorted({a.message_id for a in self.attempts})
+
+    def count(self, figures: Figures) -> None:
+        """Its requests and 5xx into the suite's figures."""
+        figures.requests += len(self.attempts)
+        figures.server_errors += sum(1 for a in self.attempts if a.status and a.status >= 500)
+
 
 def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     callbacks = Callbacks(rig.target)
-    proxy, stop = rig.table_proxy, threading.Event()
-    numbers = itertools.count()
+    send_through(callbacks, rig.table_proxy, sizes)
+    first = list(callbacks.attempts)
+    judge_outages(rig, first, figures)
+    # The providers send again what was not answered 200, until it is (bounded).
+    retry = sorted({a.message_id for a in first if a.status != 200})
+    with closing(Connection(LOOPBACK, rig.target.port, timeout=60)) as connection:
+        for message_id in retry:
+            if not any(callbacks.send(connection, message_id, "resend").status == 200 for _ in range(5)):
+                figures.fail(f"{message_id}: not taken after the outages")
+    callbacks.count(figures)
+    figures.times.extend(a.seconds for a in callbacks.attempts if a.status == 200)
+    sent = callbacks.message_ids()
+    once = exactly_once(rig, sent, figures)
+    figures.exactly_once = f"{'yes' if once == len(sent) else 'NO'} ({once:,}/{len(sent):,})"
+    figures.notes.append(f"sent again after the outages: {len(retry)} reports")
+
+
+def send_through(callbacks: Callbacks, proxy: FaultProxy, sizes: Sizes) -> None:
+    """Senders send callbacks (a new message each) while the proxy goes through the schedule's modes."""
+    stop, numbers = threading.Event(), itertools.count()
     errors: list[BaseException] = []
 
     def sender() -> None:
-        connection = Connection(LOOPBACK, rig.target.port, timeout=60)
-        try:
-            while not stop.is_set():
-                callbacks.send(connection, f"F-{next(numbers):06d}", proxy)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        with closing(Connection(LOOPBACK, callbacks.target.port, timeout=60)) as connection:
+            try:
+                while not stop.is_set():
+                    callbacks.send(connection, f"F-{next(numbers):06d}", proxy)
+            except BaseException as error:
+                errors.append(error)
 
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(sizes.senders)]
     for thread in threads:
@@ -193,10 +216,12 @@ def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     if errors:
         raise errors[0]
 
-    first = list(callbacks.attempts)
+
+def judge_outages(rig: Rig, first: list[Attempt], figures: Figures) -> None:
+    """The callbacks sent during the outages: every one answered 200 stored, every reply 200 or 5xx (and
+    some 5xx while the table was refused or hung); the replies per mode."""
     taken = {a.message_id for a in first if a.status == 200}
-    stored = items_of(rig, sorted({a.message_id for a in first}))
-    not_stored = sorted(taken - set(stored))
+    not_stored = sorted(taken - set(items_of(rig, sorted({a.message_id for a in first}))))
     for message_id in not_stored[:10]:
         figures.fail(f"{message_id}: answered 200 during the outages, not stored")
     figures.lost = len(not_stored)
@@ -209,32 +234,13 @@ def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     for attempt in first:
         by_mode[attempt.mode].append(attempt)
     for mode, attempts in by_mode.items():
-        statuses = Counter(a.status for a in attempts)
         failed = [a.seconds for a in attempts if a.status and a.status >= 500]
         times = f"; 5xx replies in {describe_times(failed)}" if failed else ""
-        figures.notes.append(f"table {mode}: {len(attempts)} callbacks, {dict(statuses)}{times}")
+        figures.notes.append(
+            f"table {mode}: {len(attempts)} callbacks, {dict(Counter(a.status for a in attempts))}{times}"
+        )
     if not any(a.status and a.status >= 500 for a in first if a.mode in ("refuse", "hang")):
         figures.fail("no 5xx while the table was refused or hung: the fault did not reach the stack")
-
-    # The providers send again what was not answered 200, until it is (bounded).
-    retry = [a.message_id for a in first if a.status != 200]
-    connection = Connection(LOOPBACK, rig.target.port, timeout=60)
-    try:
-        for message_id in sorted(set(retry)):
-            for _ in range(5):
-                if callbacks.send(connection, message_id, "resend").status == 200:
-                    break
-            else:
-                figures.fail(f"{message_id}: not taken after the outages")
-    finally:
-        connection.close()
-    figures.requests += len(callbacks.attempts)
-    figures.server_errors += sum(1 for a in callbacks.attempts if a.status and a.status >= 500)
-    figures.times.extend(a.seconds for a in callbacks.attempts if a.status == 200)
-    sent = sorted({a.message_id for a in callbacks.attempts})
-    once = exactly_once(rig, sent, figures)
-    figures.exactly_once = f"{'yes' if once == len(sent) else 'NO'} ({once:,}/{len(sent):,})"
-    figures.notes.append(f"sent again after the outages: {len(set(retry))} reports")
 
 
 def describe_times(seconds: list[float]) -> str:
@@ -293,10 +299,8 @@ def secrets_unreachable(rig: Rig, figures: Figures) -> None:
         rig.aws_proxy.mode = "pass"
         connection.close()
     for callbacks in (cached, *cold.values()):
-        ids = sorted({a.message_id for a in callbacks.attempts})
-        exactly_once(rig, ids, figures, account=callbacks.account)
-        figures.requests += len(callbacks.attempts)
-        figures.server_errors += sum(1 for a in callbacks.attempts if a.status and a.status >= 500)
+        exactly_once(rig, callbacks.message_ids(), figures, account=callbacks.account)
+        callbacks.count(figures)
 
 
 # -- the poller -------------------------------------------------------------------------------------
