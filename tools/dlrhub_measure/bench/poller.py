@@ -26,7 +26,7 @@ from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, fresh_keys, put_secret, tree_template
 from dlrhub_measure.engines import Engines
-from dlrhub_measure.functions import function_setting, load_function, register_message
+from dlrhub_measure.functions import function_setting, load_function, memory_mb, register_message
 from dlrhub_measure.runner import Channel, Runner, Tree
 
 CASES = ("nothing-new", "all-final")
@@ -137,7 +137,7 @@ def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
     event = {**aws.event(tree, "schedule_poller.json"), "poll_account": accounts}
     template = tree_template(tree)
     timeout_ms = int(function_setting(template, "PollerFunction", "Timeout", 300)) * 1000
-    memory = int(function_setting(template, "PollerFunction", "MemorySize", 128))
+    memory = memory_mb(template, "PollerFunction")
     for case in CASES:
         channel.wait_for(case)
         # The write-bound reference is taken just before and just after the case it is for.

@@ -44,6 +44,11 @@ class Case:
             object.__setattr__(self, "fresh", True)
 
 
+#: The content types of the callbacks, as headers.
+JSON = ("Content-Type", "application/json")
+FORM = ("Content-Type", "application/x-www-form-urlencoded")
+
+
 def pair(name: str, value: str) -> str:
     return f"{quote(name)}={quote(value)}"
 
@@ -58,8 +63,8 @@ def infin8linx_callback(
 
 def webcom_array(host: str, secret: str, items: list[dict[str, Any]]) -> bytes:
     """A Webcom delivery report (POST, a JSON array) as bytes."""
-    body, headers = json.dumps(items).encode(), [("Content-Type", "application/json")]
-    return request_bytes("POST", f"/webhooks/webcom/demo/{secret}", host, headers=headers, body=body)
+    body = json.dumps(items).encode()
+    return request_bytes("POST", f"/webhooks/webcom/demo/{secret}", host, headers=[JSON], body=body)
 
 
 def decoded(encoded: str) -> list[tuple[str, str]]:

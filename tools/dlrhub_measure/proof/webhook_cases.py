@@ -17,7 +17,7 @@ from typing import Any
 
 from dlrhub.providers.registry import PROVIDERS
 from dlrhub_measure.proof import hostile_values as hv
-from dlrhub_measure.proof.cases import Call, Case, decoded, pair, sign, to_case
+from dlrhub_measure.proof.cases import FORM, JSON, Call, Case, decoded, pair, sign, to_case
 
 #: Every provider whose callbacks the hub takes: each is a route of its own.
 WEBHOOK_PROVIDERS = tuple(provider.name for provider in PROVIDERS if provider.webhook is not None)
@@ -50,8 +50,7 @@ def webcom(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
         }
         for _ in range(rng.choice((1, 1, 1, 2, 5)))
     ]
-    headers = [("Content-Type", "application/json")]
-    return Call("webcom", "POST", ACCOUNT, secret, "json", document=items, headers=headers)
+    return Call("webcom", "POST", ACCOUNT, secret, "json", document=items, headers=[JSON])
 
 
 def innopaas(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -68,8 +67,7 @@ def innopaas(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
         "smsNum": "1",
     }
     document: Any = report if rng.random() < 0.8 else [report]
-    headers = [("Content-Type", "application/json")]
-    return Call("innopaas", "POST", ACCOUNT, secret, "json", document=document, headers=headers, phones=(mobile,))
+    return Call("innopaas", "POST", ACCOUNT, secret, "json", document=document, headers=[JSON], phones=(mobile,))
 
 
 def twilio(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -78,10 +76,9 @@ def twilio(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
     status = rng.choice(("queued", "sent", "delivered", "undelivered", "failed", "read"))
     params = {"AccountSid": "AC" + "0" * 32, "MessageSid": sid, "MessageStatus": status, "To": to}
     params["From"] = "+15017250604"
-    headers = [("Content-Type", "application/x-www-form-urlencoded")]
     fields = [pair(k, v) for k, v in params.items()]
     signing = {"auth_token": str(keys["auth_token"])} if keys.get("auth_token") else {}
-    return Call("twilio", "POST", ACCOUNT, secret, "form", fields, headers=headers, phones=(to,), signing=signing)
+    return Call("twilio", "POST", ACCOUNT, secret, "form", fields, headers=[FORM], phones=(to,), signing=signing)
 
 
 def vonage(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -98,25 +95,19 @@ def vonage(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
     signing = {}
     if keys.get("signature_secret"):
         signing = {"signature_secret": str(keys["signature_secret"]), "signature_method": keys["signature_method"]}
-    how = rng.choice(("get", "form", "json"))
-    if how == "json":
-        headers = [("Content-Type", "application/json")]
-        return Call("vonage", "POST", ACCOUNT, secret, "json", document=params, headers=headers, phones=(msisdn,),
-                    signing=signing)  # fmt: skip
     fields = [pair(k, v) for k, v in params.items()]
-    if how == "form":
-        headers = [("Content-Type", "application/x-www-form-urlencoded")]
-        return Call("vonage", "POST", ACCOUNT, secret, "form", fields, headers=headers, phones=(msisdn,),
-                    signing=signing)  # fmt: skip
-    return Call("vonage", "GET", ACCOUNT, secret, "query", fields, phones=(msisdn,), signing=signing)
+    shapes: dict[str, dict[str, Any]] = {
+        "get": {"method": "GET", "style": "query", "fields": fields},
+        "form": {"method": "POST", "style": "form", "fields": fields, "headers": [FORM]},
+        "json": {"method": "POST", "style": "json", "document": params, "headers": [JSON]},
+    }
+    shape = shapes[rng.choice(("get", "form", "json"))]
+    return Call("vonage", account=ACCOUNT, secret=secret, phones=(msisdn,), signing=signing, **shape)
 
 
+#: provider -> its valid callback's generator
 VALID: dict[str, Callable[[random.Random, dict[str, Any], str], Call]] = {
-    "infin8linx": infin8linx,
-    "webcom": webcom,
-    "innopaas": innopaas,
-    "twilio": twilio,
-    "vonage": vonage,
+    generator.__name__: generator for generator in (infin8linx, webcom, innopaas, twilio, vonage)
 }
 #: The id field of each provider, and the fields a mutation rewrites.
 ID_FIELD = {
