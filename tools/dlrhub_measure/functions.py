@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,12 @@ def load_function(
         }
     )
     return load_handler(function)
+
+
+def register_all(store: Any, entries: list[tuple[Any, ...]], workers: int, **options: Any) -> None:
+    """:func:`register_message` of each entry (its arguments after the store), ``workers`` at once."""
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda entry: register_message(store, *entry, **options), entries))
 
 
 def register_message(

@@ -19,7 +19,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from botocore.config import Config
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, fresh_keys, put_accounts
 from dlrhub_measure.bench.warm_profile import profiled, summarize
-from dlrhub_measure.functions import DESTINATION, load_function, register_message
+from dlrhub_measure.functions import DESTINATION, load_function, register_all
 from dlrhub_measure.runner import HARNESS, Channel
 
 SAMPLE_CHARS = 3000
@@ -113,13 +112,9 @@ class Calls:
         self.bare = boto3.client("dynamodb", config=Config(max_pool_connections=10))
         self.keys = fresh_keys(tree, self.table, total, "BENCH")
         self.ids = [str(4_000_000_000 + n) for n in range(total)]
-        store, now = MessageStore(self.table, client=client), datetime.now(UTC)
-
-        def register(message_id: str) -> None:
-            register_message(store, "infin8linx", "demo", message_id, now - timedelta(minutes=10), registered=now)
-
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(register, self.ids))
+        now = datetime.now(UTC)
+        entries = [("infin8linx", "demo", message_id, now - timedelta(minutes=10)) for message_id in self.ids]
+        register_all(MessageStore(self.table, client=client), entries, 4, registered=now)
         self.event = aws.event(tree, "webhook_infin8linx_delivered.json")
         self.reports, self.updates = iter(range(total)), iter(range(total))
 

@@ -22,7 +22,6 @@ mock: every fault is a real connection refused, hung or cut.
 from __future__ import annotations
 
 import itertools
-import os
 import statistics
 import threading
 import time
@@ -49,7 +48,7 @@ from dlrhub.table.messages import MessageStore
 from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_measure import aws
-from dlrhub_measure.aws import DUMMY_CREDENTIALS, put_secret
+from dlrhub_measure.aws import put_secret, sign_with_dummy_keys
 from dlrhub_measure.engines import Engines, local_aws, local_stack
 from dlrhub_measure.functions import register_message
 from dlrhub_measure.proof.cases import infin8linx_callback
@@ -96,8 +95,7 @@ class Rig:
 @contextmanager
 def rig(directory: Path, timeout: float = 120.0) -> Iterator[Rig]:
     """DynamoDB Local and moto server behind proxies, and the local stack using them."""
-    for key, value in DUMMY_CREDENTIALS.items():  # the in-process clients (the poller's) sign with dummy keys
-        os.environ.setdefault(key, value)
+    sign_with_dummy_keys()  # the in-process clients (the poller's)
     with ExitStack() as stack:
         engines = stack.enter_context(local_aws())
         table_proxy = stack.enter_context(FaultProxy((LOOPBACK, engines.dynamodb.port)))

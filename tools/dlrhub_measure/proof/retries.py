@@ -28,7 +28,7 @@ from dlrhub.domain.times import iso
 from dlrhub.providers.registry import infin8linx, webcom
 from dlrhub.table.keys import MESSAGE_SK, from_item
 from dlrhub_measure.aws import scan
-from dlrhub_measure.proof.cases import Case, infin8linx_callback, webcom_array
+from dlrhub_measure.proof.cases import JSON, Case, infin8linx_callback, webcom_array
 from dlrhub_measure.proof.figures import Figures
 from dlrhub_measure.proof.rawhttp import Connection, Reply, request_bytes
 from dlrhub_measure.proof.senders import Sent, Tally, send_cases
@@ -111,8 +111,7 @@ def register(target: Target, all_messages: list[Message], figures: Figures) -> N
                 for m in all_messages[start : start + 500]
             ]
             body = json.dumps({"messages": items}).encode()
-            headers = [("Content-Type", "application/json")]
-            reply = connection.send(request_bytes("POST", "/messages", target.host, headers=headers, body=body))
+            reply = connection.send(request_bytes("POST", "/messages", target.host, headers=[JSON], body=body))
             counts = json.loads(reply.body) if reply.status == 200 else {}
             if reply.status != 200 or counts.get("registered") != len(items):
                 figures.fail(f"registration answered {reply.status}: {reply.text[:300]}")

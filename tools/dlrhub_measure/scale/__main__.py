@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlrhub_measure.aws import DUMMY_CREDENTIALS, put_accounts, sample_accounts
+from dlrhub_measure.aws import put_accounts, sample_accounts, sign_with_dummy_keys
 from dlrhub_measure.engines import local_aws
 from dlrhub_measure.report import Clock, header, pipe_table
 from dlrhub_measure.runner import Tree, arguments, run_once, trees
@@ -117,8 +116,7 @@ def report(results: list[TreeResult], clock: Clock, args: argparse.Namespace, si
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    for name, value in DUMMY_CREDENTIALS.items():
-        os.environ.setdefault(name, value)
+    sign_with_dummy_keys()
     sizes = SHORT if args.short else FULL
     clock = Clock()
     results = []

@@ -25,7 +25,7 @@ from typing import Any
 
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, put_secret, scan, tree_template
-from dlrhub_measure.functions import load_function, register_message
+from dlrhub_measure.functions import load_function, register_all, register_message
 from dlrhub_measure.item_size import item_size
 from dlrhub_measure.runner import Channel
 from dlrhub_measure.scale.traffic import Second, peak_seconds
@@ -568,12 +568,7 @@ def _pending_by_id(webcom: Any, store: Any, config: dict[str, Any], pending: dic
     registrations += [("infin8linx", "outage", f"stale{n}", start - timedelta(hours=80)) for n in range(stale)]
     for message_id in (i for account_ids in ids.values() for i in account_ids):
         webcom.add(message_id, "send")
-
-    def register(entry: tuple[str, str, str, datetime]) -> None:
-        register_message(store, *entry)
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        list(pool.map(register, registrations))
+    register_all(store, registrations, WRITERS)
     return ids
 
 
