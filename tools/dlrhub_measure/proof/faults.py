@@ -273,10 +273,9 @@ def exactly_once(
 def secrets_unreachable(rig: Rig, figures: Figures) -> None:
     """Accounts not read yet: 503 while moto's proxy refuses, then hangs; a cached account: 200. Then,
     Secrets Manager back, each report sent again is taken, once."""
-    connection = Connection(LOOPBACK, rig.target.port, timeout=60)
     cached = Callbacks(rig.target)
     cold = {mode: Callbacks(rig.target, account=name) for mode, name in COLD_ACCOUNTS.items()}
-    try:
+    with closing(Connection(LOOPBACK, rig.target.port, timeout=60)) as connection, rig.aws_proxy.switched():
         cached.send(connection, "S-000001", "pass")  # demo: read (and cached) now
         for n, (mode, callbacks) in enumerate(cold.items(), start=2):
             rig.aws_proxy.mode = mode
@@ -293,9 +292,6 @@ def secrets_unreachable(rig: Rig, figures: Figures) -> None:
         for n, callbacks in enumerate(cold.values(), start=2):
             if (status := callbacks.send(connection, f"S-{n:06d}", "resend").status) != 200:
                 figures.fail(f"after Secrets Manager came back, {callbacks.account} answered {status}")
-    finally:
-        rig.aws_proxy.mode = "pass"
-        connection.close()
     for callbacks in (cached, *cold.values()):
         exactly_once(rig, callbacks.message_ids(), figures, account=callbacks.account)
         callbacks.count(figures)
@@ -388,12 +384,9 @@ def poll_secrets_unreachable(poll: PollRig, figures: Figures) -> None:
     poller = poll.poller()
     simulator = poll.simulator
     run_one(poller, known)  # read once: cached for the function's lifetime (max_age)
-    poll.rig.aws_proxy.mode = "refuse"
-    try:
+    with poll.rig.aws_proxy.switched("refuse"):
         before = simulator.requests
         runs = poller.run([("infin8linx", unknown), ("infin8linx", known)])
-    finally:
-        poll.rig.aws_proxy.mode = "pass"
     note_run(figures, "Secrets Manager refused, account not read before", runs[0])
     if (runs[0].requests, runs[0].stored) != (0, 0) or runs[0].outcome not in ("failed", "skipped"):
         figures.fail(f"poll with Secrets Manager unreachable: {runs[0].summary()}, the account must be skipped")
@@ -437,11 +430,8 @@ def poll_table_refused(poll: PollRig, figures: Figures) -> None:
     ids = poll.register(account, 5)
     run_one(poll.poller(), poll.account())  # the proxy's connections in use
     before = poll.simulator.requests
-    poll.rig.table_proxy.mode = "refuse"
-    try:
+    with poll.rig.table_proxy.switched("refuse"):
         refused = run_one(poll.poller(), account)
-    finally:
-        poll.rig.table_proxy.mode = "pass"
     note_run(figures, "table refused", refused)
     if refused.failures < 1 or poll.simulator.requests != before:
         figures.fail(f"poll with the table refused: {refused.summary()}: a failure and no provider request expected")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import random
 import statistics
 import threading
 import time
@@ -450,8 +451,6 @@ def window(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     scale, hours, token = config["window_scale"], config["window_hours"], "scale-token"
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours + 1)
     time_ = VirtualTime(start, 1 / scale, request_seconds=0.2, write_seconds=0.01)
-    import random
-
     rng = random.Random(config["seed"])
     per_hour = 2_000_000 / 24 * scale  # Huawei's share of 10 M a day
     due: dict[str, float] = {}

@@ -45,15 +45,13 @@ class Resolved:
     def webhook_throttle(self) -> tuple[float, float]:
         """(rate, burst) of the provider callback routes: their RouteSettings, else the API's default."""
         api = self.template.resources["HttpApi"]["Properties"]
-        for key, settings in (api.get("RouteSettings") or {}).items():
-            if "/webhooks/" in key and key.startswith("POST"):
-                return float(self.value(settings["ThrottlingRateLimit"])), float(
-                    self.value(settings["ThrottlingBurstLimit"])
-                )
-        default = api.get("DefaultRouteSettings") or {}
-        return float(self.value(default.get("ThrottlingRateLimit", 10_000))), float(
-            self.value(default.get("ThrottlingBurstLimit", 5_000))
+        routes = (api.get("RouteSettings") or {}).items()
+        webhooks = [found for key, found in routes if "/webhooks/" in key and key.startswith("POST")]
+        default = {"ThrottlingRateLimit": 10_000, "ThrottlingBurstLimit": 5_000} | (
+            api.get("DefaultRouteSettings") or {}
         )
+        settings = webhooks[0] if webhooks else default
+        return float(self.value(settings["ThrottlingRateLimit"])), float(self.value(settings["ThrottlingBurstLimit"]))
 
     def alarms(self) -> list[dict[str, Any]]:
         return [
