@@ -146,7 +146,12 @@ def api_calls(wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Ab
 
 @contextmanager
 def watching(watch: Watch) -> Iterator[Watch]:
-    with api_calls(lambda original: lambda client, operation, params: watch.call(original, client, operation, params)):
+    """Every AWS call of the block through ``watch``."""
+
+    def through_watch(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda client, operation, params: watch.call(original, client, operation, params)
+
+    with api_calls(through_watch):
         yield watch
 
 
