@@ -87,11 +87,9 @@ class Acknowledged(Tally):
 def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     figures = Figures("load")
     mark = target.begin(figures)
-    acknowledged = Acknowledged(target, figures)
+    traffic, acknowledged = Traffic(target, seed), Acknowledged(target, figures)
     started = time.monotonic()
-    send_cases(
-        target.port, Traffic(target, seed).case, 10**9, acknowledged, senders=sizes.senders, budget=sizes.seconds
-    )
+    send_cases(target.port, traffic.case, 10**9, acknowledged, senders=sizes.senders, budget=sizes.seconds)
     figures.seconds = time.monotonic() - started
     statuses = dict(sorted(acknowledged.statuses.items()))
     figures.notes.append(f"{sizes.senders} senders for {figures.seconds:.1f} s: {statuses}")
