@@ -21,20 +21,9 @@ from dlrhub_local.processes import dynamodb_local_jar
 from dlrhub_local.template import Template
 from dlrhub_measure.bench import rows, write_units
 from tests.support import ROOT, TEMPLATE, missing
+from tests.unit.test_scale_models import BILL_LINES
 
 pytestmark = pytest.mark.slow
-
-#: The lines of the month's bill that the per-report cost leaves out (both commands print them).
-BILL_LINES = (
-    "Lambda stream function",
-    "DynamoDB counters+checkpoints",
-    "EventBridge PutEvents",
-    "CloudWatch Logs",
-    "X-Ray traces",
-    "Secrets Manager",
-    "DynamoDB PITR",
-    "DynamoDB storage",
-)
 
 
 def short_run(module: str, *args: str, timeout: float) -> str:

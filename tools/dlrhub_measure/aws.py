@@ -6,6 +6,7 @@ Used on both sides of :mod:`dlrhub_measure.runner`: nothing here imports the hub
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,12 @@ DUMMY_CREDENTIALS = {
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
 }
+
+
+def sign_with_dummy_keys() -> None:
+    """This process's clients sign with :data:`DUMMY_CREDENTIALS` (where no keys are set)."""
+    for name, value in DUMMY_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
 
 
 def client(service: str, endpoint: str, **config: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,11 @@ def function_setting(template: Template, logical_id: str, name: str, default: An
     return own.get(name, shared.get(name, default))
 
 
+def memory_mb(template: Template, logical_id: str) -> int:
+    """A function's ``MemorySize`` (Lambda's default 128 MB)."""
+    return int(function_setting(template, logical_id, "MemorySize", 128))
+
+
 def stream_mapping(template: Template) -> dict[str, Any]:
     """The stream function's DynamoDB event source (batch size, window, filters)."""
     events = template.resources["StreamFunction"]["Properties"]["Events"]
@@ -52,11 +58,10 @@ def stream_mapping(template: Template) -> dict[str, Any]:
 
 def lambda_runtime_variables(function: Function, template: Template) -> dict[str, str]:
     """What the Lambda runtime itself sets (function name, memory, the runtime's name)."""
-    memory = function_setting(template, function.logical_id, "MemorySize", 128)
     return {
         "AWS_LAMBDA_FUNCTION_NAME": f"dlrhub-{function.logical_id}",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb(template, function.logical_id)),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "LAMBDA_TASK_ROOT": str(function.source.parent),
         "_HANDLER": f"{function.source.stem}.{function.handler}",
@@ -86,6 +91,12 @@ def load_function(
         }
     )
     return load_handler(function)
+
+
+def register_all(store: Any, entries: list[tuple[Any, ...]], workers: int, **options: Any) -> None:
+    """:func:`register_message` of each entry (its arguments after the store), ``workers`` at once."""
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda entry: register_message(store, *entry, **options), entries))
 
 
 def register_message(

@@ -8,6 +8,7 @@ attribute names. A write consumes ceil(size / 1 KB) units per item written (tabl
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 KB = 1024
@@ -22,25 +23,24 @@ def number_size(text: str) -> int:
 def value_size(value: dict[str, Any]) -> int:
     """Size of one attribute value in the low-level form ``{"S": "text"}``."""
     [(kind, inner)] = value.items()
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        return number_size(inner)
-    if kind == "B":
-        return len(inner)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(text.encode()) for text in inner)
-    if kind == "NS":
-        return sum(number_size(text) for text in inner)
-    if kind == "BS":
-        return sum(len(data) for data in inner)
-    if kind == "L":
-        return 3 + sum(1 + value_size(element) for element in inner)
-    if kind == "M":
-        return 3 + sum(1 + len(name.encode()) + value_size(element) for name, element in inner.items())
-    raise ValueError(f"unknown DynamoDB type {kind}")
+    if kind not in SIZES:
+        raise ValueError(f"unknown DynamoDB type {kind}")
+    return SIZES[kind](inner)
+
+
+#: DynamoDB type -> the size of a value of it.
+SIZES: dict[str, Callable[[Any], int]] = {
+    "S": lambda text: len(text.encode()),
+    "N": number_size,
+    "B": len,
+    "BOOL": lambda _: 1,
+    "NULL": lambda _: 1,
+    "SS": lambda texts: sum(len(text.encode()) for text in texts),
+    "NS": lambda numbers: sum(number_size(text) for text in numbers),
+    "BS": lambda blobs: sum(len(data) for data in blobs),
+    "L": lambda elements: 3 + sum(1 + value_size(element) for element in elements),
+    "M": lambda names: 3 + sum(1 + len(name.encode()) + value_size(element) for name, element in names.items()),
+}
 
 
 def item_size(item: dict[str, Any]) -> int:

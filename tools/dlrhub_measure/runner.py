@@ -71,15 +71,15 @@ class Tree:
 
     def revision(self) -> str:
         """``branch@commit`` (and ``+changes`` when the work tree differs from it)."""
-        git = ["git", "-C", str(self.path)]
+        asked = (("rev-parse", "--short", "HEAD"), ("branch", "--show-current"), ("status", "--porcelain"))
         try:
-            commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-            branch = subprocess.run([*git, "branch", "--show-current"], capture_output=True, text=True, timeout=10)
-            dirty = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, timeout=10)
+            commit, branch, dirty = (
+                subprocess.run(["git", "-C", str(self.path), *words], capture_output=True, text=True, timeout=10).stdout
+                for words in asked
+            )
         except (OSError, subprocess.TimeoutExpired):
             return "unknown revision"
-        name = branch.stdout.strip() or "detached"
-        return f"{name}@{commit.stdout.strip()}" + (" +changes" if dirty.stdout.strip() else "")
+        return f"{branch.strip() or 'detached'}@{commit.strip()}" + (" +changes" if dirty.strip() else "")
 
 
 def trees(baseline: Path | None) -> list[Tree]:

@@ -38,10 +38,9 @@ class WriteCall:
 def _add(call: WriteCall, consumed: dict[str, Any]) -> None:
     call.total += float(consumed.get("CapacityUnits", 0.0))
     call.table += float((consumed.get("Table") or {}).get("CapacityUnits", 0.0))
-    for name, units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
-        call.indexes[name] = call.indexes.get(name, 0.0) + float(units.get("CapacityUnits", 0.0))
-    for name, units in (consumed.get("LocalSecondaryIndexes") or {}).items():
-        call.indexes[name] = call.indexes.get(name, 0.0) + float(units.get("CapacityUnits", 0.0))
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for name, units in (consumed.get(kind) or {}).items():
+            call.indexes[name] = call.indexes.get(name, 0.0) + float(units.get("CapacityUnits", 0.0))
 
 
 class CapacityMeter:

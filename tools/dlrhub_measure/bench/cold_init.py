@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dlrhub_measure.aws import tree_template
@@ -91,12 +91,11 @@ def function_targets(tree: Tree) -> Iterator[Target]:
         env = clean_environment() | function_environment(template, function, "dlrhub-bench-messages")
         env |= lambda_runtime_variables(function, template)
         env |= {"AWS_ENDPOINT_URL": UNUSED_ENDPOINT, "PYTHONPATH": str(tree.path / "layers" / "core")}
-        yield Target(logical_id, tree.label, function.source.stem, function.source.parent, env)
+        target = Target(logical_id, tree.label, function.source.stem, function.source.parent, env)
+        yield target
         if logical_id == UNTRACED:
             untraced = env | {"POWERTOOLS_TRACE_DISABLED": "true"}
-            yield Target(
-                logical_id + UNTRACED_SUFFIX, tree.label, function.source.stem, function.source.parent, untraced
-            )
+            yield replace(target, label=logical_id + UNTRACED_SUFFIX, env=untraced)
 
 
 def import_once(python: str, target: Target, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from dlrhub_measure import prices, stats
 from dlrhub_measure.aws import tree_template
-from dlrhub_measure.functions import function_setting
+from dlrhub_measure.functions import memory_mb
 from dlrhub_measure.scale import bill, traffic
 from dlrhub_measure.scale.bill import MILLION, Line, access_log_line, runtime_lines
 
@@ -48,12 +48,8 @@ class CostPerMillion:
         return self.total / self.floor
 
 
-def webhook_memory(tree: Path) -> int:
-    return int(function_setting(tree_template(tree), "WebhookFunction", "MemorySize", 128))
-
-
 def per_million(tree: Path, duration_ms: float, write_units: float, handler_log_bytes: float) -> CostPerMillion:
-    memory = webhook_memory(tree)
+    memory = memory_mb(tree_template(tree), "WebhookFunction")
     billed_ms = math.ceil(duration_ms)
     gb_seconds = billed_ms / 1000 * memory / 1024
     runtime = len(runtime_lines(duration_ms, memory).encode())
@@ -91,11 +87,7 @@ def per_million(tree: Path, duration_ms: float, write_units: float, handler_log_
 
 def registration_line(write_units: float) -> Line:
     """Registration, per message (customer API, batched: its requests and duration left out)."""
-    return Line(
-        "registration writes",
-        f"{write_units:g} WRU per message",
-        MILLION * write_units * WRU,
-    )
+    return Line("registration writes", f"{write_units:g} WRU per message", MILLION * write_units * WRU)
 
 
 def describe(cost: CostPerMillion) -> list[str]:
@@ -113,8 +105,6 @@ def whole_bill(tree: Path, units: dict[str, Any], warm: dict[str, Any]) -> list[
     figures (write units and its stream run, the warm path). The poller's line is left out: its
     runs are measured by ``make bench-scale`` only."""
     kinds = units["kinds"]
-    stream = units["stream"]
-    sizes = units["sizes"]
     measured = bill.Measured(
         webhook_ms=stats.median(warm["handler_ms"]),
         webhook_log_bytes=stats.median(warm["log_bytes"]),
@@ -123,11 +113,7 @@ def whole_bill(tree: Path, units: dict[str, Any], warm: dict[str, Any]) -> list[
             "pending report": kinds["PENDING refresh"]["total"],
             "final report": kinds["final report, registered message"]["total"],
         },
-        stream_ms_per_batch=(stream["batch_seconds_median"] or 0.0) * 1000,
-        stream_units_per_record=sum(stream["units"].values()) / max(stream["records"], 1),
-        stream_log_bytes_per_batch=stream["log_bytes_per_batch"],
-        item_bytes=sizes["item"],
-        index_bytes=sum(value for name, value in sizes.items() if name != "item"),
+        **bill.stream_and_storage(units["stream"], units["sizes"]),
         poll_seconds={},
     )
     reports = traffic.MESSAGES_PER_DAY * traffic.REPORTS_PER_MESSAGE * prices.MONTH_DAYS / MILLION

@@ -22,8 +22,7 @@ def write_units_section(results: dict[str, Any]) -> list[str]:
     for label, result in results.items():
         shown = "yes" if result["breakdown"] else "NO: totals only (ReturnConsumedCapacity=TOTAL figures)"
         lines.append(f"{label}: DynamoDB Local broke the units down per table and index: {shown}")
-        for kind, units in result["kinds"].items():
-            lines.append(f"  {kind:<40} {units_text(units)}")
+        lines += [f"  {kind:<40} {units_text(units)}" for kind, units in result["kinds"].items()]
         lines.append("  typical life (InnoPaaS-like: every report carries the seed example's 15 detail fields):")
         total = 0.0
         for step in result["life"]:
@@ -55,8 +54,7 @@ def cold_init_section(times: dict[tuple[str, str], list[float]], python: str, pr
             name = "  " * min(module.depth, 6) + module.module
             lines.append(f"  {name:<40} {module.cumulative_ms:>8.1f} {module.self_ms:>8.1f}")
         lines.append(f"  top 10 by own time (module body, imports excluded)   {'self ms':>8}")
-        for module in top_self(profile):
-            lines.append(f"  {module.module:<60} {module.self_ms:>8.1f}")
+        lines += [f"  {module.module:<60} {module.self_ms:>8.1f}" for module in top_self(profile)]
     return lines
 
 
@@ -94,11 +92,9 @@ def profile_lines(profiles: dict[str, Any]) -> list[str]:
         )
     handler = profiles["handler"]
     lines.append(f"  handler, top {len(handler['top_cumulative'])} by cumulative ms a report (calls a report, own ms):")
-    for function, calls, own, cumulative in handler["top_cumulative"]:
-        lines.append(f"    {cumulative:7.2f} {calls:6.1f} {own:6.2f}  {function}")
+    lines += [f"    {cum:7.2f} {calls:6.1f} {own:6.2f}  {name}" for name, calls, own, cum in handler["top_cumulative"]]
     lines.append(f"  handler, top {len(handler['top_own'])} by own ms a report:")
-    for function, calls, own, _ in handler["top_own"]:
-        lines.append(f"    {own:7.2f} {calls:6.1f}  {function}")
+    lines += [f"    {own:7.2f} {calls:6.1f}  {name}" for name, calls, own, _ in handler["top_own"]]
     return lines
 
 

@@ -37,11 +37,9 @@ def parse(stderr: str) -> list[ModuleTime]:
 
 def profile(python: str, target: Target, runs: int) -> list[ModuleTime]:
     """Median self and cumulative time per module over ``runs`` imports (the first run's tree order)."""
-    samples: list[list[ModuleTime]] = [parse(import_once(python, target, "-X", "importtime").stderr)]
-    samples += [parse(import_once(python, target, "-X", "importtime").stderr) for _ in range(runs - 1)]
-    first = samples[0]
+    samples = [parse(import_once(python, target, "-X", "importtime").stderr) for _ in range(max(runs, 1))]
     merged = []
-    for entry in first:
+    for entry in samples[0]:
         same = [m for sample in samples for m in sample if m.module == entry.module]
         merged.append(
             ModuleTime(

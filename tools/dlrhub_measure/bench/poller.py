@@ -26,7 +26,7 @@ from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, fresh_keys, put_secret, tree_template
 from dlrhub_measure.engines import Engines
-from dlrhub_measure.functions import function_setting, load_function, register_message
+from dlrhub_measure.functions import function_setting, load_function, memory_mb, register_all
 from dlrhub_measure.runner import Channel, Runner, Tree
 
 CASES = ("nothing-new", "all-final")
@@ -79,13 +79,9 @@ def measure(tree: Tree, engines: Engines, settings: Settings, python: str | None
 
 def seed(store: Any, ids: list[str], account: str, workers: int = 8) -> float:
     now = datetime.now(UTC)
-
-    def register(message_id: str) -> None:
-        register_message(store, "infin8linx", account, message_id, now - timedelta(minutes=5), registered=now)
-
+    entries = [("infin8linx", account, message_id, now - timedelta(minutes=5)) for message_id in ids]
     started = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(register, ids))
+    register_all(store, entries, workers, registered=now)
     return time.perf_counter() - started
 
 
@@ -137,7 +133,7 @@ def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
     event = {**aws.event(tree, "schedule_poller.json"), "poll_account": accounts}
     template = tree_template(tree)
     timeout_ms = int(function_setting(template, "PollerFunction", "Timeout", 300)) * 1000
-    memory = int(function_setting(template, "PollerFunction", "MemorySize", 128))
+    memory = memory_mb(template, "PollerFunction")
     for case in CASES:
         channel.wait_for(case)
         # The write-bound reference is taken just before and just after the case it is for.

@@ -8,7 +8,9 @@ their reference is the data model's floor (the goal for that kind), named in the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from dlrhub_measure import prices, stats
@@ -47,6 +49,11 @@ def table(rows: list[Row], *, with_before: bool) -> list[str]:
             [row.what, now.figure, now.reference, now.ratio, row.goal, *[then.figure, then.ratio] * with_before]
         )
     return pipe_table(header, lines)
+
+
+def beside(what: str, goal: str, cell: Callable[[Any], Cell], after: Any, before: Any) -> Row:
+    """A row of each tree's cell made from its result (none where a tree has no result)."""
+    return Row(what, goal, cell(after) if after else None, cell(before) if before else None)
 
 
 def times(value: float) -> str:
@@ -125,16 +132,9 @@ def cold_rows(results: dict[tuple[str, str], list[float]], after: str, before: s
     if floor:  # context: what no function can go under
         rows.append(Row("cold init floor: import boto3 + one DynamoDB client", "-", cold_cell(floor, reference), None))
     for function in functions:
-        now = results.get((after, function))
         then = results.get((before, function)) if before else None
-        rows.append(
-            Row(
-                f"cold init, {function}",
-                "<= 1.5x",
-                cold_cell(now, reference) if now else None,
-                cold_cell(then, reference) if then else None,
-            )
-        )
+        cell = partial(cold_cell, reference=reference)
+        rows.append(beside(f"cold init, {function}", "<= 1.5x", cell, results.get((after, function)), then))
     return rows
 
 
@@ -148,8 +148,7 @@ def warm_cell(result: dict[str, Any]) -> Cell:
 
 
 def warm_rows(after: dict[str, Any] | None, before: dict[str, Any] | None) -> list[Row]:
-    what = "warm webhook per report vs one bare UpdateItem"
-    return [Row(what, "<= 1.25x", warm_cell(after) if after else None, warm_cell(before) if before else None)]
+    return [beside("warm webhook per report vs one bare UpdateItem", "<= 1.25x", warm_cell, after, before)]
 
 
 def request_ideal(requests: int, concurrency: int, latency: float) -> float:
@@ -214,17 +213,8 @@ def cost_cell(cost: CostPerMillion) -> Cell:
 
 
 def cost_rows(after: dict[str, CostPerMillion], before: dict[str, CostPerMillion]) -> list[Row]:
-    rows = []
-    for label, what in (("plain", "cost per million reports"), ("ref", "cost per million reports, with customer_ref")):
-        rows.append(
-            Row(
-                what,
-                "<= 1.2x floor",
-                cost_cell(after[label]) if label in after else None,
-                cost_cell(before[label]) if label in before else None,
-            )
-        )
-    return rows
+    names = (("plain", "cost per million reports"), ("ref", "cost per million reports, with customer_ref"))
+    return [beside(what, "<= 1.2x floor", cost_cell, after.get(label), before.get(label)) for label, what in names]
 
 
 def bill_rows(after: list[Line] | None, before: list[Line] | None, report_path: float | None) -> list[Row]:

@@ -19,9 +19,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from botocore.config import Config
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, fresh_keys, put_accounts
 from dlrhub_measure.bench.warm_profile import profiled, summarize
-from dlrhub_measure.functions import DESTINATION, load_function, register_message
+from dlrhub_measure.functions import DESTINATION, load_function, register_all
 from dlrhub_measure.runner import HARNESS, Channel
 
 SAMPLE_CHARS = 3000
@@ -85,113 +84,112 @@ def callback(template_event: dict[str, Any], message_id: str, state: str) -> dic
     return event
 
 
-def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
-    from dlrhub.table.messages import MessageStore
-    from dlrhub_local.gateway import LambdaContext
+@dataclass
+class Timings:
+    """The timed calls: the handler's ms and output per report, the bare UpdateItem's ms."""
 
-    reports, block, warm_up = config["reports"], config["block"], config["warm_up"]
-    profile_reports = config.get("profile_reports", 0)
-    client = aws.client("dynamodb", config["dynamodb"])
-    table = create_table(tree, client, "bench-warm")
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    put_accounts(config["moto"], prefix, config["accounts"])
-    handler = load_function(tree, "WebhookFunction", table, config | {"prefix": prefix})
-    # The store's client config (MessageStore's default), the endpoint from the same variables.
-    bare = boto3.client("dynamodb", config=Config(max_pool_connections=10))
+    handler_ms: list[float] = field(default_factory=list)
+    bare_ms: list[float] = field(default_factory=list)
+    log_bytes: list[int] = field(default_factory=list)
+    log_lines: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    log_sample: str = ""
 
-    total = warm_up + reports + profile_reports
-    keys = fresh_keys(tree, table, total, "BENCH")
-    ids = [str(4_000_000_000 + n) for n in range(total)]
-    store = MessageStore(table, client=client)
-    now = datetime.now(UTC)
 
-    def register(message_id: str) -> None:
-        register_message(store, "infin8linx", "demo", message_id, now - timedelta(minutes=10), registered=now)
+class Calls:
+    """The webhook handler on a table of pre-registered messages, and the bare ``UpdateItem`` beside it;
+    each call's arguments are made before it is timed."""
 
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(register, ids))
-    template_event = aws.event(tree, "webhook_infin8linx_delivered.json")
+    def __init__(self, tree: Path, config: dict[str, Any], total: int) -> None:
+        from dlrhub.table.messages import MessageStore
 
-    handler_ms: list[float] = []
-    bare_ms: list[float] = []
-    log_bytes: list[int] = []
-    log_lines: list[int] = []
-    failures: list[str] = []
-    sample = ""
-    calls = iter(range(total))
-    bare_calls = iter(range(total))
+        client = aws.client("dynamodb", config["dynamodb"])
+        self.table = create_table(tree, client, "bench-warm")
+        prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        put_accounts(config["moto"], prefix, config["accounts"])
+        self.handler = load_function(tree, "WebhookFunction", self.table, config | {"prefix": prefix})
+        # The store's client config (MessageStore's default), the endpoint from the same variables.
+        self.bare = boto3.client("dynamodb", config=Config(max_pool_connections=10))
+        self.keys = fresh_keys(tree, self.table, total, "BENCH")
+        self.ids = [str(4_000_000_000 + n) for n in range(total)]
+        now = datetime.now(UTC)
+        entries = [("infin8linx", "demo", message_id, now - timedelta(minutes=10)) for message_id in self.ids]
+        register_all(MessageStore(self.table, client=client), entries, 4, registered=now)
+        self.event = aws.event(tree, "webhook_infin8linx_delivered.json")
+        self.reports, self.updates = iter(range(total)), iter(range(total))
 
-    def prepared_report() -> tuple[dict[str, Any], Any]:
-        n = next(calls)
-        event = callback(template_event, ids[n], "1" if n % 2 == 0 else "2")
+    def next_report(self) -> tuple[dict[str, Any], Any]:
+        from dlrhub_local.gateway import LambdaContext
+
+        n = next(self.reports)
+        event = callback(self.event, self.ids[n], "1" if n % 2 == 0 else "2")
         return event, LambdaContext("WebhookFunction", event["requestContext"]["requestId"], memory_limit_in_mb=256)
 
-    def prepared_bare() -> dict[str, Any]:
-        n = next(bare_calls)
+    def next_update(self) -> dict[str, Any]:
+        n = next(self.updates)
         return {
-            "TableName": table,
-            "Key": keys[n],
+            "TableName": self.table,
+            "Key": self.keys[n],
             "UpdateExpression": "SET #v = :v",
             "ExpressionAttributeNames": {"#v": "bench_value"},
             "ExpressionAttributeValues": {":v": {"N": str(n)}},
         }
 
-    def one_report(timed: bool, output: Output) -> None:
-        nonlocal sample
-        event, context = prepared_report()
+    def report(self, output: Output, timings: Timings, *, timed: bool = True) -> None:
+        """One report through the handler: its ms, output bytes and lines (when ``timed``), its failure."""
+        event, context = self.next_report()
         before = output.sizes()
         started = time.perf_counter()
-        reply = handler(event, context)
+        reply = self.handler(event, context)
         elapsed = (time.perf_counter() - started) * 1000
         after = output.sizes()
-        if reply.get("statusCode") != 200 and len(failures) < 5:
-            failures.append(f"{reply.get('statusCode')} {str(reply.get('body'))[:200]}")
-        if timed:
-            handler_ms.append(elapsed)
-            text = output.text_between(before, after)
-            log_bytes.append(len(text.encode()))
-            log_lines.append(text.count("\n"))
-            sample = sample or text[:SAMPLE_CHARS]
+        if reply.get("statusCode") != 200 and len(timings.failures) < 5:
+            timings.failures.append(f"{reply.get('statusCode')} {str(reply.get('body'))[:200]}")
+        if not timed:
+            return
+        text = output.text_between(before, after)
+        timings.handler_ms.append(elapsed)
+        timings.log_bytes.append(len(text.encode()))
+        timings.log_lines.append(text.count("\n"))
+        timings.log_sample = timings.log_sample or text[:SAMPLE_CHARS]
 
-    def one_bare(timed: bool) -> None:
-        arguments = prepared_bare()
+    def update(self, timings: Timings, *, timed: bool = True) -> None:
+        """One bare ``UpdateItem``; its ms when ``timed``."""
+        arguments = self.next_update()
         started = time.perf_counter()
-        bare.update_item(**arguments)
+        self.bare.update_item(**arguments)
         if timed:
-            bare_ms.append((time.perf_counter() - started) * 1000)
+            timings.bare_ms.append((time.perf_counter() - started) * 1000)
 
+    def profiles(self, count: int, tree: Path) -> dict[str, Any]:
+        """cProfile of ``count`` more reports and as many bare ``UpdateItem``s."""
+        roots = (HARNESS, tree.resolve(), Path(sys.prefix))
+        reports = [self.next_report() for _ in range(count)]
+        handler = profiled([lambda e=event, c=context: self.handler(e, c) for event, context in reports])
+        updates = [self.next_update() for _ in range(count)]
+        bare = profiled([lambda a=arguments: self.bare.update_item(**a) for arguments in updates])
+        return {"handler": summarize(handler, count, roots), "bare": summarize(bare, count, roots)}
+
+
+def run(tree: Path, config: dict[str, Any], channel: Channel) -> None:
+    reports, block, warm_up = config["reports"], config["block"], config["warm_up"]
+    profile_reports = config.get("profile_reports", 0)
+    calls = Calls(tree, config, warm_up + reports + profile_reports)
+    timings = Timings()
     with captured_output() as output:
         for _ in range(warm_up):
-            one_report(False, output)
-            one_bare(False)
-        rounds = 0
-        while len(handler_ms) < reports and rounds < 10_000:
-            size = min(block, reports - len(handler_ms))
-            order = (True, False) if rounds % 2 == 0 else (False, True)
-            for is_handler in order:
+            calls.report(output, timings, timed=False)
+            calls.update(timings, timed=False)
+        # Blocks of each in turn, the handler's first every other round.
+        for rounds in range(10_000):
+            size = min(block, reports - len(timings.handler_ms))
+            if size <= 0:
+                break
+            for handler_first in (rounds % 2 == 0, rounds % 2 == 1):
                 for _ in range(size):
-                    if is_handler:
-                        one_report(True, output)
+                    if handler_first:
+                        calls.report(output, timings)
                     else:
-                        one_bare(True)
-            rounds += 1
-        profiles = {}
-        if profile_reports:
-            roots = (HARNESS, tree.resolve(), Path(sys.prefix))
-            profile_calls = [prepared_report() for _ in range(profile_reports)]
-            handler_stats = profiled([lambda e=event, c=context: handler(e, c) for event, context in profile_calls])
-            bares = [prepared_bare() for _ in range(profile_reports)]
-            bare_stats = profiled([lambda a=arguments: bare.update_item(**a) for arguments in bares])
-            profiles = {
-                "handler": summarize(handler_stats, profile_reports, roots),
-                "bare": summarize(bare_stats, profile_reports, roots),
-            }
-    channel.send(
-        profile=profiles,
-        handler_ms=handler_ms,
-        bare_ms=bare_ms,
-        log_bytes=log_bytes,
-        log_lines=log_lines,
-        failures=failures,
-        log_sample=sample,
-    )
+                        calls.update(timings)
+        profiles = calls.profiles(profile_reports, tree) if profile_reports else {}
+    channel.send(profile=profiles, **asdict(timings))

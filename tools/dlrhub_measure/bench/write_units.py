@@ -136,28 +136,17 @@ def typical_life(kinds: Kinds, tree: Path) -> list[dict[str, Any]]:
     table = create_table(tree, kinds.client, "bench-life")
     store = MessageStore(table, client=kinds.client)
     seed = seed_example(tree)
-    details = innopaas_details(tree)
     cost = Cost(amount=seed["fee"], currency=seed["currency"], parts=int(seed["smsNum"]))
-    mid = seed["msgid"]
-    number = seed["mobile"]
+    mid, number = seed["msgid"], seed["mobile"]
+    every = {"provider": "innopaas", "destination": number, "details": innopaas_details(tree)}
 
     def report(status: str, raw: str, seconds: float, **extra: Any) -> Any:
-        return kinds.report(
-            mid,
-            status,
-            raw,
-            seconds,
-            provider="innopaas",
-            destination=number,
-            provider_time=kinds.at(seconds - 2),
-            details=details,
-            **extra,
-        )
+        return kinds.report(mid, status, raw, seconds, provider_time=kinds.at(seconds - 2), **every, **extra)
 
     def register() -> None:
-        at = kinds.at(0)
+        at, registered = kinds.at(0), kinds.at(1)
         register_message(
-            store, "innopaas", "bench", mid, at, "order-1001", registered=kinds.at(1), destination=number, parts=1
+            store, "innopaas", "bench", mid, at, "order-1001", registered=registered, destination=number, parts=1
         )
 
     steps: list[tuple[str, Callable[[], Any]]] = [

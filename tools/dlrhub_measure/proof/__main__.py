@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 
-from dlrhub_measure.aws import DUMMY_CREDENTIALS
+from dlrhub_measure.aws import sign_with_dummy_keys
 
 # Before the hub's modules are imported: the loggers of the in-process poller are named after the
 # service, and its AWS clients sign with dummy keys (only loopback endpoints are ever called).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "dlrhub")
-for _key, _value in DUMMY_CREDENTIALS.items():
-    os.environ.setdefault(_key, _value)
+sign_with_dummy_keys()
 os.environ.pop("AWS_PROFILE", None)
 
 import platform  # noqa: E402

@@ -35,6 +35,35 @@ def registration(rng: random.Random) -> tuple[dict[str, Any], str]:
     return item, phone
 
 
+def _wrong_field(rng: random.Random, items: list[Any]) -> list[Any]:
+    """``items`` with a field of one of them (or a new one) set to a wrong type or hostile text."""
+    item = rng.choice(items)
+    name = rng.choice([*item, "extra"])
+    item[name] = rng.choice((hv.wrong_type(rng), hv.text(rng), 10**4000))
+    return items
+
+
+def _odd_times(rng: random.Random, items: list[Any]) -> list[Any]:
+    """``items`` each submitted at a time out of range, malformed or not a time."""
+    for item in items:
+        item["submitted_at"] = rng.choice(
+            ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "2026-13-40T25:61:61Z", "now", "1e10", "")
+        )
+    return items
+
+
+def _raw_text_body(rng: random.Random) -> bytes:
+    """A registration whose id is hostile text, lone surrogates sent as their bytes (not JSON-escaped)."""
+    text = hv.text(rng)
+    return ('{"messages": [{"provider": "infin8linx", "account": "demo", "message_id": "' + text + '"}]}').encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
 class ApiRoutes:
     """``case(phase, index)``: one request to a route of the customer API."""
 
@@ -80,45 +109,25 @@ class ApiRoutes:
         pairs = [registration(rng) for _ in range(rng.choice((1, 2, 5)))]
         items: list[Any] = [item for item, _ in pairs]
         phones = tuple(phone for _, phone in pairs)
-        choice = rng.randrange(10)
-        if choice == 0:
-            return self._request(rng, "register:valid", "POST", "/messages", hv.json_bytes({"messages": items}),
-                                 phones=phones)  # fmt: skip
-        if choice == 1:
-            body = hv.bad_json_body(rng)
-            return self._request(rng, "register:not-json-or-deep", "POST", "/messages", body, phones=phones)
-        if choice == 2:
-            item = rng.choice(items)
-            name = rng.choice([*item, "extra"])
-            item[name] = rng.choice((hv.wrong_type(rng), hv.text(rng), 10**4000))
-            return self._request(rng, "register:field-value", "POST", "/messages", hv.json_bytes({"messages": items}),
-                                 phones=phones)  # fmt: skip
-        if choice == 3:
-            document = rng.choice(({"messages": items * 101}, {"messages": []}, {"messages": {}}, {}, [], items))
-            return self._request(rng, "register:shape", "POST", "/messages", hv.json_bytes(document), phones=phones)
-        if choice == 4:
-            ctype = rng.choice(hv.BAD_CONTENT_TYPES)
-            body = hv.json_bytes({"messages": items})
-            return self._request(rng, "register:content-type", "POST", "/messages", body, content_type=ctype,
-                                 phones=phones)  # fmt: skip
-        if choice == 5:
-            body = b'{"messages": ' + hv.json_bytes(items) + b', "messages": [1]}'
-            return self._request(rng, "register:duplicate-key", "POST", "/messages", body, phones=phones)
-        if choice == 6:
-            return self._request(rng, "register:oversize", "POST", "/messages", b" " * (1024 * 1024 * 2))
-        if choice == 7:
-            body = ('{"messages": [{"provider": "infin8linx", "account": "demo", "message_id": "'
-                    + hv.text(rng) + '"}]}').encode("utf-8", "surrogatepass")  # fmt: skip
-            return self._request(rng, "register:raw-text", "POST", "/messages", body)
-        if choice == 8:
-            for item in items:
-                item["submitted_at"] = rng.choice(
-                    ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "2026-13-40T25:61:61Z", "now", "1e10", "")
-                )
-            return self._request(rng, "register:times", "POST", "/messages", hv.json_bytes({"messages": items}),
-                                 phones=phones)  # fmt: skip
-        return self._request(rng, "register:query", "POST", "/messages?" + hv.query_value(rng),
-                             hv.json_bytes({"messages": items}), phones=phones)  # fmt: skip
+        valid = {"messages": items}
+
+        def post(kind: str, body: bytes, target: str = "/messages", **options: Any) -> Case:
+            return self._request(rng, f"register:{kind}", "POST", target, body, **{"phones": phones, **options})
+
+        shapes = ({"messages": items * 101}, {"messages": []}, {"messages": {}}, {}, [], items)
+        kinds: tuple[Callable[[], Case], ...] = (
+            lambda: post("valid", hv.json_bytes(valid)),
+            lambda: post("not-json-or-deep", hv.bad_json_body(rng)),
+            lambda: post("field-value", hv.json_bytes({"messages": _wrong_field(rng, items)})),
+            lambda: post("shape", hv.json_bytes(rng.choice(shapes))),
+            lambda: post("content-type", hv.json_bytes(valid), content_type=rng.choice(hv.BAD_CONTENT_TYPES)),
+            lambda: post("duplicate-key", b'{"messages": ' + hv.json_bytes(items) + b', "messages": [1]}'),
+            lambda: post("oversize", b" " * (1024 * 1024 * 2), phones=()),
+            lambda: post("raw-text", _raw_text_body(rng), phones=()),
+            lambda: post("times", hv.json_bytes({"messages": _odd_times(rng, items)})),
+            lambda: post("query", hv.json_bytes(valid), "/messages?" + hv.query_value(rng)),
+        )
+        return rng.choice(kinds)()
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -135,18 +144,15 @@ class ApiRoutes:
         return self._request(rng, "get-message", "GET", target, content_type=None)
 
     def _cursor(self, rng: random.Random) -> str:
-        choice = rng.randrange(6)
-        if choice == 0:
-            return base64.urlsafe_b64encode(hv.deep_json(rng)[:3000]).decode()
-        if choice == 1:
-            return base64.urlsafe_b64encode(json.dumps({"pk": {"S": "MSG#x"}, "sk": {"N": "1"}}).encode()).decode()
-        if choice == 2:
-            return base64.urlsafe_b64encode(b'{"pk": {"S": "STATS#infin8linx#demo"}, "sk": {"S": "x"}}').decode()
-        if choice == 3:
-            return "A" * rng.choice((10, 2049, 5000))
-        if choice == 4:
-            return base64.urlsafe_b64encode(("[" + hv.huge_number(rng) + "]").encode()).decode()
-        return hv.query_value(rng)
+        kinds: tuple[Callable[[], str], ...] = (
+            lambda: _b64(hv.deep_json(rng)[:3000]),
+            lambda: _b64(json.dumps({"pk": {"S": "MSG#x"}, "sk": {"N": "1"}}).encode()),
+            lambda: _b64(b'{"pk": {"S": "STATS#infin8linx#demo"}, "sk": {"S": "x"}}'),
+            lambda: "A" * rng.choice((10, 2049, 5000)),
+            lambda: _b64(("[" + hv.huge_number(rng) + "]").encode()),
+            lambda: hv.query_value(rng),
+        )
+        return rng.choice(kinds)()
 
     def _query(self, rng: random.Random, params: dict[str, str]) -> str:
         pairs = [f"{name}={value}" for name, value in params.items()]

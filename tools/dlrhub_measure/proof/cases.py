@@ -44,8 +44,27 @@ class Case:
             object.__setattr__(self, "fresh", True)
 
 
+#: The content types of the callbacks, as headers.
+JSON = ("Content-Type", "application/json")
+FORM = ("Content-Type", "application/x-www-form-urlencoded")
+
+
 def pair(name: str, value: str) -> str:
     return f"{quote(name)}={quote(value)}"
+
+
+def infin8linx_callback(
+    host: str, secret: str, message_id: str, phone: str, state: str, account: str = "demo"
+) -> bytes:
+    """An Infin8linx delivery callback (GET, the report in the query) as bytes."""
+    query = "&".join((pair("msgid", message_id), pair("das", phone), pair("state", state)))
+    return request_bytes("GET", f"/webhooks/infin8linx/{account}/{secret}?{query}", host)
+
+
+def webcom_array(host: str, secret: str, items: list[dict[str, Any]]) -> bytes:
+    """A Webcom delivery report (POST, a JSON array) as bytes."""
+    body = json.dumps(items).encode()
+    return request_bytes("POST", f"/webhooks/webcom/demo/{secret}", host, headers=[JSON], body=body)
 
 
 def decoded(encoded: str) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, Self
@@ -142,6 +143,15 @@ class FaultProxy:
         if mode == "refuse" or (before in ("hang", "refuse") and mode != before):
             for link in links:  # the engine went down, or came back: its old connections are gone
                 link.close(hard=True)
+
+    @contextlib.contextmanager
+    def switched(self, mode: Mode = "pass") -> Iterator[None]:
+        """In ``mode`` while the block runs, then passing again, whatever happens."""
+        self.mode = mode
+        try:
+            yield
+        finally:
+            self.mode = "pass"
 
     def modes_between(self, start: float, end: float) -> list[Mode]:
         """The modes the proxy was in at any time from ``start`` to ``end`` (time.monotonic())."""

@@ -22,14 +22,13 @@ mock: every fault is a real connection refused, hung or cut.
 from __future__ import annotations
 
 import itertools
-import os
 import statistics
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -49,14 +48,14 @@ from dlrhub.table.messages import MessageStore
 from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.simulators import Infin8linxSimulator
 from dlrhub_measure import aws
-from dlrhub_measure.aws import DUMMY_CREDENTIALS, put_secret
+from dlrhub_measure.aws import put_secret, sign_with_dummy_keys
 from dlrhub_measure.engines import Engines, local_aws, local_stack
 from dlrhub_measure.functions import register_message
-from dlrhub_measure.proof.cases import pair
+from dlrhub_measure.proof.cases import infin8linx_callback
 from dlrhub_measure.proof.faultproxy import FaultProxy, Mode
 from dlrhub_measure.proof.figures import Figures
 from dlrhub_measure.proof.leaks import service_logs
-from dlrhub_measure.proof.rawhttp import Connection, NoReply, request_bytes
+from dlrhub_measure.proof.rawhttp import Connection, NoReply
 from dlrhub_measure.proof.stored import get_messages, history
 from dlrhub_measure.proof.target import Target
 from tests.support import create_table
@@ -96,8 +95,7 @@ class Rig:
 @contextmanager
 def rig(directory: Path, timeout: float = 120.0) -> Iterator[Rig]:
     """DynamoDB Local and moto server behind proxies, and the local stack using them."""
-    for key, value in DUMMY_CREDENTIALS.items():  # the in-process clients (the poller's) sign with dummy keys
-        os.environ.setdefault(key, value)
+    sign_with_dummy_keys()  # the in-process clients (the poller's)
     with ExitStack() as stack:
         engines = stack.enter_context(local_aws())
         table_proxy = stack.enter_context(FaultProxy((LOOPBACK, engines.dynamodb.port)))
@@ -138,10 +136,9 @@ class Callbacks:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, message_id: str) -> bytes:
-        secret = self.target.accounts[f"infin8linx/{self.account}"]["webhook_secret"]
         state = "1" if int(message_id.rsplit("-", 1)[1]) % 3 else "2"
-        query = "&".join((pair("msgid", message_id), pair("das", "628555" + message_id[-6:]), pair("state", state)))
-        return request_bytes("GET", f"/webhooks/infin8linx/{self.account}/{secret}?{query}", self.target.host)
+        secret, phone = self.target.secret("infin8linx", self.account), "628555" + message_id[-6:]
+        return infin8linx_callback(self.target.host, secret, message_id, phone, state, self.account)
 
     def send(self, connection: Connection, message_id: str, mode: str | FaultProxy) -> Attempt:
         """``mode``: what the fault was, or the proxy whose faults while the request was out name it."""
@@ -163,22 +160,46 @@ class Callbacks:
             raise AssertionError(f"the reply to {message_id} shows {problems}: {body[:200]}")
         return attempt
 
+    def message_ids(self) -> list[str]:
+        return sorted({a.message_id for a in self.attempts})
+
+    def count(self, figures: Figures) -> None:
+        """Its requests and 5xx into the suite's figures."""
+        figures.requests += len(self.attempts)
+        figures.server_errors += sum(1 for a in self.attempts if a.status and a.status >= 500)
+
 
 def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     callbacks = Callbacks(rig.target)
-    proxy, stop = rig.table_proxy, threading.Event()
-    numbers = itertools.count()
+    send_through(callbacks, rig.table_proxy, sizes)
+    first = list(callbacks.attempts)
+    judge_outages(rig, first, figures)
+    # The providers send again what was not answered 200, until it is (bounded).
+    retry = sorted({a.message_id for a in first if a.status != 200})
+    with closing(Connection(LOOPBACK, rig.target.port, timeout=60)) as connection:
+        for message_id in retry:
+            if not any(callbacks.send(connection, message_id, "resend").status == 200 for _ in range(5)):
+                figures.fail(f"{message_id}: not taken after the outages")
+    callbacks.count(figures)
+    figures.times.extend(a.seconds for a in callbacks.attempts if a.status == 200)
+    sent = callbacks.message_ids()
+    once = exactly_once(rig, sent, figures)
+    figures.exactly_once = f"{'yes' if once == len(sent) else 'NO'} ({once:,}/{len(sent):,})"
+    figures.notes.append(f"sent again after the outages: {len(retry)} reports")
+
+
+def send_through(callbacks: Callbacks, proxy: FaultProxy, sizes: Sizes) -> None:
+    """Senders send callbacks (a new message each) while the proxy goes through the schedule's modes."""
+    stop, numbers = threading.Event(), itertools.count()
     errors: list[BaseException] = []
 
     def sender() -> None:
-        connection = Connection(LOOPBACK, rig.target.port, timeout=60)
-        try:
-            while not stop.is_set():
-                callbacks.send(connection, f"F-{next(numbers):06d}", proxy)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        with closing(Connection(LOOPBACK, callbacks.target.port, timeout=60)) as connection:
+            try:
+                while not stop.is_set():
+                    callbacks.send(connection, f"F-{next(numbers):06d}", proxy)
+            except BaseException as error:
+                errors.append(error)
 
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(sizes.senders)]
     for thread in threads:
@@ -193,10 +214,12 @@ def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     if errors:
         raise errors[0]
 
-    first = list(callbacks.attempts)
+
+def judge_outages(rig: Rig, first: list[Attempt], figures: Figures) -> None:
+    """The callbacks sent during the outages: every one answered 200 stored, every reply 200 or 5xx (and
+    some 5xx while the table was refused or hung); the replies per mode."""
     taken = {a.message_id for a in first if a.status == 200}
-    stored = items_of(rig, sorted({a.message_id for a in first}))
-    not_stored = sorted(taken - set(stored))
+    not_stored = sorted(taken - set(items_of(rig, sorted({a.message_id for a in first}))))
     for message_id in not_stored[:10]:
         figures.fail(f"{message_id}: answered 200 during the outages, not stored")
     figures.lost = len(not_stored)
@@ -209,32 +232,13 @@ def callbacks_through_outages(rig: Rig, sizes: Sizes, figures: Figures) -> None:
     for attempt in first:
         by_mode[attempt.mode].append(attempt)
     for mode, attempts in by_mode.items():
-        statuses = Counter(a.status for a in attempts)
         failed = [a.seconds for a in attempts if a.status and a.status >= 500]
         times = f"; 5xx replies in {describe_times(failed)}" if failed else ""
-        figures.notes.append(f"table {mode}: {len(attempts)} callbacks, {dict(statuses)}{times}")
+        figures.notes.append(
+            f"table {mode}: {len(attempts)} callbacks, {dict(Counter(a.status for a in attempts))}{times}"
+        )
     if not any(a.status and a.status >= 500 for a in first if a.mode in ("refuse", "hang")):
         figures.fail("no 5xx while the table was refused or hung: the fault did not reach the stack")
-
-    # The providers send again what was not answered 200, until it is (bounded).
-    retry = [a.message_id for a in first if a.status != 200]
-    connection = Connection(LOOPBACK, rig.target.port, timeout=60)
-    try:
-        for message_id in sorted(set(retry)):
-            for _ in range(5):
-                if callbacks.send(connection, message_id, "resend").status == 200:
-                    break
-            else:
-                figures.fail(f"{message_id}: not taken after the outages")
-    finally:
-        connection.close()
-    figures.requests += len(callbacks.attempts)
-    figures.server_errors += sum(1 for a in callbacks.attempts if a.status and a.status >= 500)
-    figures.times.extend(a.seconds for a in callbacks.attempts if a.status == 200)
-    sent = sorted({a.message_id for a in callbacks.attempts})
-    once = exactly_once(rig, sent, figures)
-    figures.exactly_once = f"{'yes' if once == len(sent) else 'NO'} ({once:,}/{len(sent):,})"
-    figures.notes.append(f"sent again after the outages: {len(set(retry))} reports")
 
 
 def describe_times(seconds: list[float]) -> str:
@@ -269,10 +273,9 @@ def exactly_once(
 def secrets_unreachable(rig: Rig, figures: Figures) -> None:
     """Accounts not read yet: 503 while moto's proxy refuses, then hangs; a cached account: 200. Then,
     Secrets Manager back, each report sent again is taken, once."""
-    connection = Connection(LOOPBACK, rig.target.port, timeout=60)
     cached = Callbacks(rig.target)
     cold = {mode: Callbacks(rig.target, account=name) for mode, name in COLD_ACCOUNTS.items()}
-    try:
+    with closing(Connection(LOOPBACK, rig.target.port, timeout=60)) as connection, rig.aws_proxy.switched():
         cached.send(connection, "S-000001", "pass")  # demo: read (and cached) now
         for n, (mode, callbacks) in enumerate(cold.items(), start=2):
             rig.aws_proxy.mode = mode
@@ -289,14 +292,9 @@ def secrets_unreachable(rig: Rig, figures: Figures) -> None:
         for n, callbacks in enumerate(cold.values(), start=2):
             if (status := callbacks.send(connection, f"S-{n:06d}", "resend").status) != 200:
                 figures.fail(f"after Secrets Manager came back, {callbacks.account} answered {status}")
-    finally:
-        rig.aws_proxy.mode = "pass"
-        connection.close()
     for callbacks in (cached, *cold.values()):
-        ids = sorted({a.message_id for a in callbacks.attempts})
-        exactly_once(rig, ids, figures, account=callbacks.account)
-        figures.requests += len(callbacks.attempts)
-        figures.server_errors += sum(1 for a in callbacks.attempts if a.status and a.status >= 500)
+        exactly_once(rig, callbacks.message_ids(), figures, account=callbacks.account)
+        callbacks.count(figures)
 
 
 # -- the poller -------------------------------------------------------------------------------------
@@ -386,12 +384,9 @@ def poll_secrets_unreachable(poll: PollRig, figures: Figures) -> None:
     poller = poll.poller()
     simulator = poll.simulator
     run_one(poller, known)  # read once: cached for the function's lifetime (max_age)
-    poll.rig.aws_proxy.mode = "refuse"
-    try:
+    with poll.rig.aws_proxy.switched("refuse"):
         before = simulator.requests
         runs = poller.run([("infin8linx", unknown), ("infin8linx", known)])
-    finally:
-        poll.rig.aws_proxy.mode = "pass"
     note_run(figures, "Secrets Manager refused, account not read before", runs[0])
     if (runs[0].requests, runs[0].stored) != (0, 0) or runs[0].outcome not in ("failed", "skipped"):
         figures.fail(f"poll with Secrets Manager unreachable: {runs[0].summary()}, the account must be skipped")
@@ -435,11 +430,8 @@ def poll_table_refused(poll: PollRig, figures: Figures) -> None:
     ids = poll.register(account, 5)
     run_one(poll.poller(), poll.account())  # the proxy's connections in use
     before = poll.simulator.requests
-    poll.rig.table_proxy.mode = "refuse"
-    try:
+    with poll.rig.table_proxy.switched("refuse"):
         refused = run_one(poll.poller(), account)
-    finally:
-        poll.rig.table_proxy.mode = "pass"
     note_run(figures, "table refused", refused)
     if refused.failures < 1 or poll.simulator.requests != before:
         figures.fail(f"poll with the table refused: {refused.summary()}: a failure and no provider request expected")

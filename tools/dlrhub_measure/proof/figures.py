@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dlrhub_measure import stats
@@ -60,37 +61,24 @@ def _value(value: object, suffix: str = "") -> str:
     return str(value)
 
 
-COLUMNS = (
-    "suite",
-    "requests",
-    "5xx",
-    "unauth. writes",
-    "lost",
-    "regressions",
-    "exactly once after faults",
-    "req/s",
-    "p50 ms",
-    "p99 ms",
-    "memory start→end (RSS)",
+#: Each column and its cell of a suite's figures.
+COLUMNS: tuple[tuple[str, Callable[[Figures], str]], ...] = (
+    ("suite", lambda figures: figures.suite),
+    ("requests", lambda figures: _value(figures.requests)),
+    ("5xx", lambda figures: _value(figures.server_errors)),
+    ("unauth. writes", lambda figures: _value(figures.unauthenticated_writes)),
+    ("lost", lambda figures: _value(figures.lost)),
+    ("regressions", lambda figures: _value(figures.regressions)),
+    ("exactly once after faults", lambda figures: _value(figures.exactly_once)),
+    ("req/s", lambda figures: _value(figures.throughput)),
+    ("p50 ms", lambda figures: _value(figures.percentile(50))),
+    ("p99 ms", lambda figures: _value(figures.percentile(99))),
+    ("memory start→end (RSS)", Figures.memory),
 )
 
 
 def table(all_figures: list[Figures]) -> list[str]:
     """One Markdown table, a row per suite."""
-    rows = [
-        (
-            figures.suite,
-            _value(figures.requests),
-            _value(figures.server_errors),
-            _value(figures.unauthenticated_writes),
-            _value(figures.lost),
-            _value(figures.regressions),
-            _value(figures.exactly_once),
-            _value(figures.throughput),
-            _value(figures.percentile(50)),
-            _value(figures.percentile(99)),
-            figures.memory(),
-        )
-        for figures in all_figures
-    ]
-    return pipe_table(COLUMNS, rows)
+    return pipe_table(
+        [name for name, _ in COLUMNS], [[cell(figures) for _, cell in COLUMNS] for figures in all_figures]
+    )

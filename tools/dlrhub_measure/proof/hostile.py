@@ -16,7 +16,6 @@ customer API's own 2xx reads). A case is rebuilt from (seed, route, phase, index
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -27,7 +26,8 @@ from dlrhub_measure.aws import scan
 from dlrhub_measure.proof.api_cases import ApiRoutes
 from dlrhub_measure.proof.cases import Case
 from dlrhub_measure.proof.figures import Figures
-from dlrhub_measure.proof.senders import Sent, send_cases
+from dlrhub_measure.proof.rawhttp import Reply
+from dlrhub_measure.proof.senders import Sent, Tally, send_cases
 from dlrhub_measure.proof.stored import changed, identity, message_digests
 from dlrhub_measure.proof.target import Target
 from dlrhub_measure.proof.webhook_cases import ACCOUNT, WEBHOOK_PROVIDERS, WebhookRoute
@@ -47,48 +47,32 @@ FULL = Sizes(per_route=10_000, api=5_000, senders=50, budget=900)
 SHORT = Sizes(per_route=300, api=300, senders=16, budget=120)
 
 
-class Record:
-    """What came back, gathered from every sender thread: statuses, times, findings, ids answered 200."""
+class Record(Tally):
+    """What came back, by route: statuses, 5xx by kind, ids answered 200 (and of valid callbacks)."""
 
     def __init__(self, target: Target, figures: Figures) -> None:
-        self.target = target
-        self.figures = figures
-        self.lock = threading.Lock()
-        self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        super().__init__(figures, target.scanner)
         self.kinds_5xx: Counter[str] = Counter()
         self.acknowledged: dict[str, set[str]] = defaultdict(set)
         self.must_store: dict[str, set[str]] = defaultdict(set)
-        self.phase = ""
 
-    def __call__(self, sent: Sent) -> None:
-        case, reply = sent.case, sent.reply
-        where = f"{case.origin} ({case.kind})"
-        self.target.scanner.add_phones(case.phones)
-        with self.lock:
-            self.figures.requests += 1
-            if reply is None:
-                self.statuses[case.route][0] += 1
-                self.figures.fail(f"{where}: no reply ({sent.error})")
-                return
-            self.figures.times.append(reply.seconds)
-            self.statuses[case.route][reply.status] += 1
-            if reply.status >= 500:
-                self.figures.server_errors += 1
-                self.kinds_5xx[case.kind] += 1
-                if self.kinds_5xx[case.kind] <= 3:
-                    self.figures.fail(f"{where}: {reply.status} {reply.text[:200]!r}")
-            if not case.authenticated and 200 <= reply.status < 300:
-                self.figures.fail(f"{where}: {reply.status} without a credential: {reply.text[:200]!r}")
-            if reply.status == 200:
-                self.acknowledged[case.route] |= case.ids
-                if case.must_store:
-                    self.must_store[case.route] |= case.ids
-            elif case.must_store:
-                self.figures.fail(f"{where}: a valid callback answered {reply.status} {reply.text[:200]!r}")
-        own_read = case.route == "api" and reply.status < 300
-        for problem in self.target.scanner.in_reply(reply.text, phones=not own_read):
-            with self.lock:
-                self.figures.fail(f"{where}: the reply shows {problem}: {reply.text[:200]!r}")
+    def group(self, case: Case) -> str:
+        return case.route
+
+    def took(self, sent: Sent, reply: Reply) -> None:
+        case, where = sent.case, self.name(sent)
+        if reply.status >= 500:
+            self.kinds_5xx[case.kind] += 1
+            if self.kinds_5xx[case.kind] <= 3:
+                self.figures.fail(f"{where}: {reply.status} {reply.text[:200]!r}")
+        if not case.authenticated and 200 <= reply.status < 300:
+            self.figures.fail(f"{where}: {reply.status} without a credential: {reply.text[:200]!r}")
+        if reply.status == 200:
+            self.acknowledged[case.route] |= case.ids
+            if case.must_store:
+                self.must_store[case.route] |= case.ids
+        elif case.must_store:
+            self.figures.fail(f"{where}: a valid callback answered {reply.status} {reply.text[:200]!r}")
 
 
 def interleaved(routes: list[WebhookRoute], phase: str) -> Callable[[int], Case]:
@@ -116,7 +100,6 @@ def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     record = Record(target, figures)
 
     def send(phase: str, make: Callable[[int], Case], count: int) -> None:
-        record.phase = phase
         began = time.monotonic()
         sent = send_cases(target.port, make, count, record, senders=sizes.senders, budget=sizes.budget)
         seconds = time.monotonic() - began
@@ -145,10 +128,10 @@ def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     send("api", lambda i: api.case("api", i), sizes.api)
 
     figures.seconds = time.monotonic() - started
-    for route, statuses in sorted(record.statuses.items()):
-        counts = ", ".join(f"{status or 'no reply'}: {n}" for status, n in sorted(statuses.items()))
-        figures.notes.append(f"{route}: {counts}")
-        if route != "api" and statuses[200] == 0:
+    for route in sorted({route for route, _ in record.statuses}):
+        statuses = sorted((status, n) for (group, status), n in record.statuses.items() if group == route)
+        figures.notes.append(f"{route}: " + ", ".join(f"{status or 'no reply'}: {n}" for status, n in statuses))
+        if route != "api" and record.statuses[(route, 200)] == 0:
             figures.fail(f"{route}: no request answered 200: the generator never reached the parser")
     if record.kinds_5xx:
         figures.notes.append(f"5xx by kind: {dict(record.kinds_5xx.most_common(10))}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from urllib.parse import quote as _quote
 
 INJECTIONS = (
@@ -99,22 +100,17 @@ def raw(value: str) -> bytes:
 
 def text(rng: random.Random, length: int | None = None) -> str:
     """A hostile string: an injection, odd unicode, a control character, a very long one, or random code points."""
-    choice = rng.randrange(8)
-    if choice == 0:
-        return rng.choice(INJECTIONS)
-    if choice == 1:
-        return rng.choice(ODD_UNICODE)
-    if choice == 2:
-        return "".join(chr(rng.choice((0, 1, 8, 9, 10, 13, 27, 127))) for _ in range(rng.randint(1, 4)))
-    if choice == 3:
-        return "x" * (length or rng.choice((65, 129, 257, 1025, 70_000)))
-    if choice == 4:
-        return "".join(chr(rng.randrange(0x20, 0x2FFFF)) for _ in range(rng.randint(1, 12)))  # surrogates too
-    if choice == 5:
-        return rng.choice(("\ud800", "\udfff", "a\udc80b"))  # a lone surrogate (JSON-escaped when sent)
-    if choice == 6:
-        return str(rng.choice((-1, 0, 2**63, -(2**63) - 1, 10**30)))
-    return ""
+    kinds: tuple[Callable[[], str], ...] = (
+        lambda: rng.choice(INJECTIONS),
+        lambda: rng.choice(ODD_UNICODE),
+        lambda: "".join(chr(rng.choice((0, 1, 8, 9, 10, 13, 27, 127))) for _ in range(rng.randint(1, 4))),
+        lambda: "x" * (length or rng.choice((65, 129, 257, 1025, 70_000))),
+        lambda: "".join(chr(rng.randrange(0x20, 0x2FFFF)) for _ in range(rng.randint(1, 12))),  # surrogates too
+        lambda: rng.choice(("\ud800", "\udfff", "a\udc80b")),  # a lone surrogate (JSON-escaped when sent)
+        lambda: str(rng.choice((-1, 0, 2**63, -(2**63) - 1, 10**30))),
+        lambda: "",
+    )
+    return rng.choice(kinds)()
 
 
 def huge_number(rng: random.Random) -> str:
@@ -186,27 +182,23 @@ def bad_json_body(rng: random.Random) -> bytes:
 
 def query_value(rng: random.Random) -> str:
     """A query value, percent-encoded where it must be (or deliberately not)."""
-    choice = rng.randrange(6)
-    if choice == 0:
-        return rng.choice(("%00", "%ff", "%zz", "%", "%c0%af", "%ed%a0%80", "a%00b", "%0a", "1%0A", "+", "%2B"))
-    if choice == 1:
-        return quote(text(rng, 5000))
-    if choice == 2:
-        return "9" * rng.choice((21, 65, 5000))
-    if choice == 3:
-        return quote(rng.choice(INJECTIONS))
-    if choice == 4:
-        return quote(rng.choice(ODD_UNICODE))
-    return ""
+    kinds: tuple[Callable[[], str], ...] = (
+        lambda: rng.choice(("%00", "%ff", "%zz", "%", "%c0%af", "%ed%a0%80", "a%00b", "%0a", "1%0A", "+", "%2B")),
+        lambda: quote(text(rng, 5000)),
+        lambda: "9" * rng.choice((21, 65, 5000)),
+        lambda: quote(rng.choice(INJECTIONS)),
+        lambda: quote(rng.choice(ODD_UNICODE)),
+        lambda: "",
+    )
+    return rng.choice(kinds)()
 
 
 def segment(rng: random.Random) -> str:
     """A hostile path segment (percent-encoded as sent)."""
-    choice = rng.randrange(4)
-    if choice == 0:
-        return rng.choice(ODD_SEGMENTS)
-    if choice == 1:
-        return quote(rng.choice(INJECTIONS))
-    if choice == 2:
-        return quote(rng.choice(ODD_UNICODE))
-    return quote(text(rng, 300))
+    kinds: tuple[Callable[[], str], ...] = (
+        lambda: rng.choice(ODD_SEGMENTS),
+        lambda: quote(rng.choice(INJECTIONS)),
+        lambda: quote(rng.choice(ODD_UNICODE)),
+        lambda: quote(text(rng, 300)),
+    )
+    return rng.choice(kinds)()

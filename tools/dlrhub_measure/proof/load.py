@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 
-from dlrhub_measure.proof.cases import Case, pair
+from dlrhub_measure.proof.cases import Case, infin8linx_callback, webcom_array
 from dlrhub_measure.proof.figures import Figures
-from dlrhub_measure.proof.rawhttp import request_bytes
-from dlrhub_measure.proof.senders import Sent, send_cases
+from dlrhub_measure.proof.rawhttp import Reply, request_bytes
+from dlrhub_measure.proof.senders import Sent, Tally, send_cases
 from dlrhub_measure.proof.stored import get_messages
 from dlrhub_measure.proof.target import Target
 
@@ -45,36 +43,19 @@ class Traffic:
     def __init__(self, target: Target, seed: int) -> None:
         self.target = target
         self.seed = seed
-        self.secrets = {p: target.accounts[f"{p}/demo"]["webhook_secret"] for p in ("infin8linx", "webcom")}
+        self.secrets = {p: target.secret(p) for p in ("infin8linx", "webcom")}
 
     def case(self, i: int) -> Case:
         rng = random.Random(f"{self.seed}:load:{i}")
         host, draw = self.target.host, rng.random()
         if draw < 0.7:
-            phone = "62866" + f"{i:07d}"
-            query = "&".join(
-                (pair("msgid", f"L{self.seed}-{i}"), pair("das", phone), pair("state", rng.choice("0112")))
-            )
-            path = f"/webhooks/infin8linx/demo/{self.secrets['infin8linx']}?{query}"
-            return Case(
-                "infin8linx",
-                "callback",
-                request_bytes("GET", path, host),
-                True,
-                frozenset({f"L{self.seed}-{i}"}),
-                (phone,),
-            )
+            message_id, phone = f"L{self.seed}-{i}", "62866" + f"{i:07d}"
+            data = infin8linx_callback(host, self.secrets["infin8linx"], message_id, phone, rng.choice("0112"))
+            return Case("infin8linx", "callback", data, True, frozenset({message_id}), (phone,))
         if draw < 0.85:
             ids = [f"6{i:010d}{n}" for n in range(5)]
             items = [{"id_sms": int(mid), "time": "2026-11-25 13:15:03", "state": "deliver"} for mid in ids]
-            data = request_bytes(
-                "POST",
-                f"/webhooks/webcom/demo/{self.secrets['webcom']}",
-                host,
-                headers=[("Content-Type", "application/json")],
-                body=json.dumps(items).encode(),
-            )
-            return Case("webcom", "array", data, True, frozenset(ids))
+            return Case("webcom", "array", webcom_array(host, self.secrets["webcom"], items), True, frozenset(ids))
         if draw < 0.95:
             earlier = rng.randrange(max(1, i))
             path = f"/messages/infin8linx/demo/L{self.seed}-{earlier}"
@@ -84,40 +65,35 @@ class Traffic:
         return Case("infin8linx", "unknown-account", request_bytes("GET", path, host), False)
 
 
+class Acknowledged(Tally):
+    """Every 5xx a failure; the reports each provider acknowledged (200)."""
+
+    def __init__(self, target: Target, figures: Figures) -> None:
+        super().__init__(figures, target.scanner)
+        self.reports: dict[str, set[str]] = {"infin8linx": set(), "webcom": set()}
+
+    def name(self, sent: Sent) -> str:
+        return f"load #{sent.index} ({sent.case.kind})"
+
+    def took(self, sent: Sent, reply: Reply) -> None:
+        if reply.status >= 500:
+            self.figures.fail(f"{self.name(sent)}: {reply.status} {reply.text[:200]}")
+        if reply.status == 200 and sent.case.route == "webcom":
+            self.reports["webcom"] |= {str(item["id_sms"]) for item in json.loads(reply.body)}
+        elif reply.status == 200 and sent.case.kind == "callback":
+            self.reports["infin8linx"] |= sent.case.ids
+
+
 def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     figures = Figures("load")
     mark = target.begin(figures)
-    traffic = Traffic(target, seed)
-    lock = threading.Lock()
-    statuses: Counter[tuple[str, int]] = Counter()
-    acknowledged: dict[str, set[str]] = {"infin8linx": set(), "webcom": set()}
-
-    def on_sent(sent: Sent) -> None:
-        case, reply = sent.case, sent.reply
-        target.scanner.add_phones(case.phones)
-        with lock:
-            figures.requests += 1
-            if reply is None:
-                figures.fail(f"load #{sent.index} ({case.kind}): no reply ({sent.error})")
-                return
-            figures.times.append(reply.seconds)
-            statuses[(case.kind, reply.status)] += 1
-            if reply.status >= 500:
-                figures.server_errors += 1
-                figures.fail(f"load #{sent.index} ({case.kind}): {reply.status} {reply.text[:200]}")
-            if reply.status == 200 and case.route == "webcom":
-                acknowledged["webcom"] |= {str(item["id_sms"]) for item in json.loads(reply.body)}
-            elif reply.status == 200 and case.kind == "callback":
-                acknowledged["infin8linx"] |= case.ids
-        for problem in target.scanner.in_reply(reply.text, phones=case.route != "api"):
-            with lock:
-                figures.fail(f"load #{sent.index} ({case.kind}): the reply shows {problem}")
-
+    traffic, acknowledged = Traffic(target, seed), Acknowledged(target, figures)
     started = time.monotonic()
-    send_cases(target.port, traffic.case, 10**9, on_sent, senders=sizes.senders, budget=sizes.seconds)
+    send_cases(target.port, traffic.case, 10**9, acknowledged, senders=sizes.senders, budget=sizes.seconds)
     figures.seconds = time.monotonic() - started
-    figures.notes.append(f"{sizes.senders} senders for {figures.seconds:.1f} s: {dict(sorted(statuses.items()))}")
-    keys = [(provider, "demo", mid) for provider, ids in acknowledged.items() for mid in sorted(ids)]
+    statuses = dict(sorted(acknowledged.statuses.items()))
+    figures.notes.append(f"{sizes.senders} senders for {figures.seconds:.1f} s: {statuses}")
+    keys = [(provider, "demo", mid) for provider, ids in acknowledged.reports.items() for mid in sorted(ids)]
     stored = get_messages(target.dynamodb, target.table, keys)
     missing = [key for key in keys if key not in stored]
     figures.lost = len(missing)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import threading
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,10 +28,10 @@ from dlrhub.domain.times import iso
 from dlrhub.providers.registry import infin8linx, webcom
 from dlrhub.table.keys import MESSAGE_SK, from_item
 from dlrhub_measure.aws import scan
-from dlrhub_measure.proof.cases import Case, pair
+from dlrhub_measure.proof.cases import JSON, Case, infin8linx_callback, webcom_array
 from dlrhub_measure.proof.figures import Figures
-from dlrhub_measure.proof.rawhttp import Connection, request_bytes
-from dlrhub_measure.proof.senders import Sent, send_cases
+from dlrhub_measure.proof.rawhttp import Connection, Reply, request_bytes
+from dlrhub_measure.proof.senders import Sent, Tally, send_cases
 from dlrhub_measure.proof.stored import history, identity
 from dlrhub_measure.proof.target import Target
 
@@ -97,8 +97,7 @@ def messages(sizes: Sizes, seed: int) -> list[Message]:
 
 
 def register(target: Target, all_messages: list[Message], figures: Figures) -> None:
-    connection = Connection("127.0.0.1", target.port, timeout=120)
-    try:
+    with closing(Connection("127.0.0.1", target.port, timeout=120)) as connection:
         for start in range(0, len(all_messages), 500):
             items = [
                 {
@@ -112,13 +111,10 @@ def register(target: Target, all_messages: list[Message], figures: Figures) -> N
                 for m in all_messages[start : start + 500]
             ]
             body = json.dumps({"messages": items}).encode()
-            headers = [("Content-Type", "application/json")]
-            reply = connection.send(request_bytes("POST", "/messages", target.host, headers=headers, body=body))
+            reply = connection.send(request_bytes("POST", "/messages", target.host, headers=[JSON], body=body))
             counts = json.loads(reply.body) if reply.status == 200 else {}
             if reply.status != 200 or counts.get("registered") != len(items):
                 figures.fail(f"registration answered {reply.status}: {reply.text[:300]}")
-    finally:
-        connection.close()
 
 
 def calls(all_messages: list[Message], sizes: Sizes, target: Target, seed: int) -> list[tuple[Case, list[tuple]]]:
@@ -127,7 +123,6 @@ def calls(all_messages: list[Message], sizes: Sizes, target: Target, seed: int) 
     rng = random.Random(f"{seed}:order")
     reports = [(m, w) for m in all_messages for w in m.words for _ in range(sizes.copies)]
     rng.shuffle(reports)
-    secrets = {p: target.accounts[f"{p}/demo"]["webhook_secret"] for p in ("infin8linx", "webcom")}
     found: list[tuple[Case, list[tuple]]] = []
     batch: list[tuple[Message, str]] = []
     size = rng.randint(1, 5)
@@ -136,23 +131,16 @@ def calls(all_messages: list[Message], sizes: Sizes, target: Target, seed: int) 
         nonlocal batch, size
         if batch:
             items = [{"id_sms": int(m.message_id), "time": webcom_time(w), "state": w} for m, w in batch]
-            body = json.dumps(items).encode()
-            data = request_bytes(
-                "POST",
-                f"/webhooks/webcom/demo/{secrets['webcom']}",
-                target.host,
-                headers=[("Content-Type", "application/json")],
-                body=body,
-            )
+            data = webcom_array(target.host, target.secret("webcom"), items)
             found.append((Case("webcom", "retry", data, authenticated=True), list(batch)))
         batch, size = [], rng.randint(1, 5)
 
     for message, word in reports:
         if message.provider == "infin8linx":
-            query = "&".join((pair("msgid", message.message_id), pair("das", message.phone), pair("state", word)))
-            path = f"/webhooks/infin8linx/demo/{secrets['infin8linx']}?{query}"
-            case = Case("infin8linx", "retry", request_bytes("GET", path, target.host), authenticated=True)
-            found.append((case, [(message, word)]))
+            data = infin8linx_callback(
+                target.host, target.secret("infin8linx"), message.message_id, message.phone, word
+            )
+            found.append((Case("infin8linx", "retry", data, authenticated=True), [(message, word)]))
             continue
         if any(m is message for m, _ in batch):
             flush()
@@ -167,6 +155,27 @@ def webcom_time(word: str) -> str:
     return (WEBCOM_FIRST + timedelta(minutes=WEBCOM_WORDS[word])).strftime("%Y-%m-%d %H:%M:%S")
 
 
+class Acknowledged(Tally):
+    """Anything but 200 a failure; each report a 200 took, acknowledged in its message (in reply order)."""
+
+    def __init__(self, target: Target, figures: Figures, plan: list[tuple[Case, list[tuple]]]) -> None:
+        super().__init__(figures, target.scanner)
+        self.plan = plan
+
+    def name(self, sent: Sent) -> str:
+        return f"{sent.case.route} call #{sent.index}"
+
+    def took(self, sent: Sent, reply: Reply) -> None:
+        now = time.monotonic()
+        if reply.status != 200:
+            self.figures.fail(f"{self.name(sent)}: {reply.status} {reply.text[:200]}")
+            return
+        taken = {str(item["id_sms"]) for item in json.loads(reply.body)} if sent.case.route == "webcom" else None
+        for message, word in self.plan[sent.index][1]:
+            if taken is None or message.message_id in taken:
+                message.acknowledged.append((now, word))
+
+
 def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     figures = Figures("provider retries")
     mark = target.begin(figures)
@@ -174,38 +183,17 @@ def run(target: Target, sizes: Sizes = SHORT, seed: int = SEED) -> Figures:
     target.scanner.add_phones(m.phone for m in all_messages)
     register(target, all_messages, figures)
     plan = calls(all_messages, sizes, target, seed)
-    lock = threading.Lock()
-    statuses: Counter[int] = Counter()
-
-    def on_sent(sent: Sent) -> None:
-        case, reply = sent.case, sent.reply
-        carried = plan[sent.index][1]
-        with lock:
-            figures.requests += 1
-            if reply is None:
-                figures.fail(f"{case.route} call #{sent.index}: no reply ({sent.error})")
-                return
-            now = time.monotonic()
-            statuses[reply.status] += 1
-            figures.times.append(reply.seconds)
-            if reply.status >= 500:
-                figures.server_errors += 1
-            if reply.status != 200:
-                figures.fail(f"{case.route} call #{sent.index}: {reply.status} {reply.text[:200]}")
-                return
-            taken = {str(item["id_sms"]) for item in json.loads(reply.body)} if case.route == "webcom" else None
-            for message, word in carried:
-                if taken is None or message.message_id in taken:
-                    message.acknowledged.append((now, word))
-        for problem in target.scanner.in_reply(reply.text):
-            with lock:
-                figures.fail(f"{case.route} call #{sent.index}: the reply shows {problem}")
-
+    acknowledged = Acknowledged(target, figures, plan)
     started = time.monotonic()
-    sent = send_cases(target.port, lambda i: plan[i][0], len(plan), on_sent, senders=sizes.senders, budget=sizes.budget)
+    sent = send_cases(
+        target.port, lambda i: plan[i][0], len(plan), acknowledged, senders=sizes.senders, budget=sizes.budget
+    )
     figures.seconds = time.monotonic() - started
     if sent < len(plan):
         figures.fail(f"only {sent} of {len(plan)} calls sent within {sizes.budget} s")
+    statuses: Counter[int] = Counter()
+    for (_, status), n in acknowledged.statuses.items():
+        statuses[status] += n
     figures.notes.append(
         f"{len(all_messages)} messages, {sum(len(m.words) for m in all_messages)} reports"
         f" sent {sizes.copies} times each"
@@ -278,16 +266,13 @@ def recount(target: Target) -> dict[tuple[str, str], tuple[int, int, int]]:
 def stats(target: Target) -> dict[tuple[str, str], tuple[int, int, int]]:
     """(provider, hour) -> (submitted, delivered, failed) as the customer API's /stats tells."""
     found = {}
-    connection = Connection("127.0.0.1", target.port, timeout=60)
-    try:
+    with closing(Connection("127.0.0.1", target.port, timeout=60)) as connection:
         for provider in ("infin8linx", "webcom"):
             query = f"provider={provider}&account=demo&from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z&window=3600"
             reply = connection.send(request_bytes("GET", f"/stats?{query}", target.host))
             for window in json.loads(reply.body)["windows"]:
                 if window["submitted"]:
                     found[(provider, window["start"])] = (window["submitted"], window["delivered"], window["failed"])
-    finally:
-        connection.close()
     return found
 
 

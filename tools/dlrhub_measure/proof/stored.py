@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dlrhub.table.keys import MESSAGE_SK, from_item, message_identity, read_history_entry
+from dlrhub.table.keys import MESSAGE_SK, from_item, read_history_entry
+from dlrhub.table.keys import message_identity as identity
 from dlrhub_measure import aws
 
 
@@ -27,10 +28,6 @@ def message_digests(items: Iterable[dict[str, Any]]) -> dict[str, str]:
 def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """The message items (pk) new or changed between two digests."""
     return sorted(pk for pk, digest in after.items() if before.get(pk) != digest)
-
-
-def identity(pk: str) -> tuple[str, str, str]:
-    return message_identity(pk)
 
 
 def history(item: dict[str, Any]) -> list[dict[str, Any]]:

@@ -48,6 +48,10 @@ class Target:
     def table(self) -> str:
         return self.stack.table
 
+    def secret(self, provider: str, account: str = "demo") -> str:
+        """The webhook secret of an account."""
+        return str(self.accounts[f"{provider}/{account}"]["webhook_secret"])
+
     def drain(self) -> int:
         """Move what the stack printed so far into ``stack.seen``; the count of lines seen."""
         for _ in range(10_000_000):

@@ -17,7 +17,7 @@ from typing import Any
 
 from dlrhub.providers.registry import PROVIDERS
 from dlrhub_measure.proof import hostile_values as hv
-from dlrhub_measure.proof.cases import Call, Case, decoded, pair, sign, to_case
+from dlrhub_measure.proof.cases import FORM, JSON, Call, Case, decoded, pair, sign, to_case
 
 #: Every provider whose callbacks the hub takes: each is a route of its own.
 WEBHOOK_PROVIDERS = tuple(provider.name for provider in PROVIDERS if provider.webhook is not None)
@@ -50,8 +50,7 @@ def webcom(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
         }
         for _ in range(rng.choice((1, 1, 1, 2, 5)))
     ]
-    headers = [("Content-Type", "application/json")]
-    return Call("webcom", "POST", ACCOUNT, secret, "json", document=items, headers=headers)
+    return Call("webcom", "POST", ACCOUNT, secret, "json", document=items, headers=[JSON])
 
 
 def innopaas(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -68,8 +67,7 @@ def innopaas(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
         "smsNum": "1",
     }
     document: Any = report if rng.random() < 0.8 else [report]
-    headers = [("Content-Type", "application/json")]
-    return Call("innopaas", "POST", ACCOUNT, secret, "json", document=document, headers=headers, phones=(mobile,))
+    return Call("innopaas", "POST", ACCOUNT, secret, "json", document=document, headers=[JSON], phones=(mobile,))
 
 
 def twilio(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -78,10 +76,9 @@ def twilio(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
     status = rng.choice(("queued", "sent", "delivered", "undelivered", "failed", "read"))
     params = {"AccountSid": "AC" + "0" * 32, "MessageSid": sid, "MessageStatus": status, "To": to}
     params["From"] = "+15017250604"
-    headers = [("Content-Type", "application/x-www-form-urlencoded")]
     fields = [pair(k, v) for k, v in params.items()]
     signing = {"auth_token": str(keys["auth_token"])} if keys.get("auth_token") else {}
-    return Call("twilio", "POST", ACCOUNT, secret, "form", fields, headers=headers, phones=(to,), signing=signing)
+    return Call("twilio", "POST", ACCOUNT, secret, "form", fields, headers=[FORM], phones=(to,), signing=signing)
 
 
 def vonage(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
@@ -98,25 +95,19 @@ def vonage(rng: random.Random, keys: dict[str, Any], secret: str) -> Call:
     signing = {}
     if keys.get("signature_secret"):
         signing = {"signature_secret": str(keys["signature_secret"]), "signature_method": keys["signature_method"]}
-    how = rng.choice(("get", "form", "json"))
-    if how == "json":
-        headers = [("Content-Type", "application/json")]
-        return Call("vonage", "POST", ACCOUNT, secret, "json", document=params, headers=headers, phones=(msisdn,),
-                    signing=signing)  # fmt: skip
     fields = [pair(k, v) for k, v in params.items()]
-    if how == "form":
-        headers = [("Content-Type", "application/x-www-form-urlencoded")]
-        return Call("vonage", "POST", ACCOUNT, secret, "form", fields, headers=headers, phones=(msisdn,),
-                    signing=signing)  # fmt: skip
-    return Call("vonage", "GET", ACCOUNT, secret, "query", fields, phones=(msisdn,), signing=signing)
+    shapes: dict[str, dict[str, Any]] = {
+        "get": {"method": "GET", "style": "query", "fields": fields},
+        "form": {"method": "POST", "style": "form", "fields": fields, "headers": [FORM]},
+        "json": {"method": "POST", "style": "json", "document": params, "headers": [JSON]},
+    }
+    shape = shapes[rng.choice(("get", "form", "json"))]
+    return Call("vonage", account=ACCOUNT, secret=secret, phones=(msisdn,), signing=signing, **shape)
 
 
+#: provider -> its valid callback's generator
 VALID: dict[str, Callable[[random.Random, dict[str, Any], str], Call]] = {
-    "infin8linx": infin8linx,
-    "webcom": webcom,
-    "innopaas": innopaas,
-    "twilio": twilio,
-    "vonage": vonage,
+    generator.__name__: generator for generator in (infin8linx, webcom, innopaas, twilio, vonage)
 }
 #: The id field of each provider, and the fields a mutation rewrites.
 ID_FIELD = {
@@ -126,6 +117,17 @@ ID_FIELD = {
     "twilio": "MessageSid",
     "vonage": "messageId",
 }
+
+
+def _one_changed(secret: str, at: int) -> str:
+    """``secret`` with its character at ``at`` changed."""
+    return secret[:at] + ("A" if secret[at] != "A" else "B") + secret[at + 1 :]
+
+
+def _with_raw_bytes(rng: random.Random, call: Call) -> bytes:
+    """The call's target with a parameter of raw bytes that are not UTF-8 (or NUL, or DEL)."""
+    junk = rng.choice((b"\xff\xfe", b"\xc0\xaf", b"\x00", b"\x7f", b"\xed\xa0\x80", b"\x80"))
+    return call.target().encode() + (b"&" if call.query() else b"?") + b"x=" + junk
 
 
 class WebhookRoute:
@@ -193,27 +195,20 @@ class WebhookRoute:
         return replace(to_case(call, self.host, kind, authenticated=False), route=self.provider)
 
     def _wrong_secret(self, rng: random.Random) -> str:
-        choice = rng.randrange(9)
-        if choice == 0:
-            return hexdigits(rng, rng.choice((8, 24, 43)))
-        if choice == 1:  # one character changed
-            at = rng.randrange(len(self.secret))
-            swapped = "A" if self.secret[at] != "A" else "B"
-            return self.secret[:at] + swapped + self.secret[at + 1 :]
-        if choice == 2:
-            return self.secret + rng.choice(("x", "%00", "%20", "%0a", "%2F", "..", "="))
-        if choice == 3:
-            return self.secret[: rng.randrange(len(self.secret))] or "x"
-        if choice == 4:
-            return self.secret.swapcase() if self.secret.swapcase() != self.secret else self.secret + "A"
-        if choice == 5:  # another account's secret
-            others = [s for s in self.others if s != self.secret]
-            return rng.choice(others) if others else "y" * 32
-        if choice == 6:
-            return hv.quote(self.secret[:-1] + rng.choice(hv.ODD_UNICODE))
-        if choice == 7:
-            return hv.segment(rng)
-        return hv.quote("\udcff" * 24)
+        secret = self.secret
+        others = [s for s in self.others if s != secret]
+        kinds: tuple[Callable[[], str], ...] = (
+            lambda: hexdigits(rng, rng.choice((8, 24, 43))),
+            lambda: _one_changed(secret, rng.randrange(len(secret))),
+            lambda: secret + rng.choice(("x", "%00", "%20", "%0a", "%2F", "..", "=")),
+            lambda: secret[: rng.randrange(len(secret))] or "x",
+            lambda: secret.swapcase() if secret.swapcase() != secret else secret + "A",
+            lambda: rng.choice(others) if others else "y" * 32,  # another account's secret
+            lambda: hv.quote(secret[:-1] + rng.choice(hv.ODD_UNICODE)),
+            lambda: hv.segment(rng),
+            lambda: hv.quote("\udcff" * 24),
+        )
+        return rng.choice(kinds)()
 
     def _wrong_account(self, rng: random.Random) -> str:
         choice = rng.randrange(5)
@@ -255,17 +250,20 @@ class WebhookRoute:
         if choice == 1:  # signed with another key
             other = {k: ("k" * 32 if k in ("auth_token", "signature_secret") else v) for k, v in call.signing.items()}
             return sign(replace(call, signing=other), self.host)
-        if choice == 2 and self.provider == "twilio":  # signed, then a status the signature does not cover
-            signed = sign(call, self.host)
+        return self._changed_after_signing(sign(call, self.host), status_added=choice == 2)
+
+    def _changed_after_signing(self, signed: Call, *, status_added: bool) -> Call:
+        """A signed call changed after: a status the signature does not cover (Twilio, ``status_added``),
+        other values under a valid signature (Vonage), or a second, wrong signature header (Twilio)."""
+        if status_added and self.provider == "twilio":
             # A value it already has would change nothing (the signature covers each value once, as
             # Twilio's own validator does): a different one.
             present = {value for name, value in decoded("&".join(signed.fields)) if name == "MessageStatus"}
             added = next(word for word in ("read", "delivered") if word not in present)
             return replace(signed, fields=[*signed.fields, pair("MessageStatus", added)])
-        signed = sign(call, self.host)
-        if self.provider == "vonage":  # a valid signature over other values: changed after signing
-            if signed.style == "json":
-                return replace(signed, document={**signed.document, "status": "delivered", "messageId": "0CFFFF"})
+        if self.provider == "vonage" and signed.style == "json":
+            return replace(signed, document={**signed.document, "status": "delivered", "messageId": "0CFFFF"})
+        if self.provider == "vonage":
             return replace(signed, fields=[*signed.fields[:-1], pair("status", "x"), signed.fields[-1]])
         return replace(signed, headers=[*signed.headers, ("X-Twilio-Signature", "AAAA")])
 
@@ -277,23 +275,19 @@ class WebhookRoute:
     def _mutate(self, rng: random.Random, call: Call) -> Case:
         """Hostile content in a call (signed after the change, so a signed route reads it)."""
         choice = rng.randrange(100)
-        if choice < 25:
-            return self._body_or_fields(rng, call)
-        if choice < 35:
-            return self._method(rng, call)
-        if choice < 45:
-            return self._content_type(rng, call)
-        if choice < 55:
-            return self._duplicates(rng, call)
-        if choice < 65:
-            return self._headers(rng, call)
-        if choice < 72:
-            return self._path(rng, call)
-        if choice < 80:
-            return self._framing(rng, call)
-        if choice < 90:
-            return self._oversize(rng, call)
-        return self._extra_fields(rng, call)
+        #: (percent of the cases up to, mutation)
+        mutations: tuple[tuple[int, Callable[[random.Random, Call], Case]], ...] = (
+            (25, self._body_or_fields),
+            (35, self._method),
+            (45, self._content_type),
+            (55, self._duplicates),
+            (65, self._headers),
+            (72, self._path),
+            (80, self._framing),
+            (90, self._oversize),
+            (100, self._extra_fields),
+        )
+        return next(mutate for limit, mutate in mutations if choice < limit)(rng, call)
 
     def _send(self, call: Call, kind: str, **options: Any) -> Case:
         case = to_case(sign(call, self.host), self.host, kind, authenticated=True, **options)
@@ -351,39 +345,28 @@ class WebhookRoute:
         return self._send(replace(call, fields=[*call.fields, again]), f"{call.style}:duplicate-field")
 
     def _headers(self, rng: random.Random, call: Call) -> Case:
-        choice = rng.randrange(5)
-        if choice == 0:
-            headers = [*call.headers, *call.headers]  # every header twice
-            kind = "headers:twice"
-        elif choice == 1:
-            headers = [*call.headers, ("X-Big", "b" * rng.choice((8_000, 70_000)))]
-            kind = "headers:huge"
-        elif choice == 2:
-            headers = [*call.headers, *((f"X-H{n}", "v") for n in range(rng.choice((50, 150))))]
-            kind = "headers:many"
-        elif choice == 3:
-            headers = [*call.headers, ("X-Odd", "\xff\xfe\x00v"), ("X-Forwarded-For", hv.text(rng)[:100])]
-            kind = "headers:odd-bytes"
-        else:
-            headers = [*call.headers, ("Host", "evil.example"), ("X-Forwarded-Proto", "gopher")]
-            kind = "headers:host-and-proto"
-        return self._send(replace(call, headers=headers), kind)
+        """Headers added: every one twice, a huge one, many, odd bytes, another host and scheme."""
+        kinds: tuple[tuple[str, Callable[[], list[tuple[str, str]]]], ...] = (
+            ("headers:twice", lambda: call.headers),
+            ("headers:huge", lambda: [("X-Big", "b" * rng.choice((8_000, 70_000)))]),
+            ("headers:many", lambda: [(f"X-H{n}", "v") for n in range(rng.choice((50, 150)))]),
+            ("headers:odd-bytes", lambda: [("X-Odd", "\xff\xfe\x00v"), ("X-Forwarded-For", hv.text(rng)[:100])]),
+            ("headers:host-and-proto", lambda: [("Host", "evil.example"), ("X-Forwarded-Proto", "gopher")]),
+        )
+        kind, extra = rng.choice(kinds)
+        return self._send(replace(call, headers=[*call.headers, *extra()]), kind)
 
     def _path(self, rng: random.Random, call: Call) -> Case:
-        choice = rng.randrange(5)
-        if choice == 4:  # bytes that are not UTF-8 (or NUL, or DEL) in the request line itself, not escaped
-            junk = rng.choice((b"\xff\xfe", b"\xc0\xaf", b"\x00", b"\x7f", b"\xed\xa0\x80", b"\x80"))
-            target = call.target().encode() + (b"&" if call.query() else b"?") + b"x=" + junk
-            return self._send(call, "path:raw-bytes", target=target)
-        if choice == 0:
-            return self._send(replace(call, path_suffix="/"), "path:trailing-slash")
-        if choice == 1:
-            return self._send(replace(call, path_suffix="/" + hv.segment(rng)), "path:extra-segment")
-        if choice == 2:
-            target = f"http://{self.host}{call.target()}"
-            return self._send(call, "path:absolute-form", target=target)
-        target = call.target().replace("/webhooks/", "/webhooks//", 1)
-        return self._send(call, "path:double-slash", target=target)
+        target = call.target()
+        kinds: tuple[Callable[[], Case], ...] = (
+            lambda: self._send(replace(call, path_suffix="/"), "path:trailing-slash"),
+            lambda: self._send(replace(call, path_suffix="/" + hv.segment(rng)), "path:extra-segment"),
+            lambda: self._send(call, "path:absolute-form", target=f"http://{self.host}{target}"),
+            lambda: self._send(call, "path:double-slash", target=target.replace("/webhooks/", "/webhooks//", 1)),
+            # bytes that are not UTF-8 (or NUL, or DEL) in the request line itself, not escaped
+            lambda: self._send(call, "path:raw-bytes", target=_with_raw_bytes(rng, call)),
+        )
+        return rng.choice(kinds)()
 
     def _framing(self, rng: random.Random, call: Call) -> Case:
         """A Content-Length that lies or is not a number (rarely one longer than the body: it waits for the

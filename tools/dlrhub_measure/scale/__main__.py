@@ -1,41 +1,24 @@
 """``python -m dlrhub_measure.scale`` (``make bench-scale``): what fails only at ten million messages a day.
 
-A generated day (:mod:`dlrhub_measure.scale.traffic`: 10 M messages, ~3 reports each, 50 accounts,
-one with 40 %, a 2,000 reports/s peak for 10 minutes with a campaign under one reference) goes
-through each tree's own code on AWS's DynamoDB Local and the provider simulators
-(:mod:`dlrhub_measure.scale.checks`, run in that tree's runner), and through models of what no
-local engine shows (:mod:`dlrhub_measure.scale.models`), each fed by the tree's template and the
-measured figures:
-
-* the peak's busiest seconds replayed at full rate (each generated second as fast as this
-  machine goes: the writes per key are counted per generated second), the peak writes per
-  second of every table and index partition key; then its stream on several shards at once
-  through the tree's stream function, with transaction conflicts raised as AWS raises them
-  (DynamoDB Local runs transactions one at a time and never refuses one: tests/aws_shapes.py);
-* Huawei's window poll and Webcom's by-id poll over several scheduled runs in virtual time
-  (AWS's request times, stretched by 1 / scale so a run can do what it could at full scale);
-* the webhook with DynamoDB throttling (AWS's error shape): its answer and metrics;
-* AWS End User Messaging's final TEXT_SUCCESSFUL, then the no-receipt rule;
-* ingress (API Gateway's token bucket on the template's limits against the peak's requests),
-  stream shards against the stream function's concurrency, and the callbacks' queue against
-  the API destination's rate and 24-hour limit, over the day's curve;
-* the month's bill line by line (:mod:`dlrhub_measure.scale.bill`).
-
-``--baseline PATH`` runs another checkout in the same run; each item prints pass/fail per tree.
-``--short`` runs tiny sizes (CI: the instrument works; its figures mean nothing).
+A generated day (:mod:`.traffic`) goes through each tree's own code on AWS's DynamoDB Local and the
+provider simulators (:mod:`.checks`, in that tree's runner), and through models of what no local engine
+shows (:mod:`.models`: ingress, stream shards, the callbacks' queue), each fed by the tree's template and
+the measured figures; then the month's bill, line by line (:mod:`.bill`). The README's "Ten million
+messages a day" says what each item measures. ``--baseline PATH`` runs another checkout in the same run;
+each item prints pass/fail per tree. ``--short`` runs tiny sizes (CI: the instrument works; its figures
+mean nothing).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlrhub_measure.aws import DUMMY_CREDENTIALS, put_accounts, sample_accounts
+from dlrhub_measure.aws import put_accounts, sample_accounts, sign_with_dummy_keys
 from dlrhub_measure.engines import local_aws
 from dlrhub_measure.report import Clock, header, pipe_table
 from dlrhub_measure.runner import Tree, arguments, run_once, trees
@@ -117,8 +100,7 @@ def report(results: list[TreeResult], clock: Clock, args: argparse.Namespace, si
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    for name, value in DUMMY_CREDENTIALS.items():
-        os.environ.setdefault(name, value)
+    sign_with_dummy_keys()
     sizes = SHORT if args.short else FULL
     clock = Clock()
     results = []

@@ -14,11 +14,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dlrhub_local.template import Template
 from dlrhub_measure import prices
 from dlrhub_measure.aws import tree_template
-from dlrhub_measure.functions import function_setting, stream_mapping
+from dlrhub_measure.functions import memory_mb, stream_mapping
 from dlrhub_measure.scale import traffic
 
 MILLION = 1_000_000
@@ -50,6 +51,18 @@ class Measured:
     poll_seconds: dict[str, float]  # mean seconds of one account's scheduled run, per way of polling
     #: write units a day of the poller's applied reports (Huawei's window re-reads what it holds back)
     poll_units_per_day: float = 0.0
+
+
+def stream_and_storage(stream: dict[str, Any], sizes: dict[str, float]) -> dict[str, float]:
+    """:class:`Measured`'s stream and storage figures from a run of the stream function
+    (``checks._stream``) and the stored sizes (``checks.stored_sizes``)."""
+    return {
+        "stream_ms_per_batch": (stream["batch_seconds_median"] or 0.0) * 1000,
+        "stream_units_per_record": sum(stream["units"].values()) / max(stream["records"], 1),
+        "stream_log_bytes_per_batch": stream.get("log_bytes_per_batch", 0.0),
+        "item_bytes": sizes["item"],
+        "index_bytes": sum(value for name, value in sizes.items() if name != "item"),
+    }
 
 
 @dataclass(frozen=True)
@@ -131,9 +144,9 @@ def monthly(tree: Path, measured: Measured, *, accounts: int = traffic.ACCOUNTS)
     reports = messages * traffic.REPORTS_PER_MESSAGE
     callbacks = sum(_requests_per_day().values()) * days
     registrations = messages / REGISTRATIONS_PER_REQUEST
-    memory = int(function_setting(template, "WebhookFunction", "MemorySize", 128))
-    stream_memory = int(function_setting(template, "StreamFunction", "MemorySize", 128))
-    poller_memory = int(function_setting(template, "PollerFunction", "MemorySize", 128))
+    memory = memory_mb(template, "WebhookFunction")
+    stream_memory = memory_mb(template, "StreamFunction")
+    poller_memory = memory_mb(template, "PollerFunction")
     defaults = template.parameter_defaults()
     retention = int(defaults.get("RetentionDays") or 90)
     stream_event = stream_mapping(template)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import random
 import statistics
 import threading
 import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,11 +26,11 @@ from typing import Any
 
 from dlrhub_measure import aws
 from dlrhub_measure.aws import create_table, put_secret, scan, tree_template
-from dlrhub_measure.functions import load_function, register_message
+from dlrhub_measure.functions import load_function, register_all, register_message
 from dlrhub_measure.item_size import item_size
 from dlrhub_measure.runner import Channel
-from dlrhub_measure.scale.traffic import peak_seconds
-from dlrhub_measure.scale.watch import Watch, index_writes, per_key_peak, watching
+from dlrhub_measure.scale.traffic import Second, peak_seconds
+from dlrhub_measure.scale.watch import Watch, api_calls, index_writes, per_key_peak, watching, wrapped
 from tests.aws_shapes import throttled
 from tests.stream_support import lambda_record
 
@@ -74,15 +75,39 @@ def _tick(client: Any, table: str, second: int) -> None:
 def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     """Replay the busiest seconds through the tree's store: peak writes per key, per second, of the
     table and of each index; then the stream through the tree's stream function, on several shards."""
+    client = dynamodb(config["dynamodb"])
+    table = create_table(tree, client, "scale-peak")
+    seconds = peak_seconds(config["seed"], config["peak_seconds"], config["scale"])
+    watch = Watch()
+    timings = _replay(tree, client, table, seconds, watch)
+    table_writes = Counter({k: v for k, v in watch.writes.items() if k[0] >= 0})
+    records = _stream_records(client, config["dynamodb"], table)
+    indexes = index_keys(tree)
+    peaks = {"table": per_key_peak(table_writes)} | _index_peaks(records, indexes)
+    return {
+        "seconds": len(seconds),
+        "writes_per_second": sum(table_writes.values()) / len(seconds),
+        "replay_seconds": timings,
+        "peaks": {kind: {k: list(v) for k, v in found.items()} for kind, found in peaks.items()},
+        "units": dict(watch.units),
+        "index_units": dict(watch.index_units),
+        "units_per_write": {work: watch.units_by_work[work] / done for work, done in watch.work_done.items() if done},
+        "sizes": stored_sizes(client, table, indexes),
+        "registrations": sum(len(s.registrations) for s in seconds),
+        "reports": sum(len(s.reports) for s in seconds),
+        "stream": _stream(tree, config, table, _messages_only(records)),
+    }
+
+
+def _replay(tree: Path, client: Any, table: str, seconds: list[Second], watch: Watch) -> list[float]:
+    """Each second's writes through the tree's store, all writers at once, counted by ``watch`` against
+    the second (what is registered before it is set-up, not counted); the seconds each took. Ticks in the
+    table mark where each second's set-up and writes end in the stream."""
     from dlrhub.domain.report import StatusReport
     from dlrhub.table.messages import MessageStore
 
-    client = dynamodb(config["dynamodb"])
-    table = create_table(tree, client, "scale-peak")
     store = MessageStore(table, client=client)
     now = datetime.now(UTC).replace(microsecond=0)
-    seconds = peak_seconds(config["seed"], config["peak_seconds"], config["scale"])
-    watch = Watch()
 
     def register_earlier(entry: tuple[str, str, str, str | None]) -> None:
         register_message(store, *entry[:3], now, entry[3])
@@ -114,12 +139,14 @@ def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
             timings.append(time.perf_counter() - started)
             watch.second = -2
             _tick(client, table, number)
-    table_writes = Counter({k: v for k, v in watch.writes.items() if k[0] >= 0})
-    units = dict(watch.units)
-    records = _stream_records(client, config["dynamodb"], table)
+    return timings
 
-    # Ticks split the stream into seconds: "set-up of second n" (TICK#-1-n) comes before its writes,
-    # "second n done" (TICK#n) after them.
+
+def _index_peaks(records: list[dict[str, Any]], indexes: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Index name -> {"all": (the partition written most in one second, its writes)}, from the stream.
+
+    Ticks split the stream into seconds: "set-up of second n" (TICK#-1-n) comes before its writes,
+    "second n done" (TICK#n) after them."""
     second_of_record = []
     current = -1
     for record in records:
@@ -128,33 +155,17 @@ def peak(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
             tick = int(pk.split("#", 1)[1])
             current = -tick - 1 if tick < 0 else -1
         second_of_record.append(current)
-    indexes = index_keys(tree)
-    by_index = index_writes(records, indexes, lambda n: second_of_record[n])
-    peaks = {"table": per_key_peak(table_writes)}
-    for index, counts in by_index.items():
+    peaks = {}
+    for index, counts in index_writes(records, indexes, lambda n: second_of_record[n]).items():
         measured = Counter({k: v for k, v in counts.items() if k[0] >= 0})
         top = max(measured.items(), key=lambda item: item[1], default=((0, "-"), 0))
         peaks[index] = {"all": (top[0][1], top[1])}
-    message_records = [
-        r
-        for r, s in zip(records, second_of_record, strict=True)
-        if not r["dynamodb"]["Keys"]["pk"]["S"].startswith("TICK#")
-    ]
-    stream = _stream(tree, config, table, message_records)
-    writes_total = sum(table_writes.values())
-    return {
-        "seconds": len(seconds),
-        "writes_per_second": writes_total / len(seconds),
-        "replay_seconds": timings,
-        "peaks": {kind: {k: list(v) for k, v in found.items()} for kind, found in peaks.items()},
-        "units": units,
-        "index_units": dict(watch.index_units),
-        "units_per_write": {work: watch.units_by_work[work] / done for work, done in watch.work_done.items() if done},
-        "sizes": stored_sizes(client, table, indexes),
-        "registrations": sum(len(s.registrations) for s in seconds),
-        "reports": sum(len(s.reports) for s in seconds),
-        "stream": stream,
-    }
+    return peaks
+
+
+def _messages_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stream's records but the ticks."""
+    return [record for record in records if not record["dynamodb"]["Keys"]["pk"]["S"].startswith("TICK#")]
 
 
 def index_keys(tree: Path) -> dict[str, tuple[str, str]]:
@@ -168,12 +179,7 @@ def index_keys(tree: Path) -> dict[str, tuple[str, str]]:
 def stream_figures(tree: Path, config: dict[str, Any], table: str) -> dict[str, Any]:
     """The table's stream so far through the tree's stream function (one shard): its ms a batch,
     write units a record (counters, checkpoints), log bytes a batch, events a status change."""
-    client = dynamodb(config["dynamodb"])
-    records = [
-        r
-        for r in _stream_records(client, config["dynamodb"], table)
-        if not r["dynamodb"]["Keys"]["pk"]["S"].startswith("TICK#")
-    ]
+    records = _messages_only(_stream_records(dynamodb(config["dynamodb"]), config["dynamodb"], table))
     return _stream(tree, {"shards": 1, "transaction_hold": 0.0, **config}, table, records)
 
 
@@ -353,6 +359,15 @@ class VirtualTime:
         with self._lock:
             self._in_flight[kind] -= 1
 
+    @contextlib.contextmanager
+    def charged(self, kind: str) -> Iterator[None]:
+        """A call of ``kind`` (from :meth:`begin` to :meth:`end`)."""
+        self.begin(kind)
+        try:
+            yield
+        finally:
+            self.end(kind)
+
     def start_run(self, at: datetime) -> None:
         with self._lock:
             self.now = at
@@ -362,33 +377,25 @@ class VirtualTime:
 @contextlib.contextmanager
 def virtual_io(time_: VirtualTime, http: Any) -> Iterator[None]:
     """Charge the tree's provider requests (its HttpClient) and table writes to virtual time."""
-    from botocore.client import BaseClient
 
-    original_call, original_request = BaseClient._make_api_call, http.request
+    def writes(original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation not in ("UpdateItem", "PutItem", "DeleteItem"):
+                return original(client, operation, params)
+            with time_.charged("write"):
+                return original(client, operation, params)
 
-    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if operation not in ("UpdateItem", "PutItem", "DeleteItem"):
-            return original_call(client, operation, params)
-        time_.begin("write")
-        try:
-            return original_call(client, operation, params)
-        finally:
-            time_.end("write")
+        return call
 
-    def request(*args: Any, **kwargs: Any) -> Any:
-        time_.begin("request")
-        try:
-            return original_request(*args, **kwargs)
-        finally:
-            time_.end("request")
+    def requests(original: Callable[..., Any]) -> Callable[..., Any]:
+        def request(*args: Any, **kwargs: Any) -> Any:
+            with time_.charged("request"):
+                return original(*args, **kwargs)
 
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    http.request = request
-    try:
+        return request
+
+    with api_calls(writes), wrapped(http, "request", requests):
         yield
-    finally:
-        BaseClient._make_api_call = original_call  # type: ignore[method-assign]
-        http.request = original_request
 
 
 def _poller_parts(tree: Path, config: dict[str, Any], table: str, client: Any) -> dict[str, Any]:
@@ -444,8 +451,6 @@ def window(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     scale, hours, token = config["window_scale"], config["window_hours"], "scale-token"
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours + 1)
     time_ = VirtualTime(start, 1 / scale, request_seconds=0.2, write_seconds=0.01)
-    import random
-
     rng = random.Random(config["seed"])
     per_hour = 2_000_000 / 24 * scale  # Huawei's share of 10 M a day
     due: dict[str, float] = {}
@@ -514,31 +519,8 @@ def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
     pending = {"big": int(20_000 * scale), "mid": int(6_000 * scale), "small": int(4_000 * scale)}
     stale = int(40_000 * scale)  # the outage's messages, past MaxPendingHours
     parts = _poller_parts(tree, config, table, client)
-    store = parts["store"]
-    asked: Counter[tuple[str, str]] = Counter()
     with WebcomSimulator({"login-scale": "pw-scale"}) as webcom:
-        for account in pending:
-            put_secret(config["moto"], f"{config['prefix']}/webcom/{account}", webcom.account_secret())
-        # push only: the no-receipt rule is the work
-        put_secret(config["moto"], f"{config['prefix']}/infin8linx/outage", {"webhook_secret": "w" * 43})
-        registrations = []
-        serial = 80_000_000
-        ids: dict[str, list[str]] = {}
-        for account, number in pending.items():
-            ids[account] = []
-            for _ in range(number):
-                serial += 1
-                webcom.add(str(serial), "send")
-                ids[account].append(str(serial))
-                registrations.append(("webcom", account, str(serial), start - timedelta(minutes=30)))
-        for n in range(stale):
-            registrations.append(("infin8linx", "outage", f"stale{n}", start - timedelta(hours=80)))
-
-        def register(entry: tuple[str, str, str, datetime]) -> None:
-            register_message(store, *entry)
-
-        with ThreadPoolExecutor(WRITERS) as pool:
-            list(pool.map(register, registrations))
+        ids = _pending_by_id(webcom, parts["store"], config, pending, stale, start)
         targets = [("webcom", account) for account in pending] + [("infin8linx", "outage")]
         invocations, closed = [], 0
         coverage_runs: dict[str, int | None] = dict.fromkeys(pending)
@@ -550,16 +532,14 @@ def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
                     invocations.append(elapsed)
                     closed += sum(run.closed for run in runs)
                 seen = _webcom_asked(webcom)
-                for account in pending:
-                    if coverage_runs[account] is None and set(ids[account]) <= seen:
-                        coverage_runs[account] = number + 1
+                for account in (a for a in pending if coverage_runs[a] is None and set(ids[a]) <= seen):
+                    coverage_runs[account] = number + 1
         seen = _webcom_asked(webcom)
-    for account, account_ids in ids.items():
-        asked[("webcom", account)] = len(set(account_ids) & seen)
+    asked = {account: len(set(ids[account]) & seen) for account in pending}
     return {
         "pending": pending,
-        "asked": {account: asked[("webcom", account)] for account in pending},
-        "coverage": {account: asked[("webcom", account)] / pending[account] for account in pending},
+        "asked": asked,
+        "coverage": {account: asked[account] / pending[account] for account in pending},
         "runs_to_cover": coverage_runs,
         "runs": config["byid_runs"],
         "stale": stale,
@@ -569,6 +549,26 @@ def by_id(tree: Path, config: dict[str, Any]) -> dict[str, Any]:
         "invocations": len(invocations),
         "over_timeout": sum(1 for seconds in invocations if seconds > 300),
     }
+
+
+def _pending_by_id(webcom: Any, store: Any, config: dict[str, Any], pending: dict[str, int], stale: int,
+                   start: datetime) -> dict[str, list[str]]:  # fmt: skip
+    """Webcom messages pending (``pending``: account -> how many) on the simulator, and ``stale``
+    Infin8linx messages past MaxPendingHours (push only: the no-receipt rule is the work), registered;
+    account -> the Webcom ids."""
+    for account in pending:
+        put_secret(config["moto"], f"{config['prefix']}/webcom/{account}", webcom.account_secret())
+    put_secret(config["moto"], f"{config['prefix']}/infin8linx/outage", {"webhook_secret": "w" * 43})
+    serials = iter(range(80_000_001, 80_000_001 + sum(pending.values())))
+    ids = {account: [str(next(serials)) for _ in range(number)] for account, number in pending.items()}
+    registrations = [
+        ("webcom", a, i, start - timedelta(minutes=30)) for a, account_ids in ids.items() for i in account_ids
+    ]
+    registrations += [("infin8linx", "outage", f"stale{n}", start - timedelta(hours=80)) for n in range(stale)]
+    for message_id in (i for account_ids in ids.values() for i in account_ids):
+        webcom.add(message_id, "send")
+    register_all(store, registrations, WRITERS)
+    return ids
 
 
 def _webcom_asked(webcom: Any) -> set[str]:

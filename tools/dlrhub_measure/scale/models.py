@@ -45,15 +45,13 @@ class Resolved:
     def webhook_throttle(self) -> tuple[float, float]:
         """(rate, burst) of the provider callback routes: their RouteSettings, else the API's default."""
         api = self.template.resources["HttpApi"]["Properties"]
-        for key, settings in (api.get("RouteSettings") or {}).items():
-            if "/webhooks/" in key and key.startswith("POST"):
-                return float(self.value(settings["ThrottlingRateLimit"])), float(
-                    self.value(settings["ThrottlingBurstLimit"])
-                )
-        default = api.get("DefaultRouteSettings") or {}
-        return float(self.value(default.get("ThrottlingRateLimit", 10_000))), float(
-            self.value(default.get("ThrottlingBurstLimit", 5_000))
+        routes = (api.get("RouteSettings") or {}).items()
+        webhooks = [found for key, found in routes if "/webhooks/" in key and key.startswith("POST")]
+        default = {"ThrottlingRateLimit": 10_000, "ThrottlingBurstLimit": 5_000} | (
+            api.get("DefaultRouteSettings") or {}
         )
+        settings = webhooks[0] if webhooks else default
+        return float(self.value(settings["ThrottlingRateLimit"])), float(self.value(settings["ThrottlingBurstLimit"]))
 
     def alarms(self) -> list[dict[str, Any]]:
         return [
@@ -183,23 +181,13 @@ def callbacks(resolved: Resolved) -> dict[str, Any]:
 
 def measured_figures(found: dict[str, Any], window_scale: float) -> bill.Measured:
     peak, warm = found["peak"], found["unavailable"]
-    stream = peak["stream"]
-    records = max(stream["records"], 1)
-    stream_units = sum(stream["units"].values())
-    sizes = peak["sizes"]
     return bill.Measured(
         webhook_ms=warm["warm_ms"] or 0.0,
         webhook_log_bytes=warm["log_bytes"],
         units={
-            "registration": peak["units_per_write"].get("registration", 0.0),
-            "pending report": peak["units_per_write"].get("pending report", 0.0),
-            "final report": peak["units_per_write"].get("final report", 0.0),
+            work: peak["units_per_write"].get(work, 0.0) for work in ("registration", "pending report", "final report")
         },
-        stream_ms_per_batch=(stream["batch_seconds_median"] or 0.0) * 1000,
-        stream_units_per_record=stream_units / records,
-        stream_log_bytes_per_batch=stream.get("log_bytes_per_batch", 0.0),
-        item_bytes=sizes["item"],
-        index_bytes=sum(value for name, value in sizes.items() if name != "item"),
+        **bill.stream_and_storage(peak["stream"], peak["sizes"]),
         poll_seconds={
             "window": found["window"]["mean_run_seconds"],
             "by-id": found["by-id"]["mean_invocation_seconds"],
@@ -219,22 +207,13 @@ def judge(
     stream = peak["stream"]
     judged: dict[str, Any] = {}
     judged["1 ingress"] = ingress(resolved, seed, measured.webhook_ms)
-    judged["2 window"] = {
-        "coverage": window["coverage"],
-        "checkpoint_lag_seconds": window["checkpoint_lag_seconds"],
-        "passed": (window["coverage"] or 0) >= 0.99
-        and window["checkpoint_lag_seconds"] is not None
-        and window["checkpoint_lag_seconds"] <= 2 * 3600,
-    }
-    judged["3 by id"] = {
-        "runs_to_cover": by_id["runs_to_cover"],
-        "over_timeout": by_id["over_timeout"],
-        "closed": by_id["closed"],
-        "stale": by_id["stale"],
-        "passed": all(by_id["runs_to_cover"].values())
-        and by_id["over_timeout"] == 0
-        and by_id["closed"] >= by_id["stale"],
-    }
+    lag = window["checkpoint_lag_seconds"]
+    window_passed = (window["coverage"] or 0) >= 0.99 and lag is not None and lag <= 2 * 3600
+    judged["2 window"] = _item(window, "coverage", "checkpoint_lag_seconds", passed=window_passed)
+    by_id_passed = (
+        all(by_id["runs_to_cover"].values()) and by_id["over_timeout"] == 0 and by_id["closed"] >= by_id["stale"]
+    )
+    judged["3 by id"] = _item(by_id, "runs_to_cover", "over_timeout", "closed", "stale", passed=by_id_passed)
     counted_right = stream["counted"] == stream["expected"]
     judged["4 counters"] = {
         "conflicts": stream["conflicts"],
@@ -266,12 +245,15 @@ def judge(
         "passed": max(writes for _, writes in keys.values()) < PARTITION_WRITES,
     }
     judged["8 callbacks"] = callbacks(resolved)
-    judged["9 sent"] = {
-        "after_event": sent["after_event"],
-        "after_rule": sent["after_rule"],
-        "passed": sent["after_event"] == "SENT" and sent["after_rule"] == "SENT",
-    }
+    judged["9 sent"] = _item(
+        sent, "after_event", "after_rule", passed=sent["after_event"] == sent["after_rule"] == "SENT"
+    )
     return judged, bill.monthly(tree, measured)
+
+
+def _item(found: dict[str, Any], *names: str, passed: bool) -> dict[str, Any]:
+    """An item's figures (``names`` of ``found``) and whether it passed."""
+    return {name: found[name] for name in names} | {"passed": passed}
 
 
 def _hours(seconds: float | None) -> str:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from botocore.client import BaseClient
@@ -129,17 +129,30 @@ def _item_key(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def watching(watch: Watch) -> Iterator[Watch]:
-    original = BaseClient._make_api_call
-
-    def patched(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        return watch.call(original, self, operation, params)
-
-    BaseClient._make_api_call = patched  # type: ignore[method-assign]
+def wrapped(owner: Any, name: str, wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """``owner.name`` replaced by ``wrapper(original)`` while the block runs."""
+    original = getattr(owner, name)
+    setattr(owner, name, wrapper(original))
     try:
-        yield watch
+        yield
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        setattr(owner, name, original)
+
+
+def api_calls(wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> AbstractContextManager[None]:
+    """Every AWS call of any client (``BaseClient._make_api_call``) through ``wrapper(original)``."""
+    return wrapped(BaseClient, "_make_api_call", wrapper)
+
+
+@contextmanager
+def watching(watch: Watch) -> Iterator[Watch]:
+    """Every AWS call of the block through ``watch``."""
+
+    def through_watch(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda client, operation, params: watch.call(original, client, operation, params)
+
+    with api_calls(through_watch):
+        yield watch
 
 
 def per_key_peak(writes: Counter[tuple[int, str]]) -> dict[str, tuple[str, int]]:
