@@ -19,9 +19,10 @@ from dlrhub_measure.runner import HARNESS
 from tests.stack_process import StackProcess
 from tests.stack_process import local_stack as start_stack
 
-#: The local stack as a measurement drives it: its functions' INFO logs in its output, no demo
-#: traffic, no scheduled runs.
-QUIET = ("--no-demo", "--verbose", "--poll-every", "0", "--report-every", "0")
+#: The local stack as a measurement drives it: its functions' INFO log lines in its output as they
+#: are (Powertools JSON, as CloudWatch gets them: what the leak scanner reads), no demo traffic,
+#: no scheduled runs.
+QUIET = ("--no-demo", "--verbose", "--json-logs", "--poll-every", "0", "--report-every", "0")
 
 
 @dataclass(frozen=True)
