@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dlrhub_local.feed import Change
+from dlrhub_local.redact import mask_phone
+
 #: The key the console's filter adds to each record: the function that logged it.
 FUNCTION_KEY = "local_function"
 #: Debug lines worth telling: what a report changed when it changed nothing.
@@ -53,13 +56,19 @@ FRAME_KEYS = frozenset(
 _current = threading.local()
 
 
-def clock() -> str:
-    return time.strftime("%H:%M:%S")
+def stamped(line: str) -> str:
+    """``HH:MM:SS  line``: every line the stack prints as it runs begins with the time."""
+    return f"{time.strftime('%H:%M:%S')}  {line}"
 
 
 def event_line(what: str, details: str) -> str:
-    """``HH:MM:SS  what        details``: the one shape of every line the stack prints as it runs."""
-    return f"{clock()}  {what:<11} {details}"
+    """``HH:MM:SS  what        details``: the one shape of a line that tells an event."""
+    return stamped(f"{what:<11} {details}")
+
+
+def counted(number: int, one: str, many: str = "") -> str:
+    """``1 request``, ``2 requests`` (``many``: the plural when it is not ``one`` + s)."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 @contextmanager
@@ -109,6 +118,22 @@ def refused_line(function: str, method: str, path: str, status: int, body: bytes
     with the reason it gave."""
     what = "not found" if (status, method) == (404, "GET") else "refused" if status < 500 else "failed"
     return event_line(what, f"{function} {method} {path}: {status} {reason_of(body)}")
+
+
+def change_line(change: Change, known: Callable[[str], bool], config_path: str) -> str:
+    """A stored report, or a registration (with a warning when ``known`` says its account is not in the config)."""
+    value = change.value
+    account, to = f"{value['provider']}/{value['account']}", mask_phone(value.get("destination"))
+    if change.kind == "stored":
+        raw = f"(raw {value.get('raw_status')!r}, {value.get('source')})" + (f" to {to}" if to else "")
+        return event_line("stored", f"{account} {value['message_id']} -> {value.get('status')} {raw}")
+    line = event_line("registered", f"{account} {value['message_id']} to {to}, status {value['status']}")
+    if known(account):
+        return line
+    return (
+        f"{line}. WARNING: {account} is not an account of {config_path}: no provider report can reach it"
+        " (its callbacks get 403, the poller never asks), so the message stays PENDING; add the account there"
+    )
 
 
 def account_of(log: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dlrhub.providers.registry import provider_named
+from dlrhub_local.console import stamped
 from dlrhub_local.simulators import SIMULATORS, DemoMessage, SimulatorServer
 
 DEMO = "demo"
@@ -31,6 +32,18 @@ DEMO = "demo"
 
 def demo_account_name(provider: str) -> str:
     return f"{provider}/{DEMO}"
+
+
+def registration(provider: str, message_id: str, destination: str, submitted_at: str, ref: str) -> dict[str, str]:
+    """A message of a demo account, as ``POST /messages`` takes it."""
+    return {
+        "provider": provider,
+        "account": DEMO,
+        "message_id": message_id,
+        "destination": destination,
+        "submitted_at": submitted_at,
+        "customer_ref": ref,
+    }
 
 
 def start_simulators(accounts: dict[str, dict[str, Any]]) -> dict[str, SimulatorServer]:
@@ -94,23 +107,11 @@ class Demo:
             self._push(provider, message)
 
     def _say(self, line: str) -> None:
-        self._emit(f"{time.strftime('%H:%M:%S')}  {line}")
+        self._emit(stamped(line))
 
     def _register(self, messages: list[tuple[str, DemoMessage]]) -> bool:
         now = datetime.now(UTC).isoformat()
-        body = {
-            "messages": [
-                {
-                    "provider": provider,
-                    "account": DEMO,
-                    "message_id": m.message_id,
-                    "destination": m.destination,
-                    "submitted_at": now,
-                    "customer_ref": "local-demo",
-                }
-                for provider, m in messages
-            ]
-        }
+        body = {"messages": [registration(p, m.message_id, m.destination, now, "local-demo") for p, m in messages]}
         try:
             reply = requests.post(f"{self._api}/messages", json=body, timeout=30)
         except requests.RequestException as error:

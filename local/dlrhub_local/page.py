@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from dlrhub_local.feed import Feed
+from dlrhub_local.loopback_http import QuietHandler
 
 PAGE_DIR = Path(__file__).with_name("page")
 FEED_PATH = "/local/feed"
@@ -78,7 +78,7 @@ class Pages:
         self.stream_seconds = stream_seconds
         self.heartbeat_seconds = heartbeat_seconds
 
-    def serve(self, request: BaseHTTPRequestHandler) -> bool:
+    def serve(self, request: QuietHandler) -> bool:
         """True once ``request`` is answered here; False: a route's business (or a 404)."""
         if request.command not in ("GET", "HEAD"):
             return False
@@ -91,23 +91,10 @@ class Pages:
         if file is None:
             return False
         headers = {"content-type": CONTENT_TYPES[file.suffix], "cache-control": "no-cache", **SECURITY_HEADERS}
-        self._send(request, file.read_bytes(), headers)
+        request.answer(200, file.read_bytes(), headers.items())
         return True
 
-    @staticmethod
-    def _send(request: BaseHTTPRequestHandler, body: bytes, headers: dict[str, str]) -> None:
-        try:
-            request.send_response(200)
-            for key, value in headers.items():
-                request.send_header(key, value)
-            request.send_header("content-length", str(len(body)))
-            request.end_headers()
-            if request.command != "HEAD":
-                request.wfile.write(body)
-        except OSError:  # the browser went away
-            request.close_connection = True
-
-    def _stream(self, request: BaseHTTPRequestHandler, after: int) -> None:
+    def _stream(self, request: QuietHandler, after: int) -> None:
         """Entries after ``after`` as they come, for at most ``stream_seconds``; a comment line when idle."""
         request.close_connection = True
         try:

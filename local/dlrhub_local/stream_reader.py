@@ -33,6 +33,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dlrhub_local.console import counted, event_line, stamped
 from dlrhub_local.template import Template
 
 Record = dict[str, Any]
@@ -94,7 +95,7 @@ class MappingSettings:
         if self.tumbling_window:
             parts.append(f"{self.tumbling_window} s tumbling windows")
         if self.filters:
-            parts.append(f"{len(self.filters)} filter{'s' if len(self.filters) != 1 else ''}")
+            parts.append(counted(len(self.filters), "filter"))
         retries = "retried until the stack stops" if self.max_retries < 0 else f"{self.max_retries} retries"
         parts.append(f"a failed batch {'bisected, ' if self.bisect else ''}{retries}, then parked")
         return ", ".join(parts)
@@ -203,15 +204,18 @@ class Problems:
         if self._told is None or now - self._told >= self._quiet:
             so_far = f" ({self._count} errors so far)" if self._count > 1 else ""
             text = str(error).splitlines()[0][:200] if str(error) else ""
-            self._say(f"stream      cannot read the table's stream: {type(error).__name__}: {text}; retrying{so_far}")
+            self._say(
+                event_line(
+                    "stream", f"cannot read the table's stream: {type(error).__name__}: {text}; retrying{so_far}"
+                )
+            )
             if detail:
-                self._say(detail.rstrip())
+                self._say(stamped(detail.rstrip()))
             self._told = now
 
     def recovered(self) -> None:
         if self._count:
-            errors = f"{self._count} error{'s' if self._count != 1 else ''}"
-            self._say(f"stream      reading the table's stream again (after {errors})")
+            self._say(event_line("stream", f"reading the table's stream again (after {counted(self._count, 'error')})"))
         self._count = 0
         self._told = None
 
@@ -266,7 +270,7 @@ class StreamReader:
         self._clock = clock
         self._monotonic = monotonic
         self._retry_waits = retry_waits
-        self._problems = Problems(self._say, clock=monotonic)
+        self._problems = Problems(emit, clock=monotonic)
         self.arn: str | None = None
         self.shards: dict[str, Shard] = {}
         self._refresh_at = 0.0
@@ -275,7 +279,7 @@ class StreamReader:
         return f"{self._settings.describe()} in {self._parked}"
 
     def _say(self, line: str) -> None:
-        self._emit(f"{time.strftime('%H:%M:%S')}  {line}")
+        self._emit(stamped(line))
 
     # -- the loop --------------------------------------------------------------------
 
@@ -354,7 +358,9 @@ class StreamReader:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
                 raise
-            self._say(f"stream      records of shard {shard.shard_id} expired before they were read; going on")
+            self._emit(
+                event_line("stream", f"records of shard {shard.shard_id} expired before they were read; going on")
+            )
             args = {"StreamArn": self.arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}
             return self._streams.get_shard_iterator(**args)["ShardIterator"]
 
@@ -507,7 +513,7 @@ class StreamReader:
         if not batch:
             return "the final call of a window"
         first, last = batch[0]["dynamodb"]["SequenceNumber"], batch[-1]["dynamodb"]["SequenceNumber"]
-        return f"{len(batch)} record{'s' if len(batch) != 1 else ''} ({first}..{last})"
+        return f"{counted(len(batch), 'record')} ({first}..{last})"
 
     def _park(self, shard: Shard, batch: list[Record], error: str, attempts: int) -> None:
         """One JSON line: what Lambda sends the OnFailure destination, plus the items' keys and the error."""
@@ -537,7 +543,5 @@ class StreamReader:
         self._parked.parent.mkdir(parents=True, exist_ok=True)
         with self._parked.open("a") as out:
             out.write(json.dumps(line) + "\n")
-        self._say(
-            f"stream      PARKED {self._range(batch)} of shard {shard.shard_id} after {attempts} failed calls:"
-            f" see {self._parked}"
-        )
+        where = f"{self._range(batch)} of shard {shard.shard_id}"
+        self._emit(event_line("stream", f"PARKED {where} after {attempts} failed calls: see {self._parked}"))
