@@ -32,25 +32,8 @@ ITEM_REJECTED = "callback item rejected"
 TOLD_BY_GATEWAY = ("callback refused", "callback rejected")
 #: Keys of a Powertools line that are its frame, not what happened.
 FRAME_KEYS = frozenset(
-    {
-        "level",
-        "location",
-        "message",
-        "timestamp",
-        "service",
-        "sampling_rate",
-        "xray_trace_id",
-        "cold_start",
-        "function_name",
-        "function_memory_size",
-        "function_arn",
-        "function_request_id",
-        "correlation_id",
-        "exception",
-        "exception_name",
-        "stack_trace",
-        FUNCTION_KEY,
-    }
+    f"level location message timestamp service sampling_rate xray_trace_id cold_start function_name {FUNCTION_KEY}"
+    " function_memory_size function_arn function_request_id correlation_id exception exception_name stack_trace".split()
 )
 
 _current = threading.local()

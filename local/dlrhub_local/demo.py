@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,28 +68,20 @@ def demo_urls(simulators: dict[str, SimulatorServer]) -> dict[str, dict[str, str
     return {demo_account_name(provider): sim.account_urls() for provider, sim in simulators.items()}
 
 
+@dataclass
 class Demo:
     """Demo traffic: registrations now, callbacks as they fall due; bounded, stops on ``stop``."""
 
-    def __init__(
-        self,
-        api_url: str,
-        accounts: dict[str, dict[str, Any]],
-        simulators: dict[str, SimulatorServer],
-        webhook_url: Callable[[str], str],
-        emit: Callable[[str], None],
-        stop: threading.Event,
-    ) -> None:
-        self._api = api_url
-        self._accounts = accounts
-        self._simulators = simulators
-        self._webhook_url = webhook_url
-        self._emit = emit
-        self._stop = stop
+    api_url: str
+    accounts: dict[str, dict[str, Any]]
+    simulators: dict[str, SimulatorServer]
+    webhook_url: Callable[[str], str]
+    emit: Callable[[str], None]
+    stop: threading.Event
 
     def messages(self) -> list[tuple[str, DemoMessage]]:
         """(provider, message) for every demo message of a provider whose simulator runs."""
-        return [(provider, m) for provider, sim in self._simulators.items() for m in sim.demo_messages]
+        return [(provider, m) for provider, sim in self.simulators.items() for m in sim.demo_messages]
 
     def run(self) -> None:
         messages = self.messages()
@@ -96,24 +89,24 @@ class Demo:
         if not registered or not self._register(registered):
             return
         for provider, message in messages:
-            self._simulators[provider].hand_over(message, self._accounts[demo_account_name(provider)])
+            self.simulators[provider].hand_over(message, self.accounts[demo_account_name(provider)])
         pushes = sorted(((p, m) for p, m in registered if m.push), key=lambda found: found[1].after)
         polled = len(registered) - len(pushes)
         self._say(f"demo: {len(registered)} messages registered; {len(pushes)} get callbacks, {polled} wait for a poll")
         started = time.monotonic()
         for provider, message in pushes:
-            if self._stop.wait(max(0.0, started + message.after - time.monotonic())):
+            if self.stop.wait(max(0.0, started + message.after - time.monotonic())):
                 return
             self._push(provider, message)
 
     def _say(self, line: str) -> None:
-        self._emit(stamped(line))
+        self.emit(stamped(line))
 
     def _register(self, messages: list[tuple[str, DemoMessage]]) -> bool:
         now = datetime.now(UTC).isoformat()
         body = {"messages": [registration(p, m.message_id, m.destination, now, "local-demo") for p, m in messages]}
         try:
-            reply = requests.post(f"{self._api}/messages", json=body, timeout=30)
+            reply = requests.post(f"{self.api_url}/messages", json=body, timeout=30)
         except requests.RequestException as error:
             self._say(f"demo: POST /messages failed: {type(error).__name__}")
             return False
@@ -123,12 +116,12 @@ class Demo:
         return True
 
     def _push(self, provider: str, message: DemoMessage) -> None:
-        simulator = self._simulators[provider]
+        simulator = self.simulators[provider]
         try:
-            keys = self._accounts[demo_account_name(provider)]
+            keys = self.accounts[demo_account_name(provider)]
             known = provider_named(provider)
             # A provider whose reports are events (no webhook) gets no URL: its simulator puts them on the bus.
-            url = self._webhook_url(provider) if known is not None and known.webhook is not None else ""
+            url = self.webhook_url(provider) if known is not None and known.webhook is not None else ""
             taken = simulator.push_demo(url, message, keys)
         except (requests.RequestException, BotoCoreError, ClientError) as error:
             self._say(f"demo: {provider} callback failed: {type(error).__name__}")

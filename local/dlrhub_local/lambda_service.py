@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -39,19 +39,16 @@ class Invocation:
     error: str | None = None
 
 
+@dataclass
 class LambdaService:
-    def __init__(
-        self,
-        handlers: dict[str, Handler],
-        timeouts: dict[str, int],
-        on_result: Callable[[Invocation], None] = lambda _: None,
-    ) -> None:
-        self._handlers = handlers
-        self._timeouts = timeouts
-        self._on_result = on_result
-        self._busy = 0
-        self._idle = threading.Condition()
-        self._server: LoopbackServer | None = None
+    """The Invoke API of ``handlers`` (``timeouts``: each one's, in seconds) on a free port of loopback."""
+
+    handlers: dict[str, Handler]
+    timeouts: dict[str, int]
+    on_result: Callable[[Invocation], None] = lambda _: None
+    _busy: int = field(default=0, init=False)
+    _idle: threading.Condition = field(default_factory=threading.Condition, init=False)
+    _server: LoopbackServer | None = field(default=None, init=False)
 
     @property
     def endpoint(self) -> str:
@@ -69,13 +66,13 @@ class LambdaService:
             self._server.stop()
 
     def knows(self, function: str) -> bool:
-        return function in self._handlers
+        return function in self.handlers
 
     def run(self, function: str, event: dict[str, Any]) -> Invocation:
         """One invocation in this thread, with a fresh context (the function's timeout)."""
-        context = LambdaContext(function, timeout_ms=self._timeouts.get(function, 3) * 1000)
+        context = LambdaContext(function, timeout_ms=self.timeouts.get(function, 3) * 1000)
         try:
-            return Invocation(function, event, result=self._handlers[function](event, context))
+            return Invocation(function, event, result=self.handlers[function](event, context))
         except Exception:
             return Invocation(function, event, error=traceback.format_exc(limit=8))
 
@@ -86,7 +83,7 @@ class LambdaService:
 
         def work() -> None:
             try:
-                self._on_result(self.run(function, event))
+                self.on_result(self.run(function, event))
             finally:
                 with self._idle:
                     self._busy -= 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,21 +63,17 @@ def event_text(entry: dict[str, object]) -> bytes:
     return f"id: {entry['id']}\ndata: {json.dumps(entry, separators=(',', ':'))}\n\n".encode()
 
 
+@dataclass
 class Pages:
     """Answers the page's requests on the gateway's connection (``serve``), else leaves them to the routes."""
 
-    def __init__(
-        self,
-        feed: Feed,
-        directory: Path = PAGE_DIR,
-        *,
-        stream_seconds: float = STREAM_SECONDS,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-    ) -> None:
-        self.feed = feed
-        self.files = page_files(directory)
-        self.stream_seconds = stream_seconds
-        self.heartbeat_seconds = heartbeat_seconds
+    feed: Feed
+    directory: Path = PAGE_DIR
+    stream_seconds: float = STREAM_SECONDS
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+
+    def __post_init__(self) -> None:
+        self.files = page_files(self.directory)
 
     def serve(self, request: QuietHandler) -> bool:
         """True once ``request`` is answered here; False: a route's business (or a 404)."""
