@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -249,19 +250,10 @@ def start_stack(cli: argparse.ArgumentParser, args: argparse.Namespace, emit: Ca
             polled = poll_accounts(args.poll_accounts, config["accounts"])
         except ValueError as error:
             cli.error(f"--poll-accounts: {error}")
-        options = Options(
-            port=args.port,
-            verbose=args.verbose,
-            json_logs=args.json_logs,
-            poll_every=args.poll_every,
-            report_every=args.report_every,
-            poll_accounts=polled,
-            monitor_window=args.monitor_window,
-            monitor_lag=args.monitor_lag,
-            state_dir=state_dir,
-            config_path=str(args.config),
-            callback=callback_settings(args),
-        )
+        # The options of the same name as a setting, then those make run reads first.
+        same = {setting.name: getattr(args, setting.name) for setting in fields(Options) if hasattr(args, setting.name)}
+        read = {"poll_accounts": polled, "state_dir": state_dir, "config_path": str(args.config)}
+        options = Options(**same | read, callback=callback_settings(args))
         return start(args.template, config, emit, options, services)
     except BaseException:
         services.stop()

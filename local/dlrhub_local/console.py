@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from dlrhub_local.feed import Change
@@ -63,10 +64,6 @@ def invoking(function: str) -> Iterator[None]:
         yield
     finally:
         _current.function = before
-
-
-def current_function() -> str | None:
-    return getattr(_current, "function", None)
 
 
 def shown_path(path: str, params: dict[str, str]) -> str:
@@ -139,10 +136,9 @@ def _report(log: dict[str, Any], function: str) -> str:
 
 def _generic(log: dict[str, Any], function: str) -> str:
     level = str(log.get("level", "INFO")).lower()
-    details = {key: value for key, value in log.items() if key not in FRAME_KEYS and value not in (None, "")}
-    where = account_of(details)
-    details.pop("provider", None)
-    details.pop("account", None)
+    where = account_of({key: value for key, value in log.items() if value not in (None, "")})
+    shown = FRAME_KEYS | {"provider", "account"}
+    details = {key: value for key, value in log.items() if key not in shown and value not in (None, "")}
     text = f"{function}: {log.get('message', '')}" + (f" ({where})" if where else "")
     if details:
         text += ": " + ", ".join(f"{key} {value}" for key, value in details.items())
@@ -173,12 +169,12 @@ def words(
     return _generic(log, name)
 
 
+@dataclass
 class ConsoleStream:
     """Where the functions' log handler writes: each JSON line told in words through ``emit``."""
 
-    def __init__(self, emit: Callable[[str], None], *, verbose: bool = False) -> None:
-        self._emit = emit
-        self._verbose = verbose
+    emit: Callable[[str], None]
+    verbose: bool = field(default=False, kw_only=True)
 
     def write(self, text: str) -> int:
         for raw in text.splitlines():
@@ -187,11 +183,11 @@ class ConsoleStream:
             try:
                 log = json.loads(raw)
             except ValueError:
-                self._emit(raw)  # not a Powertools line: as it is
+                self.emit(raw)  # not a Powertools line: as it is
                 continue
-            line = words(log, verbose=self._verbose) if isinstance(log, dict) else raw
+            line = words(log, verbose=self.verbose) if isinstance(log, dict) else raw
             if line:
-                self._emit(line)
+                self.emit(line)
         return len(text)
 
     def flush(self) -> None:
@@ -210,7 +206,7 @@ class _Attribute(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < self._lowest and record.getMessage() not in TOLD_DEBUG:
             return False
-        function = current_function()
+        function = getattr(_current, "function", None)
         if function is None:  # a worker thread of a function: its service module tells whose it is
             module = record.name.rsplit(".", 1)[-1]
             function = next((short for short in self._short.values() if short == module), None)

@@ -1,9 +1,9 @@
 """A local stand-in for API Gateway HTTP API: real HTTP in, a v2 payload event to the handler.
 
 Routes come from template.yaml. Each request becomes the event API Gateway would send
-(payload format 2.0) and goes to the same handler code that runs in Lambda. Besides the
-template's routes, the local stack may serve fixed ``pages`` of its own (GET and HEAD only:
-the API's documentation, say), and hears of every request a function refused (``on_refused``).
+(payload format 2.0) and goes to the same handler code that runs in Lambda. Before the
+template's routes, the local stack's own pages may answer (``local_pages``: page.py); it hears of
+every request a function refused (``on_refused``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -36,14 +36,6 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 JSON = [("content-type", "application/json")]
-
-
-@dataclass(frozen=True)
-class Page:
-    """A fixed page the local stack serves beside the template's routes; ``read`` gives its bytes."""
-
-    content_type: str
-    read: Callable[[], bytes]
 
 
 #: What the gateway tells of a request a function answered 4xx or 5xx: the route, the method,
@@ -109,13 +101,12 @@ class Router:
         return None
 
 
+@dataclass
 class Unreadable(Exception):
     """The request's framing cannot be read: answered ``status`` and the connection closed."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    status: int
+    message: str
 
 
 def content_length(values: list[str]) -> int:
@@ -232,7 +223,6 @@ class Gateway:
         handlers: dict[str, Callable[[dict, Any], dict]],
         *,
         read_timeout: float = READ_TIMEOUT,
-        pages: Mapping[str, Page] | None = None,
         on_refused: OnRefused | None = None,
         #: The local stack's own pages (page.py), asked first: True when one answered the request.
         local_pages: Callable[[GatewayHandler], bool] | None = None,
@@ -240,7 +230,6 @@ class Gateway:
         self.router = Router(routes)
         self.handlers = handlers
         self.read_timeout = read_timeout
-        self.pages = dict(pages or {})
         self.on_refused = on_refused
         self.local_pages = local_pages
         self._one_at_a_time = threading.Lock()
@@ -272,7 +261,7 @@ class GatewayHandler(QuietHandler):
 
     def handle_request(self) -> None:
         body = self.read_body()
-        if body is None or self.served_as_page():
+        if body is None or (self.gateway.local_pages is not None and self.gateway.local_pages(self)):
             return
         matched = self.gateway.router.match(self.command, urlsplit(self.path).path)
         if matched is None:
@@ -297,15 +286,6 @@ class GatewayHandler(QuietHandler):
         except OSError:  # reset by the client
             self.close_connection = True
         return None
-
-    def served_as_page(self) -> bool:
-        """True when a page answered: the stack's own (page.py), else a fixed one (GET and HEAD)."""
-        if self.gateway.local_pages is not None and self.gateway.local_pages(self):
-            return True
-        page = self.gateway.pages.get(urlsplit(self.path).path) if self.command in ("GET", "HEAD") else None
-        if page is not None:
-            self.answer(200, page.read(), [("content-type", page.content_type)])
-        return page is not None
 
     def invoke(self, route: Route, params: dict[str, str], body: bytes) -> None:
         """The route's function with the request as its event; its reply sent, a refusal told."""

@@ -219,18 +219,9 @@ def running_built(
         **variables,
     }
     port, api_port = free_port(), free_port()
-    command = [
-        str(rie_binary()),
-        "--runtime-interface-emulator-address",
-        f"{LOOPBACK}:{port}",
-        "--runtime-api-address",
-        f"{LOOPBACK}:{api_port}",
-        base_python(),
-        "-S",
-        "-m",
-        "awslambdaric",
-        handler,
-    ]
+    emulator = [str(rie_binary()), "--runtime-interface-emulator-address", f"{LOOPBACK}:{port}"]
+    runtime = [base_python(), "-S", "-m", "awslambdaric", handler]  # the runtime's client, no site-packages
+    command = [*emulator, "--runtime-api-address", f"{LOOPBACK}:{api_port}", *runtime]
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"rie-{function}.log"
     built = BuiltFunction(spawn("rie", command, port, cwd=function_dir, log=log, env=env), log)

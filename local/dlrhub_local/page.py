@@ -1,7 +1,8 @@
 """The local stack's page at ``/``: static files from ``page/``, and the live feed as server-sent events.
 
 The gateway asks :meth:`Pages.serve` before the template's routes; it answers ``GET``/``HEAD``
-of ``/``, ``/page/<file>`` and ``/local/feed`` and leaves everything else to the routes. The
+of ``/``, ``/page/<file>``, ``/local/feed`` and the ``fixed`` pages (the API's documentation, say)
+and leaves everything else to the routes. The
 page reads ``GET /scorecard`` through the gateway like any client, and the feed
 (``text/event-stream``: one ``id:``/``data:`` event per entry of :class:`~dlrhub_local.feed.Feed`)
 for the messages arriving. A feed connection lasts at most ``stream_seconds``; the browser's
@@ -14,7 +15,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,6 +43,14 @@ STREAM_SECONDS = 25.0
 HEARTBEAT_SECONDS = 10.0
 RETRY_MS = 1000
 _ID = re.compile(r"[0-9]{1,12}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fixed page the local stack serves beside the template's routes; ``read`` gives its bytes."""
+
+    content_type: str
+    read: Callable[[], bytes]
 
 
 def page_files(directory: Path = PAGE_DIR) -> dict[str, Path]:
@@ -71,6 +81,7 @@ class Pages:
     directory: Path = PAGE_DIR
     stream_seconds: float = STREAM_SECONDS
     heartbeat_seconds: float = HEARTBEAT_SECONDS
+    fixed: Mapping[str, Page] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.files = page_files(self.directory)
@@ -84,12 +95,13 @@ class Pages:
             after = parse_qs(url.query).get("after", [None])[0]
             self._stream(request, first_id(request.headers.get("last-event-id"), after, self.feed.last))
             return True
-        file = self.files.get(url.path)
-        if file is None:
-            return False
-        headers = {"content-type": CONTENT_TYPES[file.suffix], "cache-control": "no-cache", **SECURITY_HEADERS}
-        request.answer(200, file.read_bytes(), headers.items())
-        return True
+        file, page = self.files.get(url.path), self.fixed.get(url.path)
+        if file is not None:
+            headers = {"content-type": CONTENT_TYPES[file.suffix], "cache-control": "no-cache", **SECURITY_HEADERS}
+            request.answer(200, file.read_bytes(), headers.items())
+        elif page is not None:
+            request.answer(200, page.read(), [("content-type", page.content_type)])
+        return file is not None or page is not None
 
     def _stream(self, request: QuietHandler, after: int) -> None:
         """Entries after ``after`` as they come, for at most ``stream_seconds``; a comment line when idle."""

@@ -8,6 +8,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,30 +82,22 @@ def create_tables(template: Template, dynamodb: Any) -> None:
             dynamodb.create_table(**template.table_definition(logical_id, TABLE_NAMES[logical_id]))
 
 
-def prepare_tables(services: Services, template: Template) -> Callable[[], bool]:
+def prepare_tables(services: Services, template: Template) -> Future[bool]:
     """Create the tables on DynamoDB Local as soon as it listens, in a thread, while the functions load.
-    The call returned waits for it: False when DynamoDB Local failed (the tables are then still to make,
-    on moto server)."""
-    outcome: dict[str, Any] = {}
+    The result: False when DynamoDB Local failed (the tables are then still to make, on moto server)."""
+    outcome: Future[bool] = Future()
 
     def work() -> None:
         try:
-            outcome["local"] = services.wait_ready()
-            if outcome["local"]:
+            local = services.wait_ready()
+            if local:
                 create_tables(template, boto3.session.Session().client("dynamodb"))  # a session per thread
+            outcome.set_result(local)
         except BaseException as error:
-            outcome["error"] = error
+            outcome.set_exception(error)
 
-    thread = threading.Thread(target=work, name="tables", daemon=True)
-    thread.start()
-
-    def done() -> bool:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return bool(outcome["local"])
-
-    return done
+    threading.Thread(target=work, name="tables", daemon=True).start()
+    return outcome
 
 
 def store_secrets(
@@ -118,23 +111,6 @@ def store_secrets(
         secretsmanager.create_secret(Name=secret_name(prefix, provider, account_name), SecretString=json.dumps(value))
 
 
-def show_records(
-    emit: Callable[[str], None], known: Callable[[str], bool], config_path: str, feed: Feed
-) -> Callable[[list[Record]], None]:
-    """A line for each report stored and each registration, as the stream reader reads them, and an
-    entry in the page's live feed."""
-
-    def show(records: list[dict[str, Any]]) -> None:
-        for record in records:
-            images = record["dynamodb"]
-            change = message_change(images.get("OldImage") or {}, images.get("NewImage") or {})
-            if change is not None:
-                emit(console.change_line(change, known, config_path))
-                feed.publish(feed_entry(change))
-
-    return show
-
-
 def local_environment(template: Template, config: dict[str, Any], options: Options) -> dict[str, str]:
     """The functions' variables here: the template's, with the local stack's settings."""
     # The template's empty AWS_ENDPOINT_URL_* (there for `sam local invoke`) must not undo the services'.
@@ -145,14 +121,6 @@ def local_environment(template: Template, config: dict[str, Any], options: Optio
     env["MONITOR_WINDOW_MINUTES"], env["MONITOR_LAG_MINUTES"] = str(options.monitor_window), str(options.monitor_lag)
     env["EVENTS_ACCOUNT"] = DEMO  # events on the local bus belong to the demo account
     return env
-
-
-def console_log_level(*, json_logs: bool, verbose: bool) -> str:
-    """In words, the console tells duplicates, which the functions log at DEBUG (and drops what it does not
-    tell); raw JSON lines: warnings and errors, INFO too when verbose."""
-    if not json_logs:
-        return "DEBUG"
-    return "INFO" if verbose else "WARNING"
 
 
 def handled_as(function: str, handler: Handler) -> Handler:
@@ -282,9 +250,10 @@ class LocalStack:
         os.environ.update(self.services.environment())  # the ports are known: the functions load while the JVM starts
         self.env = local_environment(self.template, self.config, self.options)
         deployed_level = self.env.get("POWERTOOLS_LOG_LEVEL", "INFO")
-        self.env["POWERTOOLS_LOG_LEVEL"] = console_log_level(
-            json_logs=self.options.json_logs, verbose=self.options.verbose
-        )
+        # In words, the console tells duplicates, which the functions log at DEBUG (and drops what it does not
+        # tell); raw JSON lines: warnings and errors, INFO too when verbose.
+        raw_level = "INFO" if self.options.verbose else "WARNING"
+        self.env["POWERTOOLS_LOG_LEVEL"] = raw_level if self.options.json_logs else "DEBUG"
         os.environ.update(self.env)
         # Powertools warns when a handler added no metric (metrics are off here): noise on the console.
         warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
@@ -302,17 +271,17 @@ class LocalStack:
         self.services.moto.wait_ready()
         prefix = self.env.get("SECRETS_PREFIX", "dlrhub")
         store_secrets(self.config, prefix, boto3.client("secretsmanager"), demo_urls(self.simulators))
-        if not tables_made():  # DynamoDB Local failed: the table is on moto, the clients must be anew
+        if not tables_made.result():  # DynamoDB Local failed: the table is on moto, the clients must be anew
             os.environ.update(self.services.environment())
             self.handlers = load_handlers(self.functions)
             create_tables(self.template, boto3.client("dynamodb"))
 
     def serve_http(self) -> None:
         """The template's HTTP API routes, the page and the API's docs, on loopback (served once all is started)."""
-        pages, self.swagger_ui = docs_pages()
-        routes = self.template.http_routes()
+        fixed, self.swagger_ui = docs_pages()
+        pages = Pages(self.feed, fixed=fixed)
         gateway = Gateway(
-            routes, self.handlers, pages=pages, on_refused=self.tell_refused, local_pages=Pages(self.feed).serve
+            self.template.http_routes(), self.handlers, on_refused=self.tell_refused, local_pages=pages.serve
         )
         self.http = gateway.serve(LOOPBACK, self.options.port)
         self.threads.append(threading.Thread(target=self.http.serve_forever, name="http", daemon=True))
@@ -337,9 +306,19 @@ class LocalStack:
             stop=self.stop_event,
             parked=self.state_dir / "parked-batches.jsonl",
             positions=Positions(data_dir / "stream-positions.json" if data_dir else None),
-            observe=show_records(self.emit, self.config["accounts"].__contains__, self.options.config_path, self.feed),
+            observe=self.show_records,
         )
         self.threads.append(threading.Thread(target=self.stream.run, name="stream", daemon=True))
+
+    def show_records(self, records: list[Record]) -> None:
+        """A line for each report stored and each registration the stream reader reads, and an entry in
+        the page's live feed."""
+        for record in records:
+            images = record["dynamodb"]
+            change = message_change(images.get("OldImage") or {}, images.get("NewImage") or {})
+            if change is not None:
+                self.emit(console.change_line(change, self.config["accounts"].__contains__, self.options.config_path))
+                self.feed.publish(feed_entry(change))
 
     def route_events(self) -> None:
         """The template's EventBridge rules on moto's bus, their events handed to the functions."""

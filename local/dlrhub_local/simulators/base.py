@@ -1,25 +1,12 @@
 """What every provider simulator shares: a real HTTP server on loopback, latency, faults, counts.
 
-A simulator is a ``ThreadingHTTPServer`` on 127.0.0.1 (port 0: any free port, see
-``port``/``url`` once started) that answers a provider's documented status API. Tests use
-it in-process; the local stack starts one per provider. Knobs, all thread-safe:
+A simulator (a :class:`SimulatorServer`) answers a provider's documented status API on 127.0.0.1 (port 0:
+any free port, see ``port``/``url`` once started): tests use it in-process, the local stack starts one per
+provider. Its knobs (``latency``, the faults ``*_next`` queued one per request, the counts) are thread-safe,
+and every wait is on the stop event, so ``stop()`` never waits for a stalled request (docs/poller.md).
 
-* ``latency``: seconds every API request waits before it is answered;
-* faults, taken one per request in the order queued: ``fail_next(n, status)`` (HTTP 5xx
-  with a gateway-like body), ``throttle_next(n, retry_after)`` (429 with ``Retry-After``),
-  ``stall_next(n, seconds)`` (wait, then answer normally: the client's read timeout fires
-  first), ``code_next(n, code)`` (the provider's own error reply for ``code``),
-  ``malform_next(n)`` (HTTP 200 whose body is cut short: not the JSON the provider sends);
-* ``requests`` / ``requests_to(path)`` / ``log``: what was received (faulted ones too).
-
-Every wait is on the stop event, so ``stop()`` never waits for a stalled request.
-
-A simulator also plays its provider in the local stack's demo: it makes a demo
-account's keys (:meth:`demo_account`), is started for an account's keys
-(:meth:`for_account`), says which keys point the account at it (:meth:`account_urls`),
-takes the demo's messages (:attr:`demo_messages`, :meth:`hand_over`) and calls back for
-those its provider pushes (:meth:`push_demo`). The registry is
-:data:`dlrhub_local.simulators.SIMULATORS`.
+A simulator also plays its provider in the local stack's demo (the hooks from :meth:`demo_account` to
+:meth:`example`). The registry is :data:`dlrhub_local.simulators.SIMULATORS`.
 """
 
 from __future__ import annotations
@@ -31,7 +18,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -174,7 +160,6 @@ class SimulatorServer:
         self._faults: deque[Fault] = deque()
         self._latency = 0.0
         self._counts: Counter[str] = Counter()
-        self._total = 0
         self.log: deque[SimRequest] = deque(maxlen=LOG_SIZE)
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -202,9 +187,7 @@ class SimulatorServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
     @property
@@ -281,7 +264,7 @@ class SimulatorServer:
     def requests(self) -> int:
         """API requests received so far (faulted ones included)."""
         with self._lock:
-            return self._total
+            return self._counts.total()
 
     def requests_to(self, path: str) -> int:
         with self._lock:
@@ -294,7 +277,6 @@ class SimulatorServer:
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
-            self._total = 0
             self.log.clear()
 
     # -- serving -----------------------------------------------------------------------
@@ -308,7 +290,6 @@ class SimulatorServer:
         if not self.is_api(request):
             return json_reply(404, {"error": "not found"})
         with self._lock:
-            self._total += 1
             self._counts[request.path] += 1
             self.log.append(request)
             latency = self._latency
