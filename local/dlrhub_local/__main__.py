@@ -282,7 +282,7 @@ def addresses(stack: LocalStack) -> list[str]:
         f"DLR Hub local stack on {url}",
         f"  {ports_sentence(url.rsplit(':', 1)[1])}",
         f"  page (messages live, provider scorecard): {url}/",
-        f"  customer API docs: {stack.docs_url}{missing}  OpenAPI document: {stack.openapi_url}",
+        f"  customer API docs: {url}/docs{missing}  OpenAPI document: {url}/openapi.json",
         f"  DynamoDB ({services.engine}, {services.storage}): {table}",
         f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}",
     ]

@@ -1,10 +1,4 @@
-"""The local stack's providers: a simulator per demo account, and demo traffic through them.
-
-``start_simulators`` starts, for each registered simulator
-(:data:`dlrhub_local.simulators.SIMULATORS`), one that accepts the ``{provider}/demo``
-account's keys; ``demo_urls`` says which account keys point at each (a random port per
-run), for the stack to add to the account secrets it stores where the config file gives
-no URL of its own.
+"""The local stack's demo: the ``{provider}/demo`` accounts, and demo traffic through their simulators.
 
 ``Demo`` registers the simulators' demo messages through the customer API
 (``POST /messages``), then lets each simulator push callbacks for some and answer the
@@ -26,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dlrhub.providers.registry import provider_named
 from dlrhub_local.console import stamped
-from dlrhub_local.simulators import SIMULATORS, DemoMessage, SimulatorServer
+from dlrhub_local.simulators import DemoMessage, SimulatorServer
 
 DEMO = "demo"
 
@@ -45,27 +39,6 @@ def registration(provider: str, message_id: str, destination: str, submitted_at:
         "submitted_at": submitted_at,
         "customer_ref": ref,
     }
-
-
-def start_simulators(accounts: dict[str, dict[str, Any]]) -> dict[str, SimulatorServer]:
-    """A started simulator for each ``{provider}/demo`` account with keys its simulator can serve."""
-    found: dict[str, SimulatorServer] = {}
-    try:
-        for provider, simulator_class in SIMULATORS.items():
-            keys = accounts.get(demo_account_name(provider))
-            simulator = simulator_class.for_account(keys) if keys is not None else None
-            if simulator is not None:
-                found[provider] = simulator.start()
-    except BaseException:
-        for simulator in found.values():
-            simulator.stop()
-        raise
-    return found
-
-
-def demo_urls(simulators: dict[str, SimulatorServer]) -> dict[str, dict[str, str]]:
-    """``{provider}/demo`` -> the URL keys pointing it at its simulator."""
-    return {demo_account_name(provider): sim.account_urls() for provider, sim in simulators.items()}
 
 
 @dataclass

@@ -25,9 +25,9 @@ POLLER = "PollerFunction"
 NEWS = (("stored", "new status", "new statuses"), ("closed", "closed (no receipt)", "closed (no receipt)"))
 
 
-def scheduled_event(now: datetime | None = None, schedule: str = "dlrhub-local-poller") -> dict[str, Any]:
+def scheduled_event(schedule: str) -> dict[str, Any]:
     """What EventBridge Scheduler delivers to a Lambda target when the schedule sets no input."""
-    moment = now or datetime.now(UTC)
+    moment = datetime.now(UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -89,7 +89,7 @@ def run_every(
     while not stop.wait(every):
         context = LambdaContext(function, timeout_ms=timeout_s * 1000)
         try:
-            result = handler(scheduled_event(schedule=f"dlrhub-local-{function}"), context)
+            result = handler(scheduled_event(f"dlrhub-local-{function}"), context)
         except Exception:
             emit(stamped(f"{function} failed:\n{traceback.format_exc()}"))
             continue

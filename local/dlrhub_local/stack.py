@@ -24,7 +24,7 @@ from dlrhub_local import console, event_router
 from dlrhub_local.api_docs import docs_pages
 from dlrhub_local.callbacks import CallbackSettings, start_callback_delivery
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW, PORT
-from dlrhub_local.demo import DEMO, Demo, demo_urls, registration, start_simulators
+from dlrhub_local.demo import DEMO, Demo, demo_account_name, registration
 from dlrhub_local.env_vars import write_env_vars
 from dlrhub_local.feed import Feed, feed_entry, message_change
 from dlrhub_local.gateway import Gateway, LambdaContext, load_handler
@@ -146,6 +146,7 @@ def registration_example(gateway_url: str) -> str:
 
 #: The message of the customer API examples: the one the Infin8linx callback example reports on.
 EXAMPLE_MESSAGE, EXAMPLE_DESTINATION, EXAMPLE_REF = "36160109669", "628131565746", "order-1001"
+REGISTER = "register a message you sent (customer API; SigV4-signed when deployed, open here)"
 
 
 @dataclass(frozen=True)
@@ -205,14 +206,6 @@ class LocalStack:
         return f"http://{LOOPBACK}:{self.http.server_address[1]}"
 
     @property
-    def docs_url(self) -> str:
-        return f"{self.gateway_url}/docs"
-
-    @property
-    def openapi_url(self) -> str:
-        return f"{self.gateway_url}/openapi.json"
-
-    @property
     def short_names(self) -> dict[str, str]:
         return {name: function.short_name for name, function in self.functions.items()}
 
@@ -229,7 +222,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         """Every part, in order; whatever started is stopped again when one fails."""
         try:
-            self.simulators = start_simulators(self.config["accounts"])
+            self.start_simulators()
             deployed_level = self.set_environment()
             self.load_functions()
             self.serve_http()
@@ -244,6 +237,14 @@ class LocalStack:
             self.shutdown()
             raise
         return self
+
+    def start_simulators(self) -> None:
+        """A simulator for each ``{provider}/demo`` account with keys its simulator can serve (SIMULATORS)."""
+        for provider, simulator_class in SIMULATORS.items():
+            keys = self.config["accounts"].get(demo_account_name(provider))
+            simulator = simulator_class.for_account(keys) if keys is not None else None
+            if simulator is not None:
+                self.simulators[provider] = simulator.start()
 
     def set_environment(self) -> str:
         """The services' endpoints and the functions' variables, in this process; the template's log level."""
@@ -270,7 +271,8 @@ class LocalStack:
             )
         self.services.moto.wait_ready()
         prefix = self.env.get("SECRETS_PREFIX", "dlrhub")
-        store_secrets(self.config, prefix, boto3.client("secretsmanager"), demo_urls(self.simulators))
+        urls = {demo_account_name(provider): sim.account_urls() for provider, sim in self.simulators.items()}
+        store_secrets(self.config, prefix, boto3.client("secretsmanager"), urls)
         if not tables_made.result():  # DynamoDB Local failed: the table is on moto, the clients must be anew
             os.environ.update(self.services.environment())
             self.handlers = load_handlers(self.functions)
@@ -356,20 +358,13 @@ class LocalStack:
             if every > 0 and name in self.handlers:
                 function = self.functions[name]
                 args = (self.handlers[name], name, every, function.timeout, report, self.emit, self.stop_event)
-                self.threads.append(
-                    threading.Thread(target=run_every, args=args, name=function.short_name, daemon=True)
-                )
+                self.threads.append(threading.Thread(target=run_every, args=args, name=name, daemon=True))
 
     # -- running ---------------------------------------------------------------------------
 
     def examples(self) -> list[tuple[str, str]]:
         """(what, command) for the customer API, each demo account that takes callbacks, and reading back."""
-        found = [
-            (
-                "register a message you sent (customer API; SigV4-signed when deployed, open here)",
-                registration_example(self.gateway_url),
-            )
-        ]
+        found = [(REGISTER, registration_example(self.gateway_url))]
         for provider, simulator in SIMULATORS.items():
             keys = self.config["accounts"].get(f"{provider}/demo")
             known = provider_named(provider)

@@ -163,12 +163,10 @@ class Positions:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._data: dict[str, dict[str, str]] = {}
-        if path is not None and path.exists():
-            try:
-                self._data = json.loads(path.read_text())
-            except ValueError:
-                self._data = {}
+        try:
+            self._data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path and path.exists() else {}
+        except ValueError:
+            self._data = {}
 
     def get(self, stream: str, shard: str) -> str | None:
         return self._data.get(stream, {}).get(shard)
@@ -283,13 +281,8 @@ class StreamReader:
 
     def readable(self) -> list[Shard]:
         """Shards with work left whose parent is done (or gone): oldest first."""
-        found = []
-        for shard_id in sorted(self.shards):
-            shard = self.shards[shard_id]
-            parent = self.shards.get(shard.parent) if shard.parent else None
-            if not shard.finished and (parent is None or parent.finished):
-                found.append(shard)
-        return found
+        parents = [(shard, self.shards.get(shard.parent or "")) for _, shard in sorted(self.shards.items())]
+        return [shard for shard, parent in parents if not shard.finished and (parent is None or parent.finished)]
 
     def _problem(self, error: BaseException, detail: str | None = None) -> None:
         """Count an endpoint error; tell it (with ``detail``, a traceback) unless one was told lately."""

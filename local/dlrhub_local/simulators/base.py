@@ -341,13 +341,7 @@ class ReportingSimulator(SimulatorServer):
         pass  # everything happens in push_demo
 
     def is_api(self, request: SimRequest) -> bool:
-        return False  # no API of the provider's is simulated: every request gets 404
-
-    def route(self, request: SimRequest) -> SimResponse:
-        return json_reply(404, {"message": "not found"})
-
-    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
-        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})
+        return False  # no API of the provider's is simulated: every request gets 404 (none is routed)
 
 
 class SimulatorHandler(QuietHandler):

@@ -256,12 +256,9 @@ class HuaweiSimulator(SimulatorServer):
         """``(start, end, sign_id, offset, limit)``, or the error Huawei answers for them."""
         start, end = _whole(request.param("start_time")), _whole(request.param("end_time"))
         sign_id = request.param("sign_id")
-        if start is None:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: start_time.")
-        if end is None:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: end_time.")
-        if not sign_id:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: sign_id.")
+        if start is None or end is None or not sign_id:
+            missing = "start_time" if start is None else "end_time" if end is None else "sign_id"
+            return self._invalid(INVALID_PARAMETER, f"Invalid parameter: {missing}.")
         if start > end:
             return self._invalid(INVALID_PARAMETER, "Invalid parameter: start_time is after end_time.")
         offset, limit = _whole(request.param("offset"), 0), _whole(request.param("limit"), MAX_LIMIT)
