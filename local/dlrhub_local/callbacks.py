@@ -106,7 +106,6 @@ def event_pattern(table_arn: str | None, final_only: bool) -> dict[str, Any]:
 @dataclass
 class Pending:
     detail: dict[str, Any]
-    first_seen: float
     attempts: int = 0
     due: float = 0.0
 
@@ -138,8 +137,7 @@ class CallbackDelivery:
             except (KeyError, TypeError, ValueError):
                 self.emit(event_line("callback", "skipped a message that is no event"))
             else:
-                now = time.monotonic()
-                self.pending.append(Pending(detail, now, due=now))
+                self.pending.append(Pending(detail, due=time.monotonic()))
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _deliver_due(self) -> None:
