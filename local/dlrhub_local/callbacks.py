@@ -29,6 +29,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dlrhub.adapters.bus import DETAIL_TYPE, SOURCE
 from dlrhub_local.console import event_line
@@ -125,7 +126,12 @@ class CallbackDelivery:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self._receive()
+            try:
+                self._receive()
+            except (BotoCoreError, ClientError):
+                if self.stop.is_set():
+                    return  # moto server stopped with the stack under the queue's long poll
+                raise
             self._deliver_due()
 
     def _receive(self) -> None:
