@@ -9,12 +9,18 @@ import socket
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlrhub_local.callbacks import CallbackAuth, CallbackSettings
 from dlrhub_local.defaults import MONITOR_LAG, MONITOR_WINDOW, PORT, ports_sentence
 from dlrhub_local.processes import LOOPBACK
 from dlrhub_local.services import APPROXIMATE, spawn_services
+
+if TYPE_CHECKING:  # imported when the services are started: see start_stack
+    from dlrhub_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -207,38 +213,28 @@ def port_taken(args: argparse.Namespace) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 - the CLI, one option after another
-    cli = parser()
+def checked(cli: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options, once they make sense together (else exits 2, as argparse does, saying why)."""
     args = cli.parse_args(argv)
     if taken := port_taken(args):
         print(taken, file=sys.stderr)
-        return 2
+        sys.exit(2)
     if not 5 <= args.monitor_window <= 1440 or args.monitor_window % 5:
         cli.error("--monitor-window must be a multiple of 5 from 5 to 1440")
     if not 0 <= args.monitor_lag <= 1440:
         cli.error("--monitor-lag must be from 0 to 1440")
     if args.dynamodb_endpoint and (args.dynamodb != "local" or args.data_dir):
         cli.error("--dynamodb-endpoint uses an engine already running: --dynamodb and --data-dir do not apply")
+    return args
 
-    # Set before anything starts. A background job of a non-interactive shell has SIGINT ignored
-    # (SIG_IGN, which Python keeps): the stack stops on it all the same.
-    done = threading.Event()
-    for number in STOP_SIGNALS:
-        signal.signal(number, lambda *_: done.set())
 
-    printing = threading.Lock()
-
-    def emit(line: str) -> None:
-        with printing:  # a whole line at a time: the functions, the stream and the callbacks print from threads
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-
+def start_stack(cli: argparse.ArgumentParser, args: argparse.Namespace, emit: Callable[[str], None]) -> LocalStack:
+    """The services first (DynamoDB Local's JVM is the slowest to start: while Python imports the functions'
+    code), then the rest of the stack on them; the services stopped again when that fails."""
     state_dir = args.state_dir or args.config.with_suffix("")
-    data_dir = args.data_dir.resolve() if args.data_dir else None
-    # DynamoDB Local's JVM is the slowest to start: first, while Python imports the functions' code.
     services = spawn_services(
         dynamodb=args.dynamodb,
-        data_dir=data_dir,
+        data_dir=args.data_dir.resolve() if args.data_dir else None,
         log_dir=state_dir,
         dynamodb_endpoint=args.dynamodb_endpoint,
         aws_endpoint=args.aws_endpoint,
@@ -247,77 +243,98 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 
     )
     try:
         from dlrhub_local import config as local_config
-        from dlrhub_local.stack import start
+        from dlrhub_local.stack import Options, start
 
         config = local_config.load_or_create(args.config)
         try:
             polled = poll_accounts(args.poll_accounts, config["accounts"])
         except ValueError as error:
             cli.error(f"--poll-accounts: {error}")
-        stack = start(
-            args.template,
-            config,
-            args.port,
-            emit,
-            verbose=args.verbose,
-            json_logs=args.json_logs,
-            config_path=str(args.config),
-            poll_every=args.poll_every,
-            report_every=args.report_every,
-            poll_accounts=polled,
-            monitor_window=args.monitor_window,
-            monitor_lag=args.monitor_lag,
-            state_dir=state_dir,
-            services=services,
-            callback=callback_settings(args),
-        )
+        # The options of the same name as a setting, then those make run reads first.
+        same = {setting.name: getattr(args, setting.name) for setting in fields(Options) if hasattr(args, setting.name)}
+        read = {"poll_accounts": polled, "state_dir": state_dir, "config_path": str(args.config)}
+        options = Options(**same | read, callback=callback_settings(args))
+        return start(args.template, config, emit, options, services)
     except BaseException:
         services.stop()
         raise
+
+
+def banner(stack: LocalStack, data_dir: bool) -> list[str]:
+    """What the stack prints once ready: where everything is, what runs on a schedule, commands to try."""
+    services = stack.services
+    lines = []
+    if services.fallback:
+        lines.append(f"WARNING: the table runs on moto server, not on DynamoDB Local: {services.fallback}")
+        lines.append(f"WARNING: on moto server {APPROXIMATE} (README: 'Without DynamoDB Local')")
+        if data_dir:
+            lines.append("WARNING: --data-dir is ignored: moto server keeps the table in memory")
+    tries = [line for what, command in stack.examples() for line in (f"  # {what}", f"  {command}")]
+    return lines + addresses(stack) + schedules(stack) + ["try:", *tries]
+
+
+def addresses(stack: LocalStack) -> list[str]:
+    """The banner's lines about where each part listens, and the files it uses."""
+    services, url = stack.services, stack.gateway_url
+    missing = "" if stack.swagger_ui else " (Swagger UI not installed: make run installs it)"
+    table = f"{services.table_endpoint}  table {stack.env['TABLE_NAME']}"
+    lines = [
+        f"DLR Hub local stack on {url}",
+        f"  {ports_sentence(url.rsplit(':', 1)[1])}",
+        f"  page (messages live, provider scorecard): {url}/",
+        f"  customer API docs: {url}/docs{missing}  OpenAPI document: {url}/openapi.json",
+        f"  DynamoDB ({services.engine}, {services.storage}): {table}",
+        f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}",
+    ]
+    if stack.stream is not None:
+        lines.append(f"  stream function: {stack.stream.describe()}")
+    lines.append(f"  accounts and secrets:   {stack.options.config_path}")
+    if stack.env_vars is not None:
+        lines.append(f"  env-vars file (make invoke, sam local invoke --env-vars): {stack.env_vars}")
+    lines.append("  customer API routes (IAM-authorised when deployed; open here):")
+    return lines + [f"    {route}" for route in stack.iam_routes]
+
+
+def schedules(stack: LocalStack) -> list[str]:
+    """The banner's lines about what runs on a schedule, and the simulators the poller asks."""
+    options, lines = stack.options, []
+    if options.poll_every > 0:
+        polled = options.poll_accounts if options.poll_accounts is not None else stack.config["accounts"]
+        lines.append(f"  polled every {options.poll_every:g} s: {', '.join(polled) or 'none'}")
+    if options.report_every > 0:
+        lines.append(
+            f"  Infin8linx monitor report every {options.report_every:g} s: {options.monitor_window}-minute windows,"
+            f" reported {options.monitor_lag} min after they end"
+        )
+    asked = {provider: sim for provider, sim in stack.simulators.items() if sim.account_urls()}
+    if asked:
+        every = f"polled every {options.poll_every:g} s" if options.poll_every > 0 else "not polled (--poll-every 0)"
+        lines.append(f"  provider simulators ({every}):")
+        lines += [f"    {provider:<10} {simulator.url}" for provider, simulator in asked.items()]
+    calling = sorted(set(stack.simulators) - set(asked))
+    if calling:  # the hub never asks these: their simulators only call back, or put events on the local bus
+        lines.append(f"  simulated providers that only report in: {', '.join(calling)}")
+    return lines
+
+
+def emit(line: str) -> None:
+    """One line on stdout, in one write: lines from several threads never run into each other."""
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = parser()
+    args = checked(cli, argv)
+    # Set before anything starts. A background job of a non-interactive shell has SIGINT ignored
+    # (SIG_IGN, which Python keeps): the stack stops on it all the same.
+    done = threading.Event()
+    for number in STOP_SIGNALS:
+        signal.signal(number, lambda *_: done.set())
+    stack = start_stack(cli, args, emit)
     try:
-        services = stack.services
-        if services.fallback:
-            emit(f"WARNING: the table runs on moto server, not on DynamoDB Local: {services.fallback}")
-            emit(f"WARNING: on moto server {APPROXIMATE} (README: 'Without DynamoDB Local')")
-            if args.data_dir:
-                emit("WARNING: --data-dir is ignored: moto server keeps the table in memory")
-        emit(f"DLR Hub local stack on {stack.gateway_url}")
-        emit(f"  {ports_sentence(stack.gateway_url.rsplit(':', 1)[1])}")
-        missing = "" if stack.swagger_ui else " (Swagger UI not installed: make run installs it)"
-        emit(f"  page (messages live, provider scorecard): {stack.gateway_url}/")
-        emit(f"  customer API docs: {stack.docs_url}{missing}  OpenAPI document: {stack.openapi_url}")
-        table = stack.env["TABLE_NAME"]
-        emit(f"  DynamoDB ({services.engine}, {services.storage}): {services.table_endpoint}  table {table}")
-        emit(f"  Secrets Manager, EventBridge ({services.aws_engine}): {services.moto.endpoint}")
-        if stack.stream is not None:
-            emit(f"  stream function: {stack.stream.describe()}")
-        emit(f"  accounts and secrets:   {args.config}")
-        if stack.env_vars is not None:
-            emit(f"  env-vars file (make invoke, sam local invoke --env-vars): {stack.env_vars}")
-        emit("  customer API routes (IAM-authorised when deployed; open here):")
-        for route in stack.iam_routes:
-            emit(f"    {route}")
-        polled_names = ", ".join(polled if polled is not None else config["accounts"]) or "none"
-        if args.poll_every > 0:
-            emit(f"  polled every {args.poll_every:g} s: {polled_names}")
-        if args.report_every > 0:
-            emit(
-                f"  Infin8linx monitor report every {args.report_every:g} s: {args.monitor_window}-minute windows,"
-                f" reported {args.monitor_lag} min after they end"
-            )
-        asked = {provider: sim for provider, sim in stack.simulators.items() if sim.account_urls()}
-        if asked:
-            every = f"polled every {args.poll_every:g} s" if args.poll_every > 0 else "not polled (--poll-every 0)"
-            emit(f"  provider simulators ({every}):")
-            for provider, simulator in asked.items():
-                emit(f"    {provider:<10} {simulator.url}")
-        calling = sorted(set(stack.simulators) - set(asked))
-        if calling:  # the hub never asks these: their simulators only call back, or put events on the local bus
-            emit(f"  simulated providers that only report in: {', '.join(calling)}")
-        emit("try:")
-        for what, command in stack.examples():
-            emit(f"  # {what}")
-            emit(f"  {command}")
+        for line in banner(stack, data_dir=args.data_dir is not None):
+            emit(line)
         emit("ready - stored reports are shown below; Ctrl-C stops everything")
         if args.demo and not done.is_set():
             stack.start_demo()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlrhub_local.gateway import Page
+from dlrhub_local.page import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -53,19 +53,13 @@ MISSING = f"""<!doctype html>
 """
 
 
-def _file(path: Path) -> bytes:
-    return path.read_bytes()
-
-
 def docs_pages(swagger_ui: Path = SWAGGER_UI, document: Path = DOCUMENT) -> tuple[dict[str, Page], bool]:
     """The pages (path -> Page), and whether Swagger UI is installed."""
     html = "text/html; charset=utf-8"
-    pages = {OPENAPI: Page("application/json", lambda: _file(document))}
-    installed = all((swagger_ui / name).is_file() for name in ASSETS)
-    if not installed:
-        pages[DOCS] = Page(html, MISSING.encode)
-        return pages, False
-    pages[DOCS] = Page(html, PAGE.encode)
-    for name, content_type in ASSETS.items():
-        pages[f"{DOCS}/{name}"] = Page(content_type, lambda path=swagger_ui / name: _file(path))
-    return pages, True
+    pages = {OPENAPI: Page("application/json", document.read_bytes)}
+    if not all((swagger_ui / name).is_file() for name in ASSETS):
+        return pages | {DOCS: Page(html, MISSING.encode)}, False
+    assets = {
+        f"{DOCS}/{name}": Page(content_type, (swagger_ui / name).read_bytes) for name, content_type in ASSETS.items()
+    }
+    return pages | {DOCS: Page(html, PAGE.encode)} | assets, True

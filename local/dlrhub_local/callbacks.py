@@ -29,8 +29,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dlrhub.adapters.bus import DETAIL_TYPE, SOURCE
+from dlrhub_local.console import event_line
+from dlrhub_local.event_router import queue_rule
 
 RETRIED = {401, 407, 409, 429}
 RULE_PREFIX = "dlrhub-local-callbacks"
@@ -104,7 +107,6 @@ def event_pattern(table_arn: str | None, final_only: bool) -> dict[str, Any]:
 @dataclass
 class Pending:
     detail: dict[str, Any]
-    first_seen: float
     attempts: int = 0
     due: float = 0.0
 
@@ -121,12 +123,15 @@ class CallbackDelivery:
     queue_url: str
     settings: DeliverySettings = field(default_factory=DeliverySettings)
     pending: list[Pending] = field(default_factory=list)
-    delivered: int = 0
-    given_up: int = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self._receive()
+            try:
+                self._receive()
+            except (BotoCoreError, ClientError):
+                if self.stop.is_set():
+                    return  # moto server stopped with the stack under the queue's long poll
+                raise
             self._deliver_due()
 
     def _receive(self) -> None:
@@ -136,10 +141,9 @@ class CallbackDelivery:
             try:
                 detail = json.loads(message["Body"])["detail"]  # the target's InputPath: $.detail
             except (KeyError, TypeError, ValueError):
-                self.emit(f"{clock()}  callback    skipped a message that is no event")
+                self.emit(event_line("callback", "skipped a message that is no event"))
             else:
-                now = time.monotonic()
-                self.pending.append(Pending(detail, now, due=now))
+                self.pending.append(Pending(detail, due=time.monotonic()))
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _deliver_due(self) -> None:
@@ -149,27 +153,18 @@ class CallbackDelivery:
                 return
             status = self._post(item.detail)
             item.attempts += 1
+            told, why = describe(item.detail), f"HTTP {status}" if status is not None else "no answer"
             if status is not None and 200 <= status < 300:
                 self.pending.remove(item)
-                self.delivered += 1
-                self.emit(
-                    f"{clock()}  callback    {describe(item.detail)} -> {status} after {item.attempts} attempt(s)"
-                )
-                continue
-            retried = status is None or status in RETRIED or status >= 500
-            why = f"HTTP {status}" if status is not None else "no answer"
-            retries = self.settings.retries
-            if not retried or item.attempts > retries:
+                self.emit(event_line("callback", f"{told} -> {status} after {item.attempts} attempt(s)"))
+            elif not (status is None or status in RETRIED or status >= 500) or item.attempts > self.settings.retries:
                 self.pending.remove(item)
-                self.given_up += 1
-                self.emit(
-                    f"{clock()}  callback    gave up on {describe(item.detail)}: {why}, {item.attempts} attempt(s)"
-                )
-                continue
-            delay = self.settings.delay(item.attempts) * random.uniform(0.8, 1.2)
-            item.due = time.monotonic() + delay
-            what = f"retry {item.attempts} of {retries} in {delay:.1f} s"
-            self.emit(f"{clock()}  callback    {what}: {describe(item.detail)}: {why}")
+                self.emit(event_line("callback", f"gave up on {told}: {why}, {item.attempts} attempt(s)"))
+            else:
+                delay = self.settings.delay(item.attempts) * random.uniform(0.8, 1.2)
+                item.due = time.monotonic() + delay
+                retry = f"retry {item.attempts} of {self.settings.retries} in {delay:.1f} s"
+                self.emit(event_line("callback", f"{retry}: {told}: {why}"))
 
     def _post(self, detail: dict[str, Any]) -> int | None:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "dlrhub-local-callbacks"}
@@ -184,10 +179,6 @@ class CallbackDelivery:
             return error.code
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError):
             return None
-
-
-def clock() -> str:
-    return time.strftime("%H:%M:%S")
 
 
 def describe(detail: dict[str, Any]) -> str:
@@ -227,14 +218,10 @@ def start_callback_delivery(
     events = events_client or boto3.client("events")
     sqs = sqs_client or boto3.client("sqs")
     name = f"{RULE_PREFIX}-{uuid.uuid4().hex[:8]}"
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = event_pattern(table_arn, final_only)
-    events.put_rule(Name=name, EventBusName=bus_name, EventPattern=json.dumps(pattern), State="ENABLED")
-    events.put_targets(Rule=name, EventBusName=bus_name, Targets=[{"Id": "customer-callback", "Arn": queue_arn}])
+    queue_url = queue_rule(events, sqs, name, event_pattern(table_arn, final_only), bus_name)
     delivery = CallbackDelivery(url, auth, emit, stop, sqs, queue_url, settings or DeliverySettings())
     scope = "final statuses" if final_only else "every status change"
-    emit(f"{clock()}  callbacks   POST {scope} to {safe_url(url)} ({auth.describe()})")
+    emit(event_line("callbacks", f"POST {scope} to {safe_url(url)} ({auth.describe()})"))
     thread = threading.Thread(target=delivery.run, name="callbacks", daemon=True)
     thread.start()
     return thread

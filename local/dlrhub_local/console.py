@@ -18,7 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+from dlrhub_local.feed import Change
+from dlrhub_local.redact import mask_phone
 
 #: The key the console's filter adds to each record: the function that logged it.
 FUNCTION_KEY = "local_function"
@@ -29,37 +33,26 @@ ITEM_REJECTED = "callback item rejected"
 TOLD_BY_GATEWAY = ("callback refused", "callback rejected")
 #: Keys of a Powertools line that are its frame, not what happened.
 FRAME_KEYS = frozenset(
-    {
-        "level",
-        "location",
-        "message",
-        "timestamp",
-        "service",
-        "sampling_rate",
-        "xray_trace_id",
-        "cold_start",
-        "function_name",
-        "function_memory_size",
-        "function_arn",
-        "function_request_id",
-        "correlation_id",
-        "exception",
-        "exception_name",
-        "stack_trace",
-        FUNCTION_KEY,
-    }
+    f"level location message timestamp service sampling_rate xray_trace_id cold_start function_name {FUNCTION_KEY}"
+    " function_memory_size function_arn function_request_id correlation_id exception exception_name stack_trace".split()
 )
 
 _current = threading.local()
 
 
-def clock() -> str:
-    return time.strftime("%H:%M:%S")
+def stamped(line: str) -> str:
+    """``HH:MM:SS  line``: every line the stack prints as it runs begins with the time."""
+    return f"{time.strftime('%H:%M:%S')}  {line}"
 
 
 def event_line(what: str, details: str) -> str:
-    """``HH:MM:SS  what        details``: the one shape of every line the stack prints as it runs."""
-    return f"{clock()}  {what:<11} {details}"
+    """``HH:MM:SS  what        details``: the one shape of a line that tells an event."""
+    return stamped(f"{what:<11} {details}")
+
+
+def counted(number: int, one: str, many: str = "") -> str:
+    """``1 request``, ``2 requests`` (``many``: the plural when it is not ``one`` + s)."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 @contextmanager
@@ -71,10 +64,6 @@ def invoking(function: str) -> Iterator[None]:
         yield
     finally:
         _current.function = before
-
-
-def current_function() -> str | None:
-    return getattr(_current, "function", None)
 
 
 def shown_path(path: str, params: dict[str, str]) -> str:
@@ -111,6 +100,22 @@ def refused_line(function: str, method: str, path: str, status: int, body: bytes
     return event_line(what, f"{function} {method} {path}: {status} {reason_of(body)}")
 
 
+def change_line(change: Change, known: Callable[[str], bool], config_path: str) -> str:
+    """A stored report, or a registration (with a warning when ``known`` says its account is not in the config)."""
+    value = change.value
+    account, to = f"{value['provider']}/{value['account']}", mask_phone(value.get("destination"))
+    if change.kind == "stored":
+        raw = f"(raw {value.get('raw_status')!r}, {value.get('source')})" + (f" to {to}" if to else "")
+        return event_line("stored", f"{account} {value['message_id']} -> {value.get('status')} {raw}")
+    line = event_line("registered", f"{account} {value['message_id']} to {to}, status {value['status']}")
+    if known(account):
+        return line
+    return (
+        f"{line}. WARNING: {account} is not an account of {config_path}: no provider report can reach it"
+        " (its callbacks get 403, the poller never asks), so the message stays PENDING; add the account there"
+    )
+
+
 def account_of(log: dict[str, Any]) -> str:
     """``provider/account`` as the line gives them (either may be missing; ``account`` may be both)."""
     provider, account = log.get("provider"), log.get("account")
@@ -131,10 +136,9 @@ def _report(log: dict[str, Any], function: str) -> str:
 
 def _generic(log: dict[str, Any], function: str) -> str:
     level = str(log.get("level", "INFO")).lower()
-    details = {key: value for key, value in log.items() if key not in FRAME_KEYS and value not in (None, "")}
-    where = account_of(details)
-    details.pop("provider", None)
-    details.pop("account", None)
+    where = account_of({key: value for key, value in log.items() if value not in (None, "")})
+    shown = FRAME_KEYS | {"provider", "account"}
+    details = {key: value for key, value in log.items() if key not in shown and value not in (None, "")}
     text = f"{function}: {log.get('message', '')}" + (f" ({where})" if where else "")
     if details:
         text += ": " + ", ".join(f"{key} {value}" for key, value in details.items())
@@ -165,12 +169,12 @@ def words(
     return _generic(log, name)
 
 
+@dataclass
 class ConsoleStream:
     """Where the functions' log handler writes: each JSON line told in words through ``emit``."""
 
-    def __init__(self, emit: Callable[[str], None], *, verbose: bool = False) -> None:
-        self._emit = emit
-        self._verbose = verbose
+    emit: Callable[[str], None]
+    verbose: bool = field(default=False, kw_only=True)
 
     def write(self, text: str) -> int:
         for raw in text.splitlines():
@@ -179,11 +183,11 @@ class ConsoleStream:
             try:
                 log = json.loads(raw)
             except ValueError:
-                self._emit(raw)  # not a Powertools line: as it is
+                self.emit(raw)  # not a Powertools line: as it is
                 continue
-            line = words(log, verbose=self._verbose) if isinstance(log, dict) else raw
+            line = words(log, verbose=self.verbose) if isinstance(log, dict) else raw
             if line:
-                self._emit(line)
+                self.emit(line)
         return len(text)
 
     def flush(self) -> None:
@@ -202,7 +206,7 @@ class _Attribute(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < self._lowest and record.getMessage() not in TOLD_DEBUG:
             return False
-        function = current_function()
+        function = getattr(_current, "function", None)
         if function is None:  # a worker thread of a function: its service module tells whose it is
             module = record.name.rsplit(".", 1)[-1]
             function = next((short for short in self._short.values() if short == module), None)

@@ -17,9 +17,6 @@ from typing import Any
 
 from dlrhub_local.template import Template
 
-#: Where ``make run`` writes it by default (beside the config, in its state directory).
-DEFAULT = Path(".dlrhub-local") / "env-vars.json"
-
 
 def document(template: Template, values: dict[str, str], endpoints: dict[str, str]) -> dict[str, dict[str, str]]:
     """``{function: {variable: value}}`` for each declared variable that ``endpoints`` or ``values`` give."""

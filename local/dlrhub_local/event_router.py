@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlrhub_local.console import stamped
 from dlrhub_local.gateway import LambdaContext
 from dlrhub_local.template import EventRule
 
@@ -35,23 +34,24 @@ class Route:
     rule: EventRule
     queue_url: str
 
-    @property
-    def name(self) -> str:
-        return f"{PREFIX}-{self.rule.function}-{self.rule.name}"[:64]
+
+def queue_rule(events: Any, sqs: Any, name: str, pattern: dict[str, Any], bus: str, **queue: str) -> str:
+    """A rule on ``bus`` whose target is a queue (moto delivers the events it matches to an SQS target),
+    both named ``name`` (made again, the same); the queue's URL. ``queue``: the queue's attributes."""
+    queue_url = sqs.create_queue(QueueName=name, Attributes=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED", EventBusName=bus)
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local-queue", "Arn": arn}])
+    return queue_url
 
 
 def create_rules(rules: list[EventRule], events: Any, sqs: Any) -> list[Route]:
-    """A queue and a rule targeting it, per template rule; idempotent (same names again)."""
+    """A queue and a rule targeting it, per template rule; idempotent (same names again). A message
+    read and not deleted is visible again after ``RETRY_AFTER_SECONDS``."""
     routes = []
     for rule in rules:
-        name = f"{PREFIX}-{rule.function}-{rule.name}"[:64]
-        queue_url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": str(RETRY_AFTER_SECONDS)})[
-            "QueueUrl"
-        ]
-        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name=name, EventPattern=json.dumps(rule.pattern), State="ENABLED", EventBusName=rule.bus)
-        events.put_targets(Rule=name, EventBusName=rule.bus, Targets=[{"Id": "local-router", "Arn": arn}])
-        routes.append(Route(rule, queue_url))
+        name, retry = f"{PREFIX}-{rule.function}-{rule.name}"[:64], str(RETRY_AFTER_SECONDS)
+        routes.append(Route(rule, queue_rule(events, sqs, name, rule.pattern, rule.bus, VisibilityTimeout=retry)))
     return routes
 
 
@@ -64,15 +64,9 @@ def deliver(route: Route, handler: Handler, sqs: Any, emit: Callable[[str], None
     for message in messages:
         received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
-            event = json.loads(message["Body"])
-            handler(
-                event,
-                LambdaContext(route.rule.function, str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic()),
-            )
+            handler(json.loads(message["Body"]), LambdaContext(route.rule.function, timeout_ms=timeout_ms))
         except Exception:
-            emit(
-                f"{time.strftime('%H:%M:%S')}  {route.rule.function} failed (try {received}):\n{traceback.format_exc()}"
-            )
+            emit(stamped(f"{route.rule.function} failed (try {received}):\n{traceback.format_exc()}"))
             if received < MAX_RECEIVES:
                 continue  # visible again after the visibility timeout: tried again
         sqs.delete_message(QueueUrl=route.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -96,6 +90,6 @@ def route(
                 try:
                     busy += deliver(found, handler, sqs, emit)
                 except Exception:  # moto stopping, say: shown, and tried again
-                    emit(f"{time.strftime('%H:%M:%S')}  event router: {traceback.format_exc(limit=1)}")
+                    emit(stamped(f"event router: {traceback.format_exc(limit=1)}"))
         if not busy:
             stop.wait(every)

@@ -1,9 +1,9 @@
 """A local stand-in for API Gateway HTTP API: real HTTP in, a v2 payload event to the handler.
 
 Routes come from template.yaml. Each request becomes the event API Gateway would send
-(payload format 2.0) and goes to the same handler code that runs in Lambda. Besides the
-template's routes, the local stack may serve fixed ``pages`` of its own (GET and HEAD only:
-the API's documentation, say), and hears of every request a function refused (``on_refused``).
+(payload format 2.0) and goes to the same handler code that runs in Lambda. Before the
+template's routes, the local stack's own pages may answer (``local_pages``: page.py); it hears of
+every request a function refused (``on_refused``).
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dlrhub_local.loopback_http import LoopbackServer, QuietHandler
 from dlrhub_local.template import Function, Route
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -35,14 +35,7 @@ READ_TIMEOUT = 5.0
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
-
-
-@dataclass(frozen=True)
-class Page:
-    """A fixed page the local stack serves beside the template's routes; ``read`` gives its bytes."""
-
-    content_type: str
-    read: Callable[[], bytes]
+JSON = [("content-type", "application/json")]
 
 
 #: What the gateway tells of a request a function answered 4xx or 5xx: the route, the method,
@@ -53,7 +46,7 @@ OnRefused = Callable[[Route, str, dict[str, str], int, bytes], None]
 @dataclass
 class LambdaContext:
     function_name: str
-    aws_request_id: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     memory_limit_in_mb: int = 256
     timeout_ms: int = 10_000
     started: float = field(default_factory=time.monotonic)
@@ -108,13 +101,12 @@ class Router:
         return None
 
 
+@dataclass
 class Unreadable(Exception):
     """The request's framing cannot be read: answered ``status`` and the connection closed."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    status: int
+    message: str
 
 
 def content_length(values: list[str]) -> int:
@@ -163,9 +155,7 @@ def build_event(
     route: Route, params: dict[str, str], method: str, target: str, headers: dict[str, str], body: bytes, ip: str
 ) -> dict[str, Any]:
     split = urlsplit(target)
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(split.query, keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
+    query = joined(parse_qsl(split.query, keep_blank_values=True))
     # As API Gateway does: the scheme the caller used (here always plain HTTP on loopback) and
     # its address, so a function can rebuild the URL that was called (what Twilio signs).
     headers = {**headers, "x-forwarded-proto": "http", "x-forwarded-for": ip}
@@ -207,6 +197,20 @@ def build_event(
     return event
 
 
+def joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Names given more than once as API Gateway passes them on: once, the values comma-separated."""
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        found[key] = f"{found[key]},{value}" if key in found else value
+    return found
+
+
+def result_body(result: dict[str, Any]) -> bytes:
+    """The body of a function's reply (base64 when it says so)."""
+    raw = result.get("body") or ""
+    return base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+
+
 class Gateway:
     """Requests are served in threads, but the functions are invoked one at a time: in Lambda an
     execution environment serves one request at a time, and Powertools' event handler relies on it
@@ -219,145 +223,99 @@ class Gateway:
         handlers: dict[str, Callable[[dict, Any], dict]],
         *,
         read_timeout: float = READ_TIMEOUT,
-        pages: Mapping[str, Page] | None = None,
         on_refused: OnRefused | None = None,
         #: The local stack's own pages (page.py), asked first: True when one answered the request.
-        local_pages: Callable[[BaseHTTPRequestHandler], bool] | None = None,
+        local_pages: Callable[[GatewayHandler], bool] | None = None,
     ) -> None:
         self.router = Router(routes)
         self.handlers = handlers
         self.read_timeout = read_timeout
-        self.pages = dict(pages or {})
         self.on_refused = on_refused
         self.local_pages = local_pages
         self._one_at_a_time = threading.Lock()
 
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
         with self._one_at_a_time:
-            context = LambdaContext(route.function, event["requestContext"]["requestId"], started=time.monotonic())
-            return self.handlers[route.function](event, context)
+            return self.handlers[route.function](
+                event, LambdaContext(route.function, event["requestContext"]["requestId"])
+            )
 
-    def serve(self, host: str, port: int) -> ThreadingHTTPServer:  # noqa: C901 - the request handler class it defines
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "dlrhub-local"
-            disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
-            protocol_version = "HTTP/1.1"
-            timeout = gateway.read_timeout  # every read and write of the connection (socketserver sets it)
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet: the path holds secrets
-                pass
-
-            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-                """http.server's own errors (a bad request line, too long a URL or header) as API Gateway
-                words them: its page would echo the request line, secrets in the path included."""
-                self.close_connection = True
-                if self.request_version == "HTTP/0.9":  # not parsed so far: a status line all the same
-                    self.request_version = "HTTP/1.1"
-                try:
-                    phrase = HTTPStatus(code).phrase
-                except ValueError:
-                    phrase = "Error"
-                body = json.dumps({"message": phrase}).encode()
-                self._reply(code, body, {"content-type": "application/json", "connection": "close"})
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                try:
-                    self.send_response(status)
-                    for key, value in (headers or {"content-type": "application/json"}).items():
-                        self.send_header(key, value)
-                    self.send_header("content-length", str(len(body)))
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(body)
-                except OSError:  # the client is gone (reset, broken pipe, timeout): nothing to tell it
-                    self.close_connection = True
-
-            def _read_body(self) -> bytes | None:
-                """The body; None once answered 400/408/413 (the connection is then closed: its framing is lost)."""
-                try:
-                    chunked = self.headers.get_all("transfer-encoding") or []
-                    lengths = self.headers.get_all("content-length") or []
-                    if chunked:
-                        if lengths or [value.strip().lower() for value in chunked] != ["chunked"]:
-                            raise Unreadable(400, "Bad Request")
-                        return read_chunked(self.rfile)
-                    return read_exactly(self.rfile, content_length(lengths))
-                except Unreadable as error:
-                    status, message = error.status, error.message
-                except TimeoutError:
-                    status, message = 408, "Request Timeout"
-                except OSError:  # reset by the client
-                    self.close_connection = True
-                    return None
-                headers = {"content-type": "application/json", "connection": "close"}  # send_header closes it
-                self._reply(status, json.dumps({"message": message}).encode(), headers)
-                return None
-
-            def _handle(self) -> None:
-                body = self._read_body()
-                if body is None or (gateway.local_pages is not None and gateway.local_pages(self)):
-                    return
-                path = urlsplit(self.path).path
-                page = gateway.pages.get(path) if self.command in ("GET", "HEAD") else None
-                if page is not None:
-                    self._reply(200, page.read(), {"content-type": page.content_type})
-                    return
-                matched = gateway.router.match(self.command, path)
-                if matched is None:
-                    self._reply(404, b'{"message":"Not Found"}')
-                    return
-                route, params = matched
-                headers: dict[str, str] = {}
-                for key, value in self.headers.items():
-                    key = key.lower()
-                    headers[key] = f"{headers[key]},{value}" if key in headers else value
-                event = build_event(route, params, self.command, self.path, headers, body, self.client_address[0])
-                try:
-                    result = gateway.invoke(route, event)
-                except Exception:
-                    traceback.print_exc()
-                    self._reply(500, b'{"message":"Internal Server Error"}')
-                    return
-                self._send_result(result)
-                status = int(result.get("statusCode", 200))
-                if status >= 400 and gateway.on_refused is not None:
-                    raw = result.get("body") or ""
-                    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-                    gateway.on_refused(route, self.command, params, status, body)
-
-            def _send_result(self, result: dict[str, Any]) -> None:
-                raw = result.get("body") or ""
-                body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-                headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-                headers.setdefault("content-type", "application/json")
-                headers.pop("content-length", None)
-                try:
-                    self.send_response(int(result.get("statusCode", 200)))
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    for cookie in result.get("cookies") or []:
-                        self.send_header("set-cookie", cookie)
-                    self.send_header("content-length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:  # the client gave up waiting
-                    self.close_connection = True
-
-            def __getattr__(self, name: str) -> Any:
-                # Every method (TRACE, QUERY, ...) reaches the router: like API Gateway, a method no
-                # route takes gets 404, never http.server's 501.
-                if name.startswith("do_"):
-                    return self._handle
-                raise AttributeError(name)
-
-        server = _Server((host, port), Handler)
-        server.daemon_threads = True
-        return server
+    def serve(self, host: str, port: int) -> LoopbackServer:
+        """A server (not yet serving) whose connections time out after ``read_timeout`` s of silence."""
+        handler = type("Handler", (GatewayHandler,), {"gateway": self, "timeout": self.read_timeout})
+        return LoopbackServer((host, port), handler)
 
 
-class _Server(ThreadingHTTPServer):
-    #: Connections waiting to be accepted (socketserver's 5 makes a burst of new connections wait
-    #: for the client's SYN retransmit, a second or more).
-    request_queue_size = 128
+class GatewayHandler(QuietHandler):
+    """A connection's requests, each in three steps: its body read, then a page of the stack's own, else
+    the route's function. Every method reaches them: like API Gateway, a method no route takes gets
+    404, never http.server's 501."""
+
+    server_version = "dlrhub-local"
+    gateway: Gateway  # set by Gateway.serve, with ``timeout`` (every read and write of the connection)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self.handle_request
+        raise AttributeError(name)
+
+    def handle_request(self) -> None:
+        body = self.read_body()
+        if body is None or (self.gateway.local_pages is not None and self.gateway.local_pages(self)):
+            return
+        matched = self.gateway.router.match(self.command, urlsplit(self.path).path)
+        if matched is None:
+            self.answer(404, b'{"message":"Not Found"}', JSON)
+            return
+        self.invoke(*matched, body)
+
+    def read_body(self) -> bytes | None:
+        """The body; None once answered 400/408/413 (the connection is then closed: its framing is lost)."""
+        try:
+            chunked = self.headers.get_all("transfer-encoding") or []
+            lengths = self.headers.get_all("content-length") or []
+            if chunked:
+                if lengths or [value.strip().lower() for value in chunked] != ["chunked"]:
+                    raise Unreadable(400, "Bad Request")
+                return read_chunked(self.rfile)
+            return read_exactly(self.rfile, content_length(lengths))
+        except Unreadable as error:
+            self.refuse(error.status, error.message)
+        except TimeoutError:
+            self.refuse(408, "Request Timeout")
+        except OSError:  # reset by the client
+            self.close_connection = True
+        return None
+
+    def invoke(self, route: Route, params: dict[str, str], body: bytes) -> None:
+        """The route's function with the request as its event; its reply sent, a refusal told."""
+        headers = joined((key.lower(), value) for key, value in self.headers.items())
+        event = build_event(route, params, self.command, self.path, headers, body, self.client_address[0])
+        try:
+            result = self.gateway.invoke(route, event)
+        except Exception:
+            traceback.print_exc()
+            self.answer(500, b'{"message":"Internal Server Error"}', JSON)
+            return
+        status, reply = int(result.get("statusCode", 200)), result_body(result)
+        given = {key.lower(): str(value) for key, value in (result.get("headers") or {}).items()}
+        given.pop("content-length", None)
+        cookies = [("set-cookie", cookie) for cookie in result.get("cookies") or []]
+        self.answer(status, reply, [*({"content-type": "application/json"} | given).items(), *cookies])
+        if status >= 400 and self.gateway.on_refused is not None:
+            self.gateway.on_refused(route, self.command, params, status, reply)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (a bad request line, too long a URL or header) as API Gateway
+        words them: its page would echo the request line, secrets in the path included."""
+        if self.request_version == "HTTP/0.9":  # not parsed so far: a status line all the same
+            self.request_version = "HTTP/1.1"
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        self.refuse(code, phrase)
+
+    def refuse(self, status: int, message: str) -> None:
+        """``{"message": …}``, and the connection closed (sending that header closes it)."""
+        self.answer(status, json.dumps({"message": message}).encode(), [*JSON, ("connection", "close")])

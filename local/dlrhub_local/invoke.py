@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from dlrhub_local import console
 from dlrhub_local.env_vars import read_env_vars
-from dlrhub_local.processes import LOOPBACK, Server, free_port, wait_for_port
-from dlrhub_local.services import REGION
+from dlrhub_local.processes import LOOPBACK, Server, free_port, spawn, wait_for_port
+from dlrhub_local.services import CREDENTIALS
 from dlrhub_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +49,6 @@ SAM_BUILD_TIMEOUT = 600
 #: What a build depends on: a change to any of these makes the next invoke build again.
 SOURCES = ("template.yaml", "functions", "layers/core")
 BUILT_MARK = ".dlrhub-host-build"
-#: Credentials the local services take (no call can reach AWS with them).
-LOCAL_AWS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
 
 
 class Missing(Exception):
@@ -216,7 +209,7 @@ def running_built(
         raise Missing(f"{shown(build)} holds no {function}: is it a function of template.yaml?")
     layer_dir = build / "CoreLayer" / "python"
     env = {
-        **LOCAL_AWS,
+        **CREDENTIALS,
         "PATH": os.environ.get("PATH", ""),
         "LAMBDA_TASK_ROOT": str(function_dir),
         "PYTHONPATH": os.pathsep.join(map(str, [function_dir, layer_dir, shim])),
@@ -226,33 +219,14 @@ def running_built(
         **variables,
     }
     port, api_port = free_port(), free_port()
-    command = [
-        str(rie_binary()),
-        "--runtime-interface-emulator-address",
-        f"{LOOPBACK}:{port}",
-        "--runtime-api-address",
-        f"{LOOPBACK}:{api_port}",
-        base_python(),
-        "-S",
-        "-m",
-        "awslambdaric",
-        handler,
-    ]
+    emulator = [str(rie_binary()), "--runtime-interface-emulator-address", f"{LOOPBACK}:{port}"]
+    runtime = [base_python(), "-S", "-m", "awslambdaric", handler]  # the runtime's client, no site-packages
+    command = [*emulator, "--runtime-api-address", f"{LOOPBACK}:{api_port}", *runtime]
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"rie-{function}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - the RIE shipped with aws-sam-cli, our own arguments
-            command,
-            cwd=function_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=sink,
-            start_new_session=True,
-        )
-    built = BuiltFunction(Server("rie", process, port), log)
+    built = BuiltFunction(spawn("rie", command, port, cwd=function_dir, log=log, env=env), log)
     try:
-        wait_for_port(port, process)
+        built.server.wait_ready(30)
         yield built
     finally:
         built.server.stop()

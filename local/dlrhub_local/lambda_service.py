@@ -17,14 +17,13 @@ import re
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from dlrhub_local.gateway import LambdaContext
+from dlrhub_local.loopback_http import LoopbackServer, QuietHandler
 from dlrhub_local.processes import LOOPBACK
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -40,19 +39,16 @@ class Invocation:
     error: str | None = None
 
 
+@dataclass
 class LambdaService:
-    def __init__(
-        self,
-        handlers: dict[str, Handler],
-        timeouts: dict[str, int],
-        on_result: Callable[[Invocation], None] = lambda _: None,
-    ) -> None:
-        self._handlers = handlers
-        self._timeouts = timeouts
-        self._on_result = on_result
-        self._busy = 0
-        self._idle = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
+    """The Invoke API of ``handlers`` (``timeouts``: each one's, in seconds) on a free port of loopback."""
+
+    handlers: dict[str, Handler]
+    timeouts: dict[str, int]
+    on_result: Callable[[Invocation], None] = lambda _: None
+    _busy: int = field(default=0, init=False)
+    _idle: threading.Condition = field(default_factory=threading.Condition, init=False)
+    _server: LoopbackServer | None = field(default=None, init=False)
 
     @property
     def endpoint(self) -> str:
@@ -60,74 +56,34 @@ class LambdaService:
         return f"http://{LOOPBACK}:{self._server.server_address[1]}"
 
     def start(self, port: int = 0) -> LambdaService:
-        service = self
-
-        class Request(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:  # the stack prints its own lines
-                pass
-
-            def do_POST(self) -> None:
-                found = PATH.match(self.path.split("?", 1)[0])
-                name = unquote(found.group("name")).rsplit(":", 1)[-1] if found else ""  # a name or an ARN
-                if not found or name not in service._handlers:
-                    self._reply(404, {"Type": "User", "message": f"Function not found: {name[:64]}"}, error=True)
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._reply(413, {"Type": "User", "message": "payload too large"}, error=True)
-                    return
-                try:
-                    event = json.loads(self.rfile.read(length) or b"{}")
-                except ValueError:
-                    self._reply(400, {"Type": "User", "message": "payload is not JSON"}, error=True)
-                    return
-                if self.headers.get("X-Amz-Invocation-Type") == "Event":
-                    service._start_async(name, event)
-                    self._reply(202, None)
-                    return
-                outcome = service.run(name, event)
-                extra = {"X-Amz-Function-Error": "Unhandled"} if outcome.error else {}
-                body = {"errorMessage": outcome.error} if outcome.error else outcome.result
-                self._reply(200, body, headers=extra)
-
-            def _reply(self, status: int, body: Any, *, error: bool = False, headers: dict | None = None) -> None:
-                data = b"" if body is None else json.dumps(body, default=str).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if error:
-                    self.send_header("x-amzn-ErrorType", "ResourceNotFoundException" if status == 404 else "Invalid")
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer((LOOPBACK, port), Request)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="lambda-api", daemon=True).start()
+        handler = type("Handler", (InvokeHandler,), {"service": self})
+        self._server = LoopbackServer((LOOPBACK, port), handler)
+        self._server.serve_in_thread("lambda-api")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
+
+    def knows(self, function: str) -> bool:
+        return function in self.handlers
 
     def run(self, function: str, event: dict[str, Any]) -> Invocation:
         """One invocation in this thread, with a fresh context (the function's timeout)."""
-        timeout_ms = self._timeouts.get(function, 3) * 1000
-        context = LambdaContext(function, str(uuid.uuid4()), timeout_ms=timeout_ms, started=time.monotonic())
+        context = LambdaContext(function, timeout_ms=self.timeouts.get(function, 3) * 1000)
         try:
-            return Invocation(function, event, result=self._handlers[function](event, context))
+            return Invocation(function, event, result=self.handlers[function](event, context))
         except Exception:
             return Invocation(function, event, error=traceback.format_exc(limit=8))
 
-    def _start_async(self, function: str, event: dict[str, Any]) -> None:
+    def start_async(self, function: str, event: dict[str, Any]) -> None:
+        """An asynchronous invocation (``Event``), in a thread of its own; ``on_result`` gets its outcome."""
         with self._idle:
             self._busy += 1
 
         def work() -> None:
             try:
-                self._on_result(self.run(function, event))
+                self.on_result(self.run(function, event))
             finally:
                 with self._idle:
                     self._busy -= 1
@@ -151,3 +107,43 @@ class LambdaService:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class InvokeHandler(QuietHandler):
+    """``POST /2015-03-31/functions/{name}/invocations`` as Lambda's Invoke API answers it."""
+
+    protocol_version = "HTTP/1.0"  # a connection per invocation
+    service: LambdaService  # set by LambdaService.start
+
+    def do_POST(self) -> None:
+        found = PATH.match(self.path.split("?", 1)[0])
+        name = unquote(found.group("name")).rsplit(":", 1)[-1] if found else ""  # a name or an ARN
+        if not found or not self.service.knows(name):
+            self.refuse(404, f"Function not found: {name[:64]}")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.refuse(413, "payload too large")
+            return
+        try:
+            event = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self.refuse(400, "payload is not JSON")
+            return
+        if self.headers.get("X-Amz-Invocation-Type") == "Event":
+            self.service.start_async(name, event)
+            self.reply(202, None)
+            return
+        outcome = self.service.run(name, event)
+        if outcome.error:
+            self.reply(200, {"errorMessage": outcome.error}, [("X-Amz-Function-Error", "Unhandled")])
+        else:
+            self.reply(200, outcome.result)
+
+    def reply(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body, default=str).encode()
+        self.answer(status, data, [("Content-Type", "application/json"), *(headers or [])])
+
+    def refuse(self, status: int, message: str) -> None:
+        error_type = "ResourceNotFoundException" if status == 404 else "Invalid"
+        self.reply(status, {"Type": "User", "message": message}, [("x-amzn-ErrorType", error_type)])

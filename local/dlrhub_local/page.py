@@ -1,7 +1,8 @@
 """The local stack's page at ``/``: static files from ``page/``, and the live feed as server-sent events.
 
 The gateway asks :meth:`Pages.serve` before the template's routes; it answers ``GET``/``HEAD``
-of ``/``, ``/page/<file>`` and ``/local/feed`` and leaves everything else to the routes. The
+of ``/``, ``/page/<file>``, ``/local/feed`` and the ``fixed`` pages (the API's documentation, say)
+and leaves everything else to the routes. The
 page reads ``GET /scorecard`` through the gateway like any client, and the feed
 (``text/event-stream``: one ``id:``/``data:`` event per entry of :class:`~dlrhub_local.feed.Feed`)
 for the messages arriving. A feed connection lasts at most ``stream_seconds``; the browser's
@@ -14,11 +15,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from dlrhub_local.feed import Feed
+from dlrhub_local.loopback_http import QuietHandler
 
 PAGE_DIR = Path(__file__).with_name("page")
 FEED_PATH = "/local/feed"
@@ -42,6 +45,14 @@ RETRY_MS = 1000
 _ID = re.compile(r"[0-9]{1,12}")
 
 
+@dataclass(frozen=True)
+class Page:
+    """A fixed page the local stack serves beside the template's routes; ``read`` gives its bytes."""
+
+    content_type: str
+    read: Callable[[], bytes]
+
+
 def page_files(directory: Path = PAGE_DIR) -> dict[str, Path]:
     """URL path -> file: ``/`` is index.html; every other file of ``directory`` under ``/page/``."""
     files = {f"/page/{path.name}": path for path in sorted(directory.iterdir()) if path.suffix in CONTENT_TYPES}
@@ -62,23 +73,20 @@ def event_text(entry: dict[str, object]) -> bytes:
     return f"id: {entry['id']}\ndata: {json.dumps(entry, separators=(',', ':'))}\n\n".encode()
 
 
+@dataclass
 class Pages:
     """Answers the page's requests on the gateway's connection (``serve``), else leaves them to the routes."""
 
-    def __init__(
-        self,
-        feed: Feed,
-        directory: Path = PAGE_DIR,
-        *,
-        stream_seconds: float = STREAM_SECONDS,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-    ) -> None:
-        self.feed = feed
-        self.files = page_files(directory)
-        self.stream_seconds = stream_seconds
-        self.heartbeat_seconds = heartbeat_seconds
+    feed: Feed
+    directory: Path = PAGE_DIR
+    stream_seconds: float = STREAM_SECONDS
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    fixed: Mapping[str, Page] = field(default_factory=dict)
 
-    def serve(self, request: BaseHTTPRequestHandler) -> bool:
+    def __post_init__(self) -> None:
+        self.files = page_files(self.directory)
+
+    def serve(self, request: QuietHandler) -> bool:
         """True once ``request`` is answered here; False: a route's business (or a 404)."""
         if request.command not in ("GET", "HEAD"):
             return False
@@ -87,27 +95,15 @@ class Pages:
             after = parse_qs(url.query).get("after", [None])[0]
             self._stream(request, first_id(request.headers.get("last-event-id"), after, self.feed.last))
             return True
-        file = self.files.get(url.path)
-        if file is None:
-            return False
-        headers = {"content-type": CONTENT_TYPES[file.suffix], "cache-control": "no-cache", **SECURITY_HEADERS}
-        self._send(request, file.read_bytes(), headers)
-        return True
+        file, page = self.files.get(url.path), self.fixed.get(url.path)
+        if file is not None:
+            headers = {"content-type": CONTENT_TYPES[file.suffix], "cache-control": "no-cache", **SECURITY_HEADERS}
+            request.answer(200, file.read_bytes(), headers.items())
+        elif page is not None:
+            request.answer(200, page.read(), [("content-type", page.content_type)])
+        return file is not None or page is not None
 
-    @staticmethod
-    def _send(request: BaseHTTPRequestHandler, body: bytes, headers: dict[str, str]) -> None:
-        try:
-            request.send_response(200)
-            for key, value in headers.items():
-                request.send_header(key, value)
-            request.send_header("content-length", str(len(body)))
-            request.end_headers()
-            if request.command != "HEAD":
-                request.wfile.write(body)
-        except OSError:  # the browser went away
-            request.close_connection = True
-
-    def _stream(self, request: BaseHTTPRequestHandler, after: int) -> None:
+    def _stream(self, request: QuietHandler, after: int) -> None:
         """Entries after ``after`` as they come, for at most ``stream_seconds``; a comment line when idle."""
         request.close_connection = True
         try:

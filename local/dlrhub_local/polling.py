@@ -1,9 +1,9 @@
-"""The local stand-in for the poller's EventBridge schedule: invoke the handler every N seconds.
+"""The local stand-in for the template's EventBridge schedules: the poller and the reporter every N seconds.
 
 Each run gets the event EventBridge Scheduler sends (``events/schedule_poller.json`` is a
 sample of it) and a Lambda context with the function's timeout from template.yaml, so the
-handler's remaining-time rule works as deployed. The scheduled run starts one invocation per
-account through the local Lambda API (``lambda_service``), whose results are printed as they end.
+handler's remaining-time rule works as deployed. The poller's scheduled run starts one invocation
+per account through the local Lambda API (``lambda_service``), whose results are told as they end.
 """
 
 from __future__ import annotations
@@ -16,23 +16,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from dlrhub_local.console import counted, event_line, stamped
 from dlrhub_local.gateway import LambdaContext
-from dlrhub_local.template import Template
+from dlrhub_local.lambda_service import Invocation
 
 POLLER = "PollerFunction"
-DEFAULT_TIMEOUT = 3  # seconds: Lambda's default when the template sets none
+#: What a poll of one account did that is worth telling: (key of its result, one, many).
+NEWS = (("stored", "new status", "new statuses"), ("closed", "closed (no receipt)", "closed (no receipt)"))
 
 
-def function_timeout(template: Template, logical_id: str = POLLER) -> int:
-    """The function's Timeout (seconds) from its properties, else the template's Globals."""
-    properties = template.resources[logical_id]["Properties"]
-    globals_ = template.doc.get("Globals", {}).get("Function", {})
-    return int(properties.get("Timeout", globals_.get("Timeout", DEFAULT_TIMEOUT)))
-
-
-def scheduled_event(now: datetime | None = None, schedule: str = "dlrhub-local-poller") -> dict[str, Any]:
+def scheduled_event(schedule: str) -> dict[str, Any]:
     """What EventBridge Scheduler delivers to a Lambda target when the schedule sets no input."""
-    moment = now or datetime.now(UTC)
+    moment = datetime.now(UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -47,23 +42,37 @@ def scheduled_event(now: datetime | None = None, schedule: str = "dlrhub-local-p
 
 
 def summary_line(run: dict[str, Any]) -> str | None:
-    """One line for a poll of one account that did something worth telling; None otherwise
-    (a push-only account not polled, or one another run holds, is nothing to tell)."""
-    parts = []
-    if run.get("requests"):
-        parts.append(f"{run['requests']} request{'s' if run['requests'] != 1 else ''}")
-    for key, one, many in (
-        ("stored", "new status", "new statuses"),
-        ("closed", "closed (no receipt)", "closed (no receipt)"),
-        ("failures", "failure", "failures"),
-    ):
-        if run.get(key):
-            parts.append(f"{run[key]} {one if run[key] == 1 else many}")
+    """A line for a poll of one account that stored, closed or failed something; None otherwise (a
+    push-only account not polled, one another run holds, or requests that brought nothing new)."""
+    news = [counted(run[key], one, many) for key, one, many in (*NEWS, ("failures", "failure", "")) if run.get(key)]
     if run.get("misconfigured"):
-        parts.append(f"misconfigured: {run['misconfigured']}")
-    if not parts or parts == [f"{run['requests']} request{'s' if run['requests'] != 1 else ''}"]:
+        news.append(f"misconfigured: {run['misconfigured']}")
+    if not news:
         return None
-    return f"polled      {run['provider']}/{run['account']}: " + ", ".join(parts)
+    asked = [counted(run["requests"], "request")] if run.get("requests") else []
+    return event_line("polled", f"{run['provider']}/{run['account']}: " + ", ".join(asked + news))
+
+
+def poll_lines(result: dict[str, Any]) -> list[str]:
+    """Lines for a poller result: an account's run, or the scheduled run's starts that failed."""
+    lines = [line for run in result.get("accounts", []) if (line := summary_line(run))]
+    refused = "could not be started (Lambda refused the invocation)"
+    return lines + [event_line("polled", f"{account}: {refused}") for account in result.get("failed", [])]
+
+
+def monitor_lines(result: dict[str, Any]) -> list[str]:
+    """One line per monitor window the reporter sent, and one per account it could not report."""
+    lines = []
+    for run in result.get("accounts", []):
+        account = f"{run['provider']}/{run['account']}"
+        for start, end, total, success in run.get("sent", []):
+            window = f"{time.strftime('%H:%M', time.gmtime(start))}-{time.strftime('%H:%M', time.gmtime(end))} UTC"
+            lines.append(event_line("monitor", f"{account} {window}: total {total}, success {success} (code 0)"))
+        if run.get("failed"):
+            lines.append(event_line("monitor", f"{account} not sent, retried next run: {run['failed']}"))
+        if run.get("misconfigured"):
+            lines.append(event_line("monitor", f"{account} misconfigured: {run['misconfigured']}"))
+    return lines
 
 
 def run_every(
@@ -75,64 +84,27 @@ def run_every(
     emit: Callable[[str], None],
     stop: threading.Event,
 ) -> None:
-    """Invoke a scheduled ``handler`` every ``every`` seconds until ``stop`` is set (the first
-    run after ``every``); ``report`` turns its result into lines to show."""
+    """Invoke a scheduled ``handler`` every ``every`` seconds until ``stop`` is set (the first run
+    after ``every``); ``report`` turns its result into lines to show."""
     while not stop.wait(every):
-        context = LambdaContext(function, str(uuid.uuid4()), timeout_ms=timeout_s * 1000, started=time.monotonic())
+        context = LambdaContext(function, timeout_ms=timeout_s * 1000)
         try:
-            result = handler(scheduled_event(schedule=f"dlrhub-local-{function}"), context)
+            result = handler(scheduled_event(f"dlrhub-local-{function}"), context)
         except Exception:
-            emit(f"{time.strftime('%H:%M:%S')}  {function} failed:\n{traceback.format_exc()}")
+            emit(stamped(f"{function} failed:\n{traceback.format_exc()}"))
             continue
         for line in report(result):
-            emit(f"{time.strftime('%H:%M:%S')}  {line}")
+            emit(line)
 
 
-def poll_lines(result: dict[str, Any]) -> list[str]:
-    """Lines for a poller result: an account's run, or the scheduled run's starts that failed."""
-    lines = [line for run in result.get("accounts", []) if (line := summary_line(run))]
-    lines += [
-        f"polled      {account}: could not be started (Lambda refused the invocation)"
-        for account in result.get("failed", [])
-    ]
-    return lines
-
-
-def invocation_reporter(emit: Callable[[str], None]) -> Callable[[Any], None]:
+def invocation_reporter(emit: Callable[[str], None]) -> Callable[[Invocation], None]:
     """What the local Lambda API does with a finished asynchronous invocation: the poll's lines."""
 
-    def report(invocation: Any) -> None:
-        stamp = time.strftime("%H:%M:%S")
+    def report(invocation: Invocation) -> None:
         if invocation.error:
-            emit(f"{stamp}  {invocation.function} failed:\n{invocation.error}")
+            emit(stamped(f"{invocation.function} failed:\n{invocation.error}"))
             return
         for line in poll_lines(invocation.result or {}):
-            emit(f"{stamp}  {line}")
+            emit(line)
 
     return report
-
-
-def monitor_lines(result: dict[str, Any]) -> list[str]:
-    """One line per monitor window the reporter sent, and one per account it could not report."""
-    lines = []
-    for run in result.get("accounts", []):
-        account = f"{run['provider']}/{run['account']}"
-        for start, end, total, success in run.get("sent", []):
-            window = f"{time.strftime('%H:%M', time.gmtime(start))}-{time.strftime('%H:%M', time.gmtime(end))} UTC"
-            lines.append(f"monitor     {account} {window}: total {total}, success {success} (code 0)")
-        if run.get("failed"):
-            lines.append(f"monitor     {account} not sent, retried next run: {run['failed']}")
-        if run.get("misconfigured"):
-            lines.append(f"monitor     {account} misconfigured: {run['misconfigured']}")
-    return lines
-
-
-def poll_forever(
-    handler: Callable[[dict, Any], dict],
-    every: float,
-    timeout_s: int,
-    emit: Callable[[str], None],
-    stop: threading.Event,
-) -> None:
-    """Invoke the poller every ``every`` seconds until ``stop`` is set (the first run after ``every``)."""
-    run_every(handler, POLLER, every, timeout_s, poll_lines, emit, stop)

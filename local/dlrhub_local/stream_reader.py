@@ -33,6 +33,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dlrhub_local.console import counted, event_line, stamped
 from dlrhub_local.template import Template
 
 Record = dict[str, Any]
@@ -94,7 +95,7 @@ class MappingSettings:
         if self.tumbling_window:
             parts.append(f"{self.tumbling_window} s tumbling windows")
         if self.filters:
-            parts.append(f"{len(self.filters)} filter{'s' if len(self.filters) != 1 else ''}")
+            parts.append(counted(len(self.filters), "filter"))
         retries = "retried until the stack stops" if self.max_retries < 0 else f"{self.max_retries} retries"
         parts.append(f"a failed batch {'bisected, ' if self.bisect else ''}{retries}, then parked")
         return ", ".join(parts)
@@ -132,17 +133,12 @@ def _rule_matches(rule: Any, value: Any, present: bool) -> bool:
 
 def matches(pattern: dict[str, Any], record: Any) -> bool:
     """Lambda's event filtering: every field of the pattern matches (a list: any one of its rules)."""
-    if not isinstance(record, dict):
-        return False
-    for key, expected in pattern.items():
-        present = key in record
-        value = record.get(key)
-        if isinstance(expected, dict):
-            if not matches(expected, value):
-                return False
-        elif not any(_rule_matches(rule, value, present) for rule in expected):
-            return False
-    return True
+    return isinstance(record, dict) and all(
+        matches(expected, record.get(key))
+        if isinstance(expected, dict)
+        else any(_rule_matches(rule, record.get(key), key in record) for rule in expected)
+        for key, expected in pattern.items()
+    )
 
 
 @dataclass
@@ -167,12 +163,10 @@ class Positions:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._data: dict[str, dict[str, str]] = {}
-        if path is not None and path.exists():
-            try:
-                self._data = json.loads(path.read_text())
-            except ValueError:
-                self._data = {}
+        try:
+            self._data: dict[str, dict[str, str]] = json.loads(path.read_text()) if path and path.exists() else {}
+        except ValueError:
+            self._data = {}
 
     def get(self, stream: str, shard: str) -> str | None:
         return self._data.get(stream, {}).get(shard)
@@ -184,36 +178,6 @@ class Positions:
             temporary = self._path.with_suffix(".tmp")
             temporary.write_text(json.dumps(self._data))
             temporary.replace(self._path)
-
-
-class Problems:
-    """Endpoint errors, told at most once per ``quiet`` seconds, and when reading works again."""
-
-    def __init__(self, say: Callable[[str], None], quiet: float = QUIET, clock: Callable[[], float] = time.monotonic):
-        self._say = say
-        self._quiet = quiet
-        self._clock = clock
-        self._count = 0
-        self._told: float | None = None
-
-    def report(self, error: BaseException, detail: str | None = None) -> None:
-        """Count ``error``; tell it (with ``detail``, e.g. a traceback) unless one was told lately."""
-        self._count += 1
-        now = self._clock()
-        if self._told is None or now - self._told >= self._quiet:
-            so_far = f" ({self._count} errors so far)" if self._count > 1 else ""
-            text = str(error).splitlines()[0][:200] if str(error) else ""
-            self._say(f"stream      cannot read the table's stream: {type(error).__name__}: {text}; retrying{so_far}")
-            if detail:
-                self._say(detail.rstrip())
-            self._told = now
-
-    def recovered(self) -> None:
-        if self._count:
-            errors = f"{self._count} error{'s' if self._count != 1 else ''}"
-            self._say(f"stream      reading the table's stream again (after {errors})")
-        self._count = 0
-        self._told = None
 
 
 def plain(value: Any) -> Any:
@@ -233,79 +197,64 @@ def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(kw_only=True)
 class StreamReader:
     """Reads the table's stream and calls the function; ``run()`` until ``stop`` is set."""
 
-    def __init__(
-        self,
-        *,
-        streams: Any,
-        dynamodb: Any,
-        table_name: str,
-        settings: MappingSettings,
-        invoke: Invoke,
-        emit: Callable[[str], None],
-        stop: threading.Event,
-        parked: Path,
-        positions: Positions | None = None,
-        observe: Callable[[list[Record]], None] | None = None,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-        retry_waits: tuple[float, float] = RETRY_WAITS,
-    ) -> None:
-        self._streams = streams
-        self._dynamodb = dynamodb
-        self._table = table_name
-        self._settings = settings
-        self._invoke = invoke
-        self._emit = emit
-        self._stop = stop
-        self._parked = parked
-        self._positions = positions or Positions(None)
-        self._observe = observe
-        self._clock = clock
-        self._monotonic = monotonic
-        self._retry_waits = retry_waits
-        self._problems = Problems(self._say, clock=monotonic)
-        self.arn: str | None = None
-        self.shards: dict[str, Shard] = {}
+    streams: Any
+    dynamodb: Any
+    table_name: str
+    settings: MappingSettings
+    invoke: Invoke
+    emit: Callable[[str], None]
+    stop: threading.Event
+    parked: Path
+    positions: Positions | None = None
+    observe: Callable[[list[Record]], None] | None = None
+    clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    retry_waits: tuple[float, float] = RETRY_WAITS
+    arn: str | None = field(default=None, init=False)
+    shards: dict[str, Shard] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._positions = self.positions or Positions(None)
         self._refresh_at = 0.0
+        self._errors = 0  # endpoint errors since reading last worked
+        self._told: float | None = None  # when one was last told
 
     def describe(self) -> str:
-        return f"{self._settings.describe()} in {self._parked}"
-
-    def _say(self, line: str) -> None:
-        self._emit(f"{time.strftime('%H:%M:%S')}  {line}")
+        return f"{self.settings.describe()} in {self.parked}"
 
     # -- the loop --------------------------------------------------------------------
 
     def run(self) -> None:
         """Read and call until ``stop``; never raises (errors back off and are told, bounded)."""
         backoff = 0.0
-        while not self._stop.is_set():
+        while not self.stop.is_set():
             try:
                 busy = self.step()
             except Exception as error:  # the endpoint down or throttled, or a bug here: never the end of the stream
                 expected = isinstance(error, ClientError | BotoCoreError | OSError)
-                self._problems.report(error, None if expected else traceback.format_exc())
+                self._problem(error, None if expected else traceback.format_exc())
                 backoff = min(MAX_BACKOFF, max(0.5, backoff * 2))
-                self._stop.wait(backoff)
+                self.stop.wait(backoff)
                 continue
             backoff = 0.0
-            self._problems.recovered()
+            self._recovered()
             if not busy:
-                self._stop.wait(POLL_EVERY)
+                self.stop.wait(POLL_EVERY)
 
     def step(self) -> bool:
         """One pass over the readable shards: read, then call the function for what is due. True when
         records were read (read again at once)."""
         if self.arn is None:
-            self.arn = self._dynamodb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
-        if self._monotonic() >= self._refresh_at:
+            self.arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        if self.monotonic() >= self._refresh_at:
             self.refresh()
         busy = False
         for shard in self.readable():
-            if self._stop.is_set():
+            if self.stop.is_set():
                 break
             busy = self._read(shard) or busy
             self._flush(shard)
@@ -317,7 +266,7 @@ class StreamReader:
         listed: dict[str, dict[str, Any]] = {}
         args: dict[str, Any] = {"StreamArn": self.arn}
         for _ in range(MAX_PAGES):
-            description = self._streams.describe_stream(**args)["StreamDescription"]
+            description = self.streams.describe_stream(**args)["StreamDescription"]
             listed |= {shard["ShardId"]: shard for shard in description.get("Shards", [])}
             if not description.get("LastEvaluatedShardId"):
                 break
@@ -328,17 +277,35 @@ class StreamReader:
                 self.shards[shard_id] = Shard(shard_id, shard.get("ParentShardId"), read_seq=position)
         for shard_id in [key for key, shard in self.shards.items() if shard.finished and key not in listed]:
             del self.shards[shard_id]
-        self._refresh_at = self._monotonic() + REFRESH_EVERY
+        self._refresh_at = self.monotonic() + REFRESH_EVERY
 
     def readable(self) -> list[Shard]:
         """Shards with work left whose parent is done (or gone): oldest first."""
-        found = []
-        for shard_id in sorted(self.shards):
-            shard = self.shards[shard_id]
-            parent = self.shards.get(shard.parent) if shard.parent else None
-            if not shard.finished and (parent is None or parent.finished):
-                found.append(shard)
-        return found
+        parents = [(shard, self.shards.get(shard.parent or "")) for _, shard in sorted(self.shards.items())]
+        return [shard for shard, parent in parents if not shard.finished and (parent is None or parent.finished)]
+
+    def _problem(self, error: BaseException, detail: str | None = None) -> None:
+        """Count an endpoint error; tell it (with ``detail``, a traceback) unless one was told lately."""
+        self._errors += 1
+        now = self.monotonic()
+        if self._told is None or now - self._told >= QUIET:
+            so_far = f" ({self._errors} errors so far)" if self._errors > 1 else ""
+            text = str(error).splitlines()[0][:200] if str(error) else ""
+            self.emit(
+                event_line(
+                    "stream", f"cannot read the table's stream: {type(error).__name__}: {text}; retrying{so_far}"
+                )
+            )
+            if detail:
+                self.emit(stamped(detail.rstrip()))
+            self._told = now
+
+    def _recovered(self) -> None:
+        if self._errors:
+            self.emit(
+                event_line("stream", f"reading the table's stream again (after {counted(self._errors, 'error')})")
+            )
+        self._errors, self._told = 0, None
 
     # -- reading ---------------------------------------------------------------------
 
@@ -348,15 +315,17 @@ class StreamReader:
         if shard.read_seq:
             args |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.read_seq}
         else:
-            args["ShardIteratorType"] = self._settings.starting_position
+            args["ShardIteratorType"] = self.settings.starting_position
         try:
-            return self._streams.get_shard_iterator(**args)["ShardIterator"]
+            return self.streams.get_shard_iterator(**args)["ShardIterator"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
                 raise
-            self._say(f"stream      records of shard {shard.shard_id} expired before they were read; going on")
+            self.emit(
+                event_line("stream", f"records of shard {shard.shard_id} expired before they were read; going on")
+            )
             args = {"StreamArn": self.arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}
-            return self._streams.get_shard_iterator(**args)["ShardIterator"]
+            return self.streams.get_shard_iterator(**args)["ShardIterator"]
 
     def _lost_iterator(self, shard: Shard, error: ClientError) -> None:
         """A shard's iterator that DynamoDB no longer takes: a new one, or the shard is gone; else raises."""
@@ -370,12 +339,12 @@ class StreamReader:
             raise error
 
     def _read(self, shard: Shard) -> bool:
-        if shard.ended or len(shard.buffer) >= self._settings.batch_size:
+        if shard.ended or len(shard.buffer) >= self.settings.batch_size:
             return False
         if shard.iterator is None:
             shard.iterator = self._iterator(shard)
         try:
-            reply = self._streams.get_records(ShardIterator=shard.iterator, Limit=self._settings.batch_size)
+            reply = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.settings.batch_size)
         except ClientError as error:
             self._lost_iterator(shard, error)
             return True
@@ -388,33 +357,33 @@ class StreamReader:
             return False
         shard.read_seq = records[-1]["dynamodb"]["SequenceNumber"]
         if not shard.buffer:
-            shard.since = self._monotonic()
+            shard.since = self.monotonic()
         passed = [{**plain(record), "eventSourceARN": self.arn} for record in records]
-        shard.buffer.extend(record for record in passed if self._settings.wanted(record))
+        shard.buffer.extend(record for record in passed if self.settings.wanted(record))
         if not shard.buffer:  # every record filtered out: nothing to hand over, the position moves on
             self._positions.save(self.arn, shard.shard_id, shard.read_seq)
-        if self._observe is not None:
+        if self.observe is not None:
             try:
-                self._observe(records)
+                self.observe(records)
             except Exception as error:  # showing a record must never cost the function its records
-                self._problems.report(error, traceback.format_exc())
+                self._problem(error, traceback.format_exc())
         return True
 
     # -- calling the function --------------------------------------------------------
 
     def _window_of(self, record: Record) -> float | None:
-        size = self._settings.tumbling_window
+        size = self.settings.tumbling_window
         if not size:
             return None
         created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-        moment = float(created) if isinstance(created, int | float) else self._clock()
+        moment = float(created) if isinstance(created, int | float) else self.clock()
         return moment - moment % size
 
     def _flush(self, shard: Shard) -> None:
         """Call the function for every batch that is due: full, past the batching window, the end of
         a tumbling window, or the shard's end. Then close a tumbling window that is over."""
-        size = self._settings.batch_size
-        while shard.buffer and not self._stop.is_set():
+        size = self.settings.batch_size
+        while shard.buffer and not self.stop.is_set():
             window = self._window_of(shard.buffer[0])
             if shard.window is not None and window != shard.window and not self._close_window(shard):
                 return
@@ -422,15 +391,15 @@ class StreamReader:
             while count < min(size, len(shard.buffer)) and self._window_of(shard.buffer[count]) == window:
                 count += 1
             full = count == size or count < len(shard.buffer)
-            due = shard.ended or self._monotonic() - shard.since >= self._settings.batching_window
+            due = shard.ended or self.monotonic() - shard.since >= self.settings.batching_window
             if not (full or due):
                 return
             if not self._deliver(shard, shard.buffer[:count], window):
                 return  # stopping: the batch stays unhandled, its position unsaved
             del shard.buffer[:count]
-            shard.since = self._monotonic()
+            shard.since = self.monotonic()
         if shard.window is not None and not shard.buffer:
-            over = self._clock() >= shard.window + self._settings.tumbling_window
+            over = self.clock() >= shard.window + self.settings.tumbling_window
             if over or shard.ended:
                 self._close_window(shard)
 
@@ -456,20 +425,22 @@ class StreamReader:
                 continue
             failures += 1
             if failures == 1:
-                self._say(f"StreamFunction failed on {self._range(batch)} of shard {shard.shard_id}:\n{error[1]}")
-            if self._settings.bisect and len(batch) > 1:
+                self.emit(
+                    stamped(f"StreamFunction failed on {self._range(batch)} of shard {shard.shard_id}:\n{error[1]}")
+                )
+            if self.settings.bisect and len(batch) > 1:
                 half = len(batch) // 2
                 pending.popleft()
                 pending.extendleft([(batch[half:], retries), (batch[:half], retries)])
-            elif 0 <= self._settings.max_retries <= retries:
+            elif 0 <= self.settings.max_retries <= retries:
                 pending.popleft()
                 self._park(shard, batch, error[0], retries + 1)
                 self._handed_over(shard, batch)
                 continue
             else:
                 pending[0] = (batch, retries + 1)
-            first, longest = self._retry_waits
-            if self._stop.wait(min(longest, first * 2 ** min(failures - 1, 10))):
+            first, longest = self.retry_waits
+            if self.stop.wait(min(longest, first * 2 ** min(failures - 1, 10))):
                 return False
         return True
 
@@ -481,15 +452,15 @@ class StreamReader:
             "eventSourceARN": self.arn,
         }
         if window is not None:
-            end = window + self._settings.tumbling_window
+            end = window + self.settings.tumbling_window
             event |= {
                 "window": {"start": iso(window), "end": iso(end)},
                 "state": copy.deepcopy(shard.state),
                 "isFinalInvokeForWindow": final,
-                "isWindowTerminatedEarly": final and shard.ended and self._clock() < end,
+                "isWindowTerminatedEarly": final and shard.ended and self.clock() < end,
             }
         try:
-            result = self._invoke(event)
+            result = self.invoke(event)
         except Exception as error:
             return f"{type(error).__name__}: {error}"[:MAX_ERROR], traceback.format_exc()
         if window is not None:
@@ -507,7 +478,7 @@ class StreamReader:
         if not batch:
             return "the final call of a window"
         first, last = batch[0]["dynamodb"]["SequenceNumber"], batch[-1]["dynamodb"]["SequenceNumber"]
-        return f"{len(batch)} record{'s' if len(batch) != 1 else ''} ({first}..{last})"
+        return f"{counted(len(batch), 'record')} ({first}..{last})"
 
     def _park(self, shard: Shard, batch: list[Record], error: str, attempts: int) -> None:
         """One JSON line: what Lambda sends the OnFailure destination, plus the items' keys and the error."""
@@ -534,10 +505,8 @@ class StreamReader:
             "keys": [record["dynamodb"].get("Keys") for record in batch],
             "error": error,
         }
-        self._parked.parent.mkdir(parents=True, exist_ok=True)
-        with self._parked.open("a") as out:
+        self.parked.parent.mkdir(parents=True, exist_ok=True)
+        with self.parked.open("a") as out:
             out.write(json.dumps(line) + "\n")
-        self._say(
-            f"stream      PARKED {self._range(batch)} of shard {shard.shard_id} after {attempts} failed calls:"
-            f" see {self._parked}"
-        )
+        where = f"{self._range(batch)} of shard {shard.shard_id}"
+        self.emit(event_line("stream", f"PARKED {where} after {attempts} failed calls: see {self.parked}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ class Function:
     source: Path
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
+    #: Seconds (its own Timeout, else the template's Globals, else Lambda's default, 3).
+    timeout: int = 3
 
     @property
     def short_name(self) -> str:
@@ -97,43 +100,31 @@ class Template:
         return args
 
     def functions(self) -> dict[str, Function]:
-        globals_env = self.doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        globals_ = self.doc.get("Globals", {}).get("Function", {})
         found = {}
-        for logical_id, resource in self.resources.items():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
-            props = resource["Properties"]
+        for logical_id, props in self._function_properties():
             module, _, handler = props["Handler"].rpartition(".")
             source = self.root / props["CodeUri"] / f"{module.replace('.', '/')}.py"
-            env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
-            found[logical_id] = Function(logical_id, source, handler, env)
+            env = {
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+            }
+            timeout = int(props.get("Timeout", globals_.get("Timeout", 3)))
+            found[logical_id] = Function(logical_id, source, handler, env, timeout)
         return found
 
     def http_routes(self) -> list[Route]:
-        routes = []
-        for logical_id, resource in self.resources.items():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
-            for event in resource["Properties"].get("Events", {}).values():
-                if event["Type"] != "HttpApi":
-                    continue
-                props = event["Properties"]
-                auth = props.get("Auth", {}).get("Authorizer")
-                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, auth))
-        return routes
+        return [
+            Route(props["Method"].upper(), props["Path"], function, props.get("Auth", {}).get("Authorizer"))
+            for function, _, props in self._events("HttpApi")
+        ]
 
     def event_rules(self) -> list[EventRule]:
         """Every function's ``EventBridgeRule`` events (rules with a pattern; schedules are not here)."""
         rules = []
-        for logical_id, resource in self.resources.items():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
-            for name, event in resource["Properties"].get("Events", {}).items():
-                if event["Type"] != "EventBridgeRule":
-                    continue
-                props = event["Properties"]
-                bus = props.get("EventBusName", "default")
-                rules.append(EventRule(logical_id, name, props["Pattern"], bus if isinstance(bus, str) else "default"))
+        for function, name, props in self._events("EventBridgeRule"):
+            bus = props.get("EventBusName", "default")
+            rules.append(EventRule(function, name, props["Pattern"], bus if isinstance(bus, str) else "default"))
         return rules
 
     def table_logical_ids(self) -> list[str]:
@@ -141,5 +132,16 @@ class Template:
 
     def stream_events(self, logical_id: str) -> dict[str, dict[str, Any]]:
         """The function's ``DynamoDB`` events (event source mappings): name -> properties."""
-        events = self.resources[logical_id]["Properties"].get("Events", {})
-        return {name: event.get("Properties", {}) for name, event in events.items() if event["Type"] == "DynamoDB"}
+        return {name: props for function, name, props in self._events("DynamoDB") if function == logical_id}
+
+    def _function_properties(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] == "AWS::Serverless::Function":
+                yield logical_id, resource["Properties"]
+
+    def _events(self, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(function, event name, properties) for each event of type ``kind`` of every function."""
+        for logical_id, props in self._function_properties():
+            for name, event in props.get("Events", {}).items():
+                if event["Type"] == kind:
+                    yield logical_id, name, event.get("Properties", {})

@@ -8,7 +8,8 @@ it plays; :mod:`.base` holds what they share.
 from __future__ import annotations
 
 from dlrhub_local.simulators.awseum import AwsEumSimulator
-from dlrhub_local.simulators.base import DemoMessage, SimRequest, SimResponse, SimulatorServer
+from dlrhub_local.simulators.base import DemoMessage as DemoMessage
+from dlrhub_local.simulators.base import SimulatorServer
 from dlrhub_local.simulators.huawei import HuaweiSimulator
 from dlrhub_local.simulators.infin8linx import Infin8linxSimulator
 from dlrhub_local.simulators.innopaas import InnoPaaSSimulator
@@ -28,18 +29,3 @@ SIMULATORS: dict[str, type[SimulatorServer]] = {
         AwsEumSimulator,
     )
 }
-
-__all__ = [
-    "SIMULATORS",
-    "AwsEumSimulator",
-    "DemoMessage",
-    "HuaweiSimulator",
-    "Infin8linxSimulator",
-    "InnoPaaSSimulator",
-    "SimRequest",
-    "SimResponse",
-    "SimulatorServer",
-    "TwilioSimulator",
-    "VonageSimulator",
-    "WebcomSimulator",
-]

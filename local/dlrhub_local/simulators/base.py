@@ -1,25 +1,12 @@
 """What every provider simulator shares: a real HTTP server on loopback, latency, faults, counts.
 
-A simulator is a ``ThreadingHTTPServer`` on 127.0.0.1 (port 0: any free port, see
-``port``/``url`` once started) that answers a provider's documented status API. Tests use
-it in-process; the local stack starts one per provider. Knobs, all thread-safe:
+A simulator (a :class:`SimulatorServer`) answers a provider's documented status API on 127.0.0.1 (port 0:
+any free port, see ``port``/``url`` once started): tests use it in-process, the local stack starts one per
+provider. Its knobs (``latency``, the faults ``*_next`` queued one per request, the counts) are thread-safe,
+and every wait is on the stop event, so ``stop()`` never waits for a stalled request (docs/poller.md).
 
-* ``latency``: seconds every API request waits before it is answered;
-* faults, taken one per request in the order queued: ``fail_next(n, status)`` (HTTP 5xx
-  with a gateway-like body), ``throttle_next(n, retry_after)`` (429 with ``Retry-After``),
-  ``stall_next(n, seconds)`` (wait, then answer normally: the client's read timeout fires
-  first), ``code_next(n, code)`` (the provider's own error reply for ``code``),
-  ``malform_next(n)`` (HTTP 200 whose body is cut short: not the JSON the provider sends);
-* ``requests`` / ``requests_to(path)`` / ``log``: what was received (faulted ones too).
-
-Every wait is on the stop event, so ``stop()`` never waits for a stalled request.
-
-A simulator also plays its provider in the local stack's demo: it makes a demo
-account's keys (:meth:`demo_account`), is started for an account's keys
-(:meth:`for_account`), says which keys point the account at it (:meth:`account_urls`),
-takes the demo's messages (:attr:`demo_messages`, :meth:`hand_over`) and calls back for
-those its provider pushes (:meth:`push_demo`). The registry is
-:data:`dlrhub_local.simulators.SIMULATORS`.
+A simulator also plays its provider in the local stack's demo (the hooks from :meth:`demo_account` to
+:meth:`example`). The registry is :data:`dlrhub_local.simulators.SIMULATORS`.
 """
 
 from __future__ import annotations
@@ -31,12 +18,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
-LOOPBACK = "127.0.0.1"
+from dlrhub_local.loopback_http import LoopbackServer, QuietHandler
+from dlrhub_local.processes import LOOPBACK
+
 MAX_BODY = 1024 * 1024
 LOG_SIZE = 10_000
 #: Seconds a pushed demo report stays invisible to polls after its callback.
@@ -133,6 +120,8 @@ class SimulatorServer:
     provider: ClassVar[str] = ""
     #: The local demo's messages for this provider.
     demo_messages: ClassVar[tuple[DemoMessage, ...]] = ()
+    #: The account key that points the hub at this simulator's URL (none: the hub never asks this provider).
+    url_key: ClassVar[str] = ""
 
     # -- the local stack's demo ----------------------------------------------------------
 
@@ -148,15 +137,15 @@ class SimulatorServer:
 
     def account_urls(self) -> dict[str, str]:
         """The account keys that point the hub at this simulator."""
-        raise NotImplementedError
+        return {self.url_key: self.url} if self.url_key else {}
 
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         """The provider has the message; its final word is due ``message.after`` seconds from now."""
         raise NotImplementedError
 
     def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
-        """The provider's callback for a pushed demo message; True when the hub took it."""
-        raise NotImplementedError
+        """The provider's callback for a pushed demo message; True when the hub took it (False: it never calls back)."""
+        return False
 
     @classmethod
     def example(cls, webhook_url: str, keys: dict[str, Any]) -> tuple[str, str] | None:
@@ -171,9 +160,8 @@ class SimulatorServer:
         self._faults: deque[Fault] = deque()
         self._latency = 0.0
         self._counts: Counter[str] = Counter()
-        self._total = 0
         self.log: deque[SimRequest] = deque(maxlen=LOG_SIZE)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -181,63 +169,16 @@ class SimulatorServer:
     def start(self) -> Self:
         if self._server is not None:
             return self
-        simulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = f"dlrhub-sim-{self.name}"
-            # Headers and body go out as two writes: without this, Nagle holds the body until the
-            # client's delayed ACK (40 ms on Linux) on every reply of a keep-alive connection, which
-            # no provider's server adds (the poller's benchmark measured it as the hub's).
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet: queries carry credentials
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                if length > MAX_BODY:
-                    self.close_connection = True
-                    self._send(SimResponse(413, b'{"error":"request too large"}'))
-                    return
-                body = self.rfile.read(length) if length else b""
-                headers = {key.lower(): value for key, value in self.headers.items()}
-                request = SimRequest(self.command, self.path, headers, body, time.time())
-                response = simulator.dispatch(request)
-                if response is None:  # stopping: no answer, and no next request on this connection
-                    self.close_connection = True
-                    return
-                self._send(response)
-
-            def _send(self, response: SimResponse) -> None:
-                try:
-                    self.send_response(response.status)
-                    self.send_header("content-type", response.content_type)
-                    for key, value in response.headers.items():
-                        self.send_header(key, value)
-                    self.send_header("content-length", str(len(response.body)))
-                    self.end_headers()
-                    self.wfile.write(response.body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    self.close_connection = True
-
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-        server = _Server((LOOPBACK, self._requested_port), Handler)
-        server.daemon_threads = True
-        self._server = server
+        handler = type("Handler", (SimulatorHandler,), {"simulator": self, "server_version": f"dlrhub-sim-{self.name}"})
+        self._server = LoopbackServer((LOOPBACK, self._requested_port), handler)
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{self.name}", daemon=True
-        )
-        self._thread.start()
+        self._thread = self._server.serve_in_thread(f"sim-{self.name}", poll_interval=0.05)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
         if self._thread is not None:
             self._thread.join(5)
         self._server = None
@@ -246,9 +187,7 @@ class SimulatorServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
     @property
@@ -325,7 +264,7 @@ class SimulatorServer:
     def requests(self) -> int:
         """API requests received so far (faulted ones included)."""
         with self._lock:
-            return self._total
+            return self._counts.total()
 
     def requests_to(self, path: str) -> int:
         with self._lock:
@@ -338,7 +277,6 @@ class SimulatorServer:
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
-            self._total = 0
             self.log.clear()
 
     # -- serving -----------------------------------------------------------------------
@@ -348,31 +286,32 @@ class SimulatorServer:
         return not self._stopping.wait(seconds) if seconds > 0 else not self._stopping.is_set()
 
     def dispatch(self, request: SimRequest) -> SimResponse | None:
+        """The answer to ``request``: after the latency, a fault queued, else the provider's; None when stopping."""
         if not self.is_api(request):
             return json_reply(404, {"error": "not found"})
         with self._lock:
-            self._total += 1
             self._counts[request.path] += 1
             self.log.append(request)
             latency = self._latency
         if not self.sleep(latency):
             return None
         fault = self._take_fault()
-        if fault is not None:
-            if fault.kind == "stall":
-                if not self.sleep(fault.seconds):
-                    return None
-            elif fault.kind == "code":
-                return self.error_reply(request, fault.code)
-            elif fault.kind == "malformed":
-                return SimResponse(200, b'{"code":0,"msg":"Success","data":[{"msgid":')
-            else:
-                headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-                return json_reply(fault.status, {"message": f"simulated HTTP {fault.status}"}, headers)
+        if fault is not None and fault.kind != "stall":
+            return self._fault_reply(request, fault)
+        if fault is not None and not self.sleep(fault.seconds):
+            return None
         try:
             return self.route(request)
         except Exception as error:  # a simulator bug must show, not hang the client
             return json_reply(500, {"message": f"simulator error: {type(error).__name__}: {error}"})
+
+    def _fault_reply(self, request: SimRequest, fault: Fault) -> SimResponse:
+        if fault.kind == "code":
+            return self.error_reply(request, fault.code)
+        if fault.kind == "malformed":
+            return SimResponse(200, b'{"code":0,"msg":"Success","data":[{"msgid":')
+        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        return json_reply(fault.status, {"message": f"simulated HTTP {fault.status}"}, headers)
 
     def is_api(self, request: SimRequest) -> bool:
         """Whether the request is for one of the provider's API paths (404 otherwise)."""
@@ -398,23 +337,35 @@ class ReportingSimulator(SimulatorServer):
     def for_account(cls, keys: dict[str, Any]) -> Self | None:
         return cls() if all(keys.get(key) for key in cls.needs) else None
 
-    def account_urls(self) -> dict[str, str]:
-        return {}  # the hub never calls this provider
-
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         pass  # everything happens in push_demo
 
     def is_api(self, request: SimRequest) -> bool:
-        return False  # no API of the provider's is simulated: every request gets 404
-
-    def route(self, request: SimRequest) -> SimResponse:
-        return json_reply(404, {"message": "not found"})
-
-    def error_reply(self, request: SimRequest, code: Any) -> SimResponse:
-        return json_reply(int(code or 500), {"code": code, "message": "simulated error"})
+        return False  # no API of the provider's is simulated: every request gets 404 (none is routed)
 
 
-class _Server(ThreadingHTTPServer):
-    #: Connections waiting to be accepted: socketserver's 5 drops the SYNs of a poller's burst of
-    #: new connections, which then wait a second for the retransmit.
-    request_queue_size = 128
+class SimulatorHandler(QuietHandler):
+    """A connection to a simulator: each request read whole (at most MAX_BODY bytes), answered as it says."""
+
+    simulator: SimulatorServer  # set by SimulatorServer.start
+
+    def handle_request(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self.reply(SimResponse(413, b'{"error":"request too large"}'))
+            return
+        body = self.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        response = self.simulator.dispatch(SimRequest(self.command, self.path, headers, body, time.time()))
+        if response is None:  # stopping: no answer, and no next request on this connection
+            self.close_connection = True
+        else:
+            self.reply(response)
+
+    def reply(self, response: SimResponse) -> None:
+        self.answer(
+            response.status, response.body, [("content-type", response.content_type), *response.headers.items()]
+        )
+
+    do_GET = do_POST = do_PUT = do_DELETE = handle_request

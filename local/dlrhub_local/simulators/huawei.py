@@ -33,7 +33,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -75,6 +74,7 @@ def _whole(value: str | None, default: int | None = None) -> int | None:
 
 class HuaweiSimulator(SimulatorServer):
     name = provider = "huawei"
+    url_key = "endpoint"
     demo_messages = (
         DemoMessage("demo-hw-0000000001", "8613400006781", "DELIVRD", 2, push=False),
         DemoMessage("demo-hw-0000000002", "8613400006782", "REJECTD", 4, push=False),
@@ -105,7 +105,6 @@ class HuaweiSimulator(SimulatorServer):
         self.count_mode = count_mode
         self.date_tolerance = date_tolerance
         self._messages: dict[str, HuaweiMessage] = {}
-        self._data_lock = threading.Lock()
 
     # -- the local stack's demo ----------------------------------------------------------
 
@@ -128,16 +127,10 @@ class HuaweiSimulator(SimulatorServer):
             return None
         return cls(project_id=str(keys["project_id"]), sign_ids=(str(keys["sign_id"]),), keys=signing, tokens=tokens)
 
-    def account_urls(self) -> dict[str, str]:
-        return {"endpoint": self.url}
-
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         status = 1 if message.outcome == "DELIVRD" else 2
         desc, mobile = message.outcome, message.destination
         self.add(message.message_id, status, status_desc=desc, after=message.after, mobile=mobile)
-
-    def push_demo(self, webhook_url: str, message: DemoMessage, keys: dict[str, Any]) -> bool:
-        return False  # Huawei SMN does not call back
 
     # -- data ------------------------------------------------------------------------------
 
@@ -178,7 +171,7 @@ class HuaweiSimulator(SimulatorServer):
             mobile,
             sign_id or sorted(self.sign_ids)[0],
         )
-        with self._data_lock:
+        with self._lock:
             self._messages[message_id] = message
 
     def entry(self, message: HuaweiMessage, now: float) -> dict[str, Any]:
@@ -231,16 +224,16 @@ class HuaweiSimulator(SimulatorServer):
         secret = self.keys.get(access)
         if secret is None:
             return "access key not found"
+        return self._signature_problem(request, secret, signed, offered)
+
+    def _signature_problem(self, request: SimRequest, secret: str, signed: str, offered: str) -> str | None:
+        """Why the signature ``offered`` over the ``signed`` headers is not the one ``secret`` makes (None: it is)."""
         names = signed.split(";")
         if not {"host", "x-sdk-date"} <= set(names) or any(name not in request.headers for name in names):
             return "signed headers must include host and x-sdk-date, all present"
         date = request.headers["x-sdk-date"]
-        try:
-            signed_at = datetime.strptime(date, DATE_FORMAT).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            return "x-sdk-date is not like 20260101T000000Z"
-        if abs(signed_at - self.now()) > self.date_tolerance:
-            return "x-sdk-date is too far from the server time"
+        if late := self._date_problem(date):
+            return late
         headers = {name: request.headers[name] for name in names}
         url = f"http://{request.headers['host']}{request.target}"
         canonical, signed_names = canonical_request(request.method, url, headers, request.body)
@@ -250,16 +243,22 @@ class HuaweiSimulator(SimulatorServer):
         expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         return None if hmac.compare_digest(expected, offered) else "verify aksk signature fail"
 
+    def _date_problem(self, date: str) -> str | None:
+        try:
+            signed_at = datetime.strptime(date, DATE_FORMAT).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            return "x-sdk-date is not like 20260101T000000Z"
+        return (
+            "x-sdk-date is too far from the server time" if abs(signed_at - self.now()) > self.date_tolerance else None
+        )
+
     def _query(self, request: SimRequest) -> SimResponse | tuple[int, int, str, int, int]:
         """``(start, end, sign_id, offset, limit)``, or the error Huawei answers for them."""
         start, end = _whole(request.param("start_time")), _whole(request.param("end_time"))
         sign_id = request.param("sign_id")
-        if start is None:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: start_time.")
-        if end is None:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: end_time.")
-        if not sign_id:
-            return self._invalid(INVALID_PARAMETER, "Invalid parameter: sign_id.")
+        if start is None or end is None or not sign_id:
+            missing = "start_time" if start is None else "end_time" if end is None else "sign_id"
+            return self._invalid(INVALID_PARAMETER, f"Invalid parameter: {missing}.")
         if start > end:
             return self._invalid(INVALID_PARAMETER, "Invalid parameter: start_time is after end_time.")
         offset, limit = _whole(request.param("offset"), 0), _whole(request.param("limit"), MAX_LIMIT)
@@ -281,7 +280,7 @@ class HuaweiSimulator(SimulatorServer):
             return query
         start, end, sign_id, offset, limit = query
         now = time.time()
-        with self._data_lock:
+        with self._lock:
             messages = sorted(self._messages.values(), key=lambda m: (m.submit_time, m.message_id))
         matching = []
         for message in messages:

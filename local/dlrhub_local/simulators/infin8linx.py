@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +71,7 @@ def signature(spid: str, password: str, timestamp: str) -> str:
 
 class Infin8linxSimulator(SimulatorServer):
     name = provider = "infin8linx"
+    url_key = "base_url"
     demo_messages = (
         DemoMessage("90000000001", "628131565741", "1", 2, push=True),
         DemoMessage("90000000002", "628131565742", "2", 4, push=True),
@@ -92,7 +92,6 @@ class Infin8linxSimulator(SimulatorServer):
         self.accounts: dict[str, str] = dict(accounts or {})
         self.clock_tolerance = clock_tolerance
         self._messages: dict[str, Infin8linxMessage] = {}
-        self._data_lock = threading.Lock()
         self.monitor_reports: list[MonitorReport] = []
 
     def account_secret(self, spid: str, webhook_secret: str | None = None) -> dict[str, str]:
@@ -116,9 +115,6 @@ class Infin8linxSimulator(SimulatorServer):
             return None
         return cls({str(keys["spid"]): str(keys["password"])})
 
-    def account_urls(self) -> dict[str, str]:
-        return {"base_url": self.url}
-
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         self.add(message.message_id, int(message.outcome), after=message.polls_see_it_after, das=message.destination)
 
@@ -135,11 +131,11 @@ class Infin8linxSimulator(SimulatorServer):
         """A message whose final ``state`` (1 or 2; 0 never final) shows ``after`` seconds from now."""
         if state not in (0, 1, 2):
             raise ValueError("state must be 0, 1 or 2")
-        with self._data_lock:
+        with self._lock:
             self._messages[msgid] = Infin8linxMessage(msgid, state, time.time() + after, das)
 
     def state_of(self, msgid: str) -> int | None:
-        with self._data_lock:
+        with self._lock:
             message = self._messages.get(msgid)
         if message is None:
             return None
@@ -184,13 +180,13 @@ class Infin8linxSimulator(SimulatorServer):
         if not all(form[name].isdigit() for name in names[1:]):
             return self.error_reply(request, 109)
         report = MonitorReport(form["spid"], *(int(form[name]) for name in names[1:]))
-        with self._data_lock:
+        with self._lock:
             self.monitor_reports.append(report)
         return json_reply(200, {"code": 0, "msg": "Success"})
 
     def push(self, callback_url: str, msgid: str, *, timeout: float = 5.0) -> int:
         """The provider's delivery notification: ``GET {callback_url}?msgid&das&state``; the HTTP status."""
-        with self._data_lock:
+        with self._lock:
             message = self._messages[msgid]
         params = {"msgid": msgid, "das": message.das, "state": str(message.state)}
         return requests.get(callback_url, params=params, timeout=timeout).status_code

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -92,6 +91,7 @@ SEED_EXAMPLE = {
 
 class InnoPaaSSimulator(SimulatorServer):
     name = provider = "innopaas"
+    url_key = "pull_url"
     demo_messages = (
         DemoMessage("900000000000000001", "8618888888881", "DELIVRD", 3, push=True),
         DemoMessage("900000000000000002", "8618888888882", "DELIVRD", 2, push=False),
@@ -106,7 +106,6 @@ class InnoPaaSSimulator(SimulatorServer):
         self.accounts: dict[str, str] = dict(accounts or {})
         self._held: dict[str, deque[InnoPaaSReport]] = {}
         self._to_push: dict[tuple[str, str], InnoPaaSReport] = {}
-        self._data_lock = threading.Lock()
         #: Every report handed out by a pull, in order (account, report as sent).
         self.pulled: list[tuple[str, dict[str, str]]] = []
 
@@ -127,9 +126,6 @@ class InnoPaaSSimulator(SimulatorServer):
         if not keys.get("api_account") or not keys.get("api_password"):
             return None
         return cls({str(keys["api_account"]): str(keys["api_password"])})
-
-    def account_urls(self) -> dict[str, str]:
-        return {"pull_url": self.url}
 
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         # A report is pushed or pulled, never both: pushed ones are not queued for pull.
@@ -170,7 +166,7 @@ class InnoPaaSSimulator(SimulatorServer):
         """A report for ``account``, due ``after`` seconds from now: to be pulled, or (``pull=False``) pushed."""
         now = time.time()
         report = InnoPaaSReport(msgid, status, mobile, now + after, now)
-        with self._data_lock:
+        with self._lock:
             if pull:
                 self._held.setdefault(account, deque()).append(report)
             else:
@@ -178,7 +174,7 @@ class InnoPaaSSimulator(SimulatorServer):
 
     def held(self, account: str) -> int:
         """Reports still at the provider (not pulled yet) for ``account``."""
-        with self._data_lock:
+        with self._lock:
             return len(self._held.get(account, ()))
 
     def is_api(self, request: SimRequest) -> bool:
@@ -202,7 +198,7 @@ class InnoPaaSSimulator(SimulatorServer):
             return json_reply(200, {"code": 104, "error": "count must be between 1 and 100"})
         now = time.time()
         result = []
-        with self._data_lock:
+        with self._lock:
             queue = self._held.get(account, deque())
             due = sorted((r for r in queue if r.available_at <= now), key=lambda r: r.available_at)[:count]
             for report in due:
@@ -216,7 +212,7 @@ class InnoPaaSSimulator(SimulatorServer):
 
         KeyError if the simulator holds no such report (e.g. it was pulled already).
         """
-        with self._data_lock:
+        with self._lock:
             report = self._to_push.pop((account, msgid), None)
             queue = self._held.get(account, deque())
             if report is None:

@@ -25,7 +25,6 @@ this simulator's choice). Times are in the account's zone (``utc_offset``, +03:0
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +47,20 @@ from dlrhub_local.simulators.base import (
 STATES = ("send", "deliver", "read", "not_deliver", "expired", "partly_deliver")
 
 
+def garbage(status: dict[str, Any]) -> SimResponse:
+    """What a broken gateway might send: an HTML error page, with HTTP 200."""
+    return SimResponse(200, b"<html><body>Service temporarily unavailable</body></html>", "text/html")
+
+
+#: ``get_format`` -> the ``/sendsms.php`` reply for ``{"state", "time"}`` (any other format: :func:`garbage`).
+GET_REPLIES: dict[str, Callable[[dict[str, Any]], SimResponse]] = {
+    "json": lambda status: json_reply(200, status),
+    "array": lambda status: json_reply(200, [status]),
+    "form": lambda status: text_reply(200, urlencode(status)),
+    "word": lambda status: text_reply(200, status["state"]),
+}
+
+
 @dataclass(frozen=True)
 class WebcomMessage:
     id_sms: int
@@ -59,6 +72,7 @@ class WebcomMessage:
 
 class WebcomSimulator(SimulatorServer):
     name = provider = "webcom"
+    url_key = "base_url"
     demo_messages = (
         DemoMessage("900001", "79161234561", "deliver", 3, push=True),
         DemoMessage("900002", "79161234562", "deliver", 2, push=False),
@@ -84,7 +98,6 @@ class WebcomSimulator(SimulatorServer):
         self.get_format = get_format
         self.zone = timezone(utc_offset)
         self._messages: dict[int, WebcomMessage] = {}
-        self._data_lock = threading.Lock()
         #: Webhook pushes made: (id_sms values sent, id_sms values the receiver acknowledged).
         self.pushes: list[tuple[list[int], list[int]]] = []
 
@@ -125,9 +138,6 @@ class WebcomSimulator(SimulatorServer):
         tokens = (str(keys["token"]),) if keys.get("token") else ()
         return cls(logins, tokens=tokens) if logins or tokens else None
 
-    def account_urls(self) -> dict[str, str]:
-        return {"base_url": self.url}
-
     def hand_over(self, message: DemoMessage, keys: dict[str, Any]) -> None:
         self.add(message.message_id, message.outcome, after=message.polls_see_it_after)
 
@@ -149,12 +159,12 @@ class WebcomSimulator(SimulatorServer):
     def add(self, id_sms: int | str, state: str = "deliver", *, after: float = 0.0) -> None:
         if state not in STATES:
             raise ValueError(f"state must be one of {', '.join(STATES)}")
-        with self._data_lock:
+        with self._lock:
             self._messages[int(id_sms)] = WebcomMessage(int(id_sms), state, time.time() + after)
 
     def status_of(self, id_sms: int) -> dict[str, Any] | None:
         """``{"state", "time"}`` as the platform would tell it now, or None for an unknown id."""
-        with self._data_lock:
+        with self._lock:
             message = self._messages.get(id_sms)
         if message is None:
             return None
@@ -203,7 +213,7 @@ class WebcomSimulator(SimulatorServer):
         for id_sms in (int(i) for i in ids):
             status = self.status_of(id_sms)
             if status is not None:
-                with self._data_lock:
+                with self._lock:
                     message = self._messages[id_sms]
                 reply.append(
                     {
@@ -224,22 +234,13 @@ class WebcomSimulator(SimulatorServer):
         status = self.status_of(int(smsid)) if smsid.isdigit() else None
         if status is None:
             return json_reply(404, {"error": "SMS not found"})
-        shape = self.get_format
-        if shape == "json":
-            return json_reply(200, status)
-        if shape == "array":
-            return json_reply(200, [status])
-        if shape == "form":
-            return text_reply(200, urlencode(status))
-        if shape == "word":
-            return text_reply(200, status["state"])
-        return SimResponse(200, b"<html><body>Service temporarily unavailable</body></html>", "text/html")
+        return GET_REPLIES.get(self.get_format, garbage)(status)
 
     def push(self, callback_url: str, ids: list[int], *, timeout: float = 5.0) -> list[int]:
         """The JSON webhook: POST ``[{"id_sms","time","state"}]`` with each message's final state (its
         report has come, whatever a status request would say yet); returns the ids acknowledged."""
         now = datetime.now(self.zone).strftime("%Y-%m-%d %H:%M:%S")
-        with self._data_lock:
+        with self._lock:
             items = [{"id_sms": i, "time": now, "state": self._messages[i].state} for i in ids]
         reply = requests.post(callback_url, json=items, timeout=timeout)
         acked: list[int] = []
@@ -248,6 +249,6 @@ class WebcomSimulator(SimulatorServer):
                 acked = [int(item["id_sms"]) for item in reply.json()]
             except (ValueError, KeyError, TypeError):
                 acked = []
-        with self._data_lock:
+        with self._lock:
             self.pushes.append((list(ids), acked))
         return acked
