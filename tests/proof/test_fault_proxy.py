@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dlrhub_measure.proof import faultproxy
 from dlrhub_measure.proof.faultproxy import LOOPBACK, FaultProxy
 
 
@@ -71,7 +72,23 @@ def test_refuse_resets_open_and_new_connections(proxy: FaultProxy) -> None:
         assert exchange(again, b"d") == b"dd"
 
 
-def test_hang_answers_nothing_until_it_ends_and_then_resets_what_it_held(proxy: FaultProxy) -> None:
+@pytest.fixture(params=["quick", "slow"])
+def reset_speed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``slow``: each hard close takes 0.3 s, as a loaded machine's scheduler may make it (CI saw the race)."""
+    if request.param == "slow":
+        close = faultproxy._Link.close
+
+        def slow_close(link: faultproxy._Link, *, hard: bool) -> None:
+            if hard:
+                time.sleep(0.3)
+            close(link, hard=hard)
+
+        monkeypatch.setattr(faultproxy._Link, "close", slow_close)
+    return str(request.param)
+
+
+def test_hang_answers_nothing_until_it_ends_and_then_resets_what_it_held(proxy: FaultProxy, reset_speed: str) -> None:
+    """However long resetting the held connections takes, none of them is served in the new mode meanwhile."""
     with connect(proxy, timeout=0.3) as open_one:
         assert exchange(open_one, b"a") == b"aa"
         proxy.mode = "hang"

@@ -137,12 +137,14 @@ class FaultProxy:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         with self._lock:
-            before, self._mode = self._mode, mode
+            before = self._mode
+            if mode == "refuse" or (before in ("hang", "refuse") and mode != before):
+                # The engine went down, or came back: its old connections are gone. Reset them before
+                # the new mode shows, so no link thread serves a held connection in it (a race in CI).
+                for link in self._links:
+                    link.close(hard=True)
+            self._mode = mode
             self.history.append((time.monotonic(), mode))
-            links = list(self._links)
-        if mode == "refuse" or (before in ("hang", "refuse") and mode != before):
-            for link in links:  # the engine went down, or came back: its old connections are gone
-                link.close(hard=True)
 
     @contextlib.contextmanager
     def switched(self, mode: Mode = "pass") -> Iterator[None]:
