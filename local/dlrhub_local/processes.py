@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,10 +20,40 @@ LOOPBACK = "127.0.0.1"
 PR_SET_PDEATHSIG = 1
 
 
+#: Where ``free_port`` looks: below the kernel's ephemeral range (Linux 32768-60999, elsewhere 49152 up).
+PORTS_FROM = 20000
+_handed_out: set[int] = set()
+
+
+def ephemeral_ports(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> range:
+    """The ports the kernel gives a bind to port 0 and an outgoing connection."""
+    try:
+        low, high = (int(part) for part in path.read_text().split())
+    except (OSError, ValueError):
+        low, high = 49152, 65535
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, for a server that binds it a moment later (often another process).
+
+    Not from the ephemeral range: a port from there, once released, can go to any ``bind(0)`` (another
+    server of the same stack) or outgoing connection before the server binds it; CI saw a simulator
+    answer on the port handed to DynamoDB Local. Never the same port twice in one process."""
+    below = min(ephemeral_ports().start, 65536)
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(PORTS_FROM, below)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port from {PORTS_FROM} to {below - 1} after 200 tries")
 
 
 def wait_for_port(
