@@ -8,42 +8,25 @@ Each shard writes counter items of its own (the shard is in the sort key): on AW
 transactions on one item at once fail with ``TransactionConflict``, and a table has one
 stream shard per partition, all read at once. Readers sum a bucket's items. A conflict that
 still happens (a shard's batch retried while its earlier call is in flight) is retried here
-a few times with backoff before the batch fails.
+a few times with backoff before the batch fails (:mod:`dlrhub.table.once`, shared with the scorecard).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from dlrhub.domain.stats import CounterKey
 from dlrhub.domain.times import utc_now
 from dlrhub.runtime import clients as aws
-from dlrhub.table.keys import counter_bucket, counter_key, counter_partition, stream_position_key, typed_key
+from dlrhub.table.keys import counter_bucket, counter_key, counter_partition, stream_position_key
+from dlrhub.table.once import add_update, position_update, transact_once
+from dlrhub.table.paging import query_items
 
-#: Sequence numbers are compared as zero-padded text.
-SEQUENCE_WIDTH = 64
 MAX_COUNTER_ITEMS = 99  # a transaction holds 100 items, one is the checkpoint
-#: Tries of a transaction that DynamoDB cancels for a conflict with another one in flight.
-CONFLICT_TRIES = 4
-CONFLICT_WAIT = 0.05  # seconds before the second try; doubled each time, with jitter
-
-
-def padded(sequence: str) -> str:
-    return sequence.zfill(SEQUENCE_WIDTH)
-
-
-def cancelled_for(error: ClientError) -> list[str]:
-    """The cancellation reason codes of a refused transaction, in item order ([] for other errors)."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return []
-    return [str(reason.get("Code") or "None") for reason in error.response.get("CancellationReasons") or []]
 
 
 class StatsStore:
@@ -64,51 +47,14 @@ class StatsStore:
         if len(counts) > MAX_COUNTER_ITEMS:
             raise ValueError(f"a batch may touch at most {MAX_COUNTER_ITEMS} counters")
         expires = int((utc_now() + timedelta(days=2)).timestamp())
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": typed_key(stream_position_key(shard)),
-                    "UpdateExpression": "SET #seq = :last, expires_at = :ttl",
-                    "ConditionExpression": "attribute_not_exists(#seq) OR #seq < :first",
-                    "ExpressionAttributeNames": {"#seq": "sequence"},
-                    "ExpressionAttributeValues": {
-                        ":last": {"S": padded(last)},
-                        ":first": {"S": padded(first)},
-                        ":ttl": {"N": str(expires)},
-                    },
-                }
-            }
-        ]
+        items = [{"Update": position_update(self._table, stream_position_key(shard), first, last, expires)}]
         for key, counter in counts.items():
-            fields = sorted(counter)
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": typed_key(counter_key(key.provider, key.account, key.bucket, shard)),
-                        "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(fields))),
-                        "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(fields)},
-                        "ExpressionAttributeValues": {
-                            f":v{i}": {"N": str(counter[name])} for i, name in enumerate(fields)
-                        },
-                    }
-                }
-            )
-        for attempt in range(CONFLICT_TRIES):
-            try:
-                self._client.transact_write_items(TransactItems=items)
-            except ClientError as error:
-                reasons = cancelled_for(error)
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return False
-                if "TransactionConflict" not in reasons or attempt == CONFLICT_TRIES - 1:
-                    raise
-                self.conflicts += 1
-                self._sleep(CONFLICT_WAIT * 2**attempt * (0.5 + random.random()))
-                continue
-            return True
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            target = counter_key(key.provider, key.account, key.bucket, shard)
+            items.append({"Update": add_update(self._table, target, counter)})
+        return transact_once(self._client, items, sleep=self._sleep, on_conflict=self._conflicted)
+
+    def _conflicted(self) -> None:
+        self.conflicts += 1
 
     def buckets(self, provider: str, account: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """The counters of buckets starting in ``[start, end)``, one dict per bucket: its writers' items summed."""
@@ -124,12 +70,7 @@ class StatsStore:
             },
             "ConsistentRead": True,
         }
-        while True:
-            reply = self._client.query(**args)
-            for item in reply.get("Items", []):
-                bucket = counter_bucket(item["sk"]["S"])
-                found.setdefault(bucket, Counter()).update({k: int(v["N"]) for k, v in item.items() if "N" in v})
-            if "LastEvaluatedKey" not in reply:
-                break
-            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        for item in query_items(self._client, args):
+            bucket = counter_bucket(item["sk"]["S"])
+            found.setdefault(bucket, Counter()).update({k: int(v["N"]) for k, v in item.items() if "N" in v})
         return [{"bucket": bucket, **counts} for bucket, counts in sorted(found.items())]

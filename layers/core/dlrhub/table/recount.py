@@ -41,6 +41,7 @@ from dlrhub.table.keys import (
     typed_key,
     with_identity,
 )
+from dlrhub.table.paging import query_items
 
 BATCH_GET = 100  # BatchGetItem takes 100 keys a call
 MAX_UNPROCESSED_ROUNDS = 8
@@ -139,12 +140,7 @@ class Recounter:
                 },
                 "ProjectionExpression": "pk, sk",
             }
-            while True:
-                reply = self._client.query(**args)
-                yield from reply.get("Items", [])
-                if "LastEvaluatedKey" not in reply:
-                    break
-                args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+            yield from query_items(self._client, args)
 
     def read_items(self, keys: Iterable[dict[str, Any]], *, whole: bool = False) -> Iterator[dict[str, Any]]:
         """The items of ``keys`` (what counting needs, or ``whole``), strongly consistent,
@@ -252,14 +248,9 @@ class Recounter:
             "ProjectionExpression": "pk, sk",
             "ConsistentRead": True,
         }
-        while True:
-            reply = self._client.query(**args)
-            for item in reply.get("Items", []):
-                if scorecard_row_of({"pk": item["pk"]["S"], "sk": item["sk"]["S"]})[:2] == (provider, account):
-                    yield item
-            if "LastEvaluatedKey" not in reply:
-                return
-            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        for item in query_items(self._client, args):
+            if scorecard_row_of({"pk": item["pk"]["S"], "sk": item["sk"]["S"]})[:2] == (provider, account):
+                yield item
 
     def _bucket_keys(self, provider: str, account: str, bucket: str) -> Iterator[dict[str, Any]]:
         partition = counter_partition(provider, account)
@@ -271,12 +262,7 @@ class Recounter:
             "ProjectionExpression": "pk, sk",
             "ConsistentRead": True,
         }
-        while True:
-            reply = self._client.query(**args)
-            yield from reply.get("Items", [])
-            if "LastEvaluatedKey" not in reply:
-                return
-            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        yield from query_items(self._client, args)
 
 
 def buckets_of(images: Iterable[dict[str, Any]]) -> set[tuple[str, str, datetime]]:

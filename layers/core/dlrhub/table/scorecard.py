@@ -9,7 +9,6 @@ sum an hour's items. An hour's rows share a partition: a read of hours is one Qu
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,35 +16,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from dlrhub.domain.scorecard import MAX_ROWS, Figures, RowKey, capped_words, hour_name, hours
 from dlrhub.domain.times import utc_now
 from dlrhub.runtime import clients as aws
-from dlrhub.table.counters import CONFLICT_TRIES, CONFLICT_WAIT, cancelled_for, padded
 from dlrhub.table.keys import (
     scorecard_key,
     scorecard_partition,
     scorecard_position_key,
     scorecard_prefix,
     scorecard_row_of,
-    typed_key,
 )
+from dlrhub.table.once import add_update, position_update, transact_once
+from dlrhub.table.paging import query_items
 
 #: Hours read at once (one Query each).
 READERS = 16
-
-
-def update_of(table: str, key: dict[str, str], figures: Mapping[str, Decimal]) -> dict[str, Any]:
-    """``ADD`` each figure to one item (numbers are exact decimals in DynamoDB: costs add up exactly)."""
-    names = sorted(figures)
-    return {
-        "TableName": table,
-        "Key": typed_key(key),
-        "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(names))),
-        "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(names)},
-        "ExpressionAttributeValues": {f":v{i}": {"N": str(figures[name])} for i, name in enumerate(names)},
-    }
 
 
 class ScorecardStore:
@@ -68,42 +53,19 @@ class ScorecardStore:
         if len(rows) > MAX_ROWS:
             raise ValueError(f"a write may touch at most {MAX_ROWS} scorecard rows")
         expires = int((utc_now() + timedelta(days=2)).timestamp())
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": typed_key(scorecard_position_key(shard)),
-                    "UpdateExpression": "SET #seq = :last, expires_at = :ttl",
-                    "ConditionExpression": "attribute_not_exists(#seq) OR #seq < :first",
-                    "ExpressionAttributeNames": {"#seq": "sequence"},
-                    "ExpressionAttributeValues": {
-                        ":last": {"S": padded(last)},
-                        ":first": {"S": padded(first)},
-                        ":ttl": {"N": str(expires)},
-                    },
-                }
-            }
-        ]
+        items = [{"Update": position_update(self._table, scorecard_position_key(shard), first, last, expires)}]
         for key, figures in sorted(rows.items()):
             written = capped_words(figures)
             if written:
                 target = scorecard_key(key.provider, key.account, key.country, key.hour, shard)
-                items.append({"Update": update_of(self._table, target, written)})
-        for attempt in range(CONFLICT_TRIES):
-            try:
-                self._client.transact_write_items(TransactItems=items)
-            except ClientError as error:
-                reasons = cancelled_for(error)
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    self.repeats += 1
-                    return False
-                if "TransactionConflict" not in reasons or attempt == CONFLICT_TRIES - 1:
-                    raise
-                self.conflicts += 1
-                self._sleep(CONFLICT_WAIT * 2**attempt * (0.5 + random.random()))
-                continue
+                items.append({"Update": add_update(self._table, target, written)})
+        if transact_once(self._client, items, sleep=self._sleep, on_conflict=self._conflicted):
             return True
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+        self.repeats += 1
+        return False
+
+    def _conflicted(self) -> None:
+        self.conflicts += 1
 
     def items(self, hour: str, provider: str | None = None, account: str | None = None) -> Iterator[dict[str, Any]]:
         """Every writer's item of one hour (of one provider, and account), typed as DynamoDB gives them."""
@@ -116,12 +78,7 @@ class ScorecardStore:
         if prefix:
             args["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
             args["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
-        while True:
-            reply = self._client.query(**args)
-            yield from reply.get("Items", [])
-            if "LastEvaluatedKey" not in reply:
-                return
-            args["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        yield from query_items(self._client, args)
 
     def hour_rows(self, hour: str, provider: str | None, account: str | None) -> list[tuple[RowKey, Figures]]:
         found = []
