@@ -231,7 +231,9 @@ def scorecard_units(tree: Path, client: Any, messages: int = 1200) -> dict[str, 
         )
         for n in range(messages)
     ]
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    # From the start of an hour: the 20 minutes of submissions fall in one hour whatever the time of the run
+    # (across an hour's end, every row would be written twice over).
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     words = ["ACCEPTD", "ENROUTE"]
     for round_ in range(messages + 3):  # message k's step s in round k + s: a steady stream of every step
         for step in range(4):
